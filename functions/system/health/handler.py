@@ -1,0 +1,21 @@
+"""GET /api/health: liveness plus table, bucket and queue reachability."""
+
+from __future__ import annotations
+
+
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.errors import ServiceUnavailable
+from souk.system.health import HealthReport, check_health
+
+app = create_app()
+
+
+@app.get("/api/health", summary="Liveness and dependency reachability", tags=["System"])
+def health() -> Envelope[HealthReport]:
+    report = check_health()
+    if report.status != "ok":
+        raise ServiceUnavailable("A dependency is unreachable.", data=report.model_dump(mode="json"))
+    return ok(report)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,19 @@
+"""GET /api/openapi.json: the OpenAPI 3 document of every route, generated from the code."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from souk.http import create_app, entrypoint
+from souk.system.docs import openapi_document
+
+app = create_app()
+
+
+@app.get("/api/openapi.json", summary="OpenAPI document", tags=["System"])
+def openapi() -> Response[str]:
+    headers = {"Cache-Control": "public, max-age=300"}
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(), headers=headers)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,119 @@
+"""Match HTTP requests to the template's routes and invoke the real handlers.
+
+Used by the local runner and by the route tests, so both reach handlers exactly as
+API Gateway would: same event shape, same gateway responses for unknown routes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from infra import handlers, template
+from infra.local.events import LambdaContext, api_event, path_pattern
+
+# API Gateway's hard limit on a request payload.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Router:
+    routes: list[template.Route] = field(default_factory=template.routes)
+
+    def __post_init__(self) -> None:
+        # Literal segments beat parameters, as in API Gateway: /users/me before /users/{id}.
+        ordered = sorted(self.routes, key=lambda r: (r.path.count("{"), -len(r.path)))
+        self._compiled = [(path_pattern(r.path), r) for r in ordered]
+
+    def match(self, method: str, path: str) -> tuple[template.Route, dict[str, str]] | None:
+        for pattern, route in self._compiled:
+            found = pattern.match(path)
+            if found and route.method in (method.upper(), "ANY"):
+                return route, found.groupdict()
+        return None
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        source_ip: str = "127.0.0.1",
+    ) -> HttpResponse:
+        """Answer one HTTP request the way API Gateway plus the route's Lambda would."""
+        if body and len(body) > MAX_PAYLOAD_BYTES:
+            return gateway_response("REQUEST_TOO_LARGE")
+        if method.upper() == "OPTIONS" and not self.match("OPTIONS", path):
+            return _preflight(headers or {})
+        matched = self.match(method, path)
+        if matched is None:
+            return gateway_response("MISSING_AUTHENTICATION_TOKEN")
+        route, params = matched
+        event = api_event(method, route.path, path, path_parameters=params, query=query, headers=headers,
+                          body=body, source_ip=source_ip)  # fmt: skip
+        return invoke_http(route.function, event)
+
+
+def invoke_http(function: template.Function, event: dict[str, Any]) -> HttpResponse:
+    module = handlers.load(function)
+    try:
+        result = getattr(module, function.handler_name)(event, LambdaContext(function.logical_id))
+    except Exception:
+        # A crashed Lambda: API Gateway answers 502, shaped by DEFAULT_5XX.
+        return gateway_response("DEFAULT_5XX", request_id=event["requestContext"]["requestId"])
+    headers = {k: v for k, v in (result.get("headers") or {}).items()}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        headers[key] = ", ".join(values)
+    raw = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        import base64
+
+        body = base64.b64decode(raw)
+    else:
+        body = raw.encode()
+    return HttpResponse(int(result["statusCode"]), headers, body)
+
+
+def gateway_response(kind: str, *, request_id: str | None = None) -> HttpResponse:
+    """Render one of the template's GatewayResponses, as API Gateway would."""
+    import uuid
+
+    spec = template.gateway_responses()[kind]
+    request_id = request_id or str(uuid.uuid4())
+    body = spec["ResponseTemplates"]["application/json"]
+    body = body.replace("$context.requestId", request_id)
+    body = body.replace("$context.requestTime", datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z")
+    body = body.replace("$context.error.messageString", "Bad request")
+    headers = {"Content-Type": "application/json", "X-Request-Id": request_id}
+    for name, value in (spec.get("ResponseParameters", {}).get("Headers") or {}).items():
+        headers[name] = re.sub(r"^'(.*)'$", r"\1", str(value))
+    return HttpResponse(int(spec.get("StatusCode", 400)), headers, body.encode())
+
+
+def _preflight(headers: dict[str, str]) -> HttpResponse:
+    """API Gateway's own CORS preflight answer, from the template's Cors settings."""
+    import uuid
+
+    api = next(iter(template.resources("AWS::Serverless::Api").values()))
+    cors = api["Properties"].get("Cors", {})
+    names = {"AllowOrigin": "Origin", "AllowMethods": "Methods", "AllowHeaders": "Headers", "MaxAge": "Max-Age"}
+    out = {f"Access-Control-Allow-{names[k]}" if k != "MaxAge" else "Access-Control-Max-Age": str(v).strip("'")
+           for k, v in cors.items() if k in names}  # fmt: skip
+    out["X-Request-Id"] = str(uuid.uuid4())
+    return HttpResponse(204, out, b"")

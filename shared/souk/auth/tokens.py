@@ -1,0 +1,65 @@
+"""Access tokens: short-lived HS256 JWTs (pyjwt) bound to a session id."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+import jwt
+
+from souk.http.errors import InvalidToken
+from souk.secrets import jwt_key
+
+ISSUER = "souk"
+AUDIENCE = "souk-api"
+ALGORITHM = "HS256"
+ACCESS_TOKEN_SECONDS = 15 * 60
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "sid", "role", "exp", "iat", "jti"]
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+    role: str
+    token_id: str
+    expires_at: int
+
+
+def issue_access_token(user_id: str, session_id: str, role: str, *, now: int | None = None) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": user_id,
+        "sid": session_id,
+        "role": role,
+        "iat": issued,
+        "exp": issued + ACCESS_TOKEN_SECONDS,
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(claims, jwt_key(), algorithm=ALGORITHM), ACCESS_TOKEN_SECONDS
+
+
+def verify_access_token(token: str) -> AccessClaims:
+    """The claims of a valid token; anything else (alg=none, bad signature, expired) is INVALID_TOKEN."""
+    try:
+        claims = jwt.decode(
+            token,
+            jwt_key(),
+            algorithms=[ALGORITHM],  # pinned: never trust the header's alg
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+        )
+    except jwt.PyJWTError:
+        raise InvalidToken() from None
+    return AccessClaims(
+        user_id=str(claims["sub"]),
+        session_id=str(claims["sid"]),
+        role=str(claims["role"]),
+        token_id=str(claims["jti"]),
+        expires_at=int(claims["exp"]),
+    )

@@ -1,0 +1,1 @@
+"""Single-table data access: the base model, key builders, cursors and transactions."""

@@ -1,0 +1,98 @@
+"""The contract's response envelope, as pydantic models (they feed the OpenAPI document)."""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+T = TypeVar("T")
+
+# Set per request by the resolver's middleware; read when building ``meta``.
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="-")
+
+
+class CamelModel(BaseModel):
+    """Base for every API schema: snake_case in Python, camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class Meta(CamelModel):
+    request_id: str
+    timestamp: str
+
+
+class Pagination(CamelModel):
+    limit: int
+    next_cursor: str | None
+    has_next: bool
+    total: int | None = Field(None, description="Only where a counter is kept.")
+
+
+class ErrorDetail(CamelModel):
+    field: str
+    message: str
+
+
+class ErrorBody(CamelModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class Envelope(CamelModel, Generic[T]):
+    success: bool = True
+    data: T
+    meta: Meta
+
+
+class PageEnvelope(CamelModel, Generic[T]):
+    success: bool = True
+    data: list[T]
+    pagination: Pagination
+    meta: Meta
+
+
+class ErrorEnvelope(CamelModel):
+    success: bool = False
+    error: ErrorBody
+    data: dict[str, Any] | None = None
+    meta: Meta
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def make_meta() -> Meta:
+    return Meta(request_id=current_request_id.get(), timestamp=utc_now_iso())
+
+
+def ok(data: T) -> Envelope[T]:
+    """Wrap one resource (or any JSON value) in the success envelope."""
+    return Envelope[Any](data=data, meta=make_meta())
+
+
+def page(items: list[T], *, limit: int, next_cursor: str | None, total: int | None = None) -> PageEnvelope[T]:
+    """Wrap one page of a list in the list envelope."""
+    pagination = Pagination(limit=limit, next_cursor=next_cursor, has_next=next_cursor is not None, total=total)
+    return PageEnvelope[Any](data=items, pagination=pagination, meta=make_meta())
+
+
+def error_payload(
+    code: str,
+    message: str,
+    details: list[dict[str, str]] | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The error envelope as a plain dict (used by exception handlers and gateway responses)."""
+    body = ErrorEnvelope(
+        error=ErrorBody(code=code, message=message, details=[ErrorDetail(**d) for d in details] if details else None),
+        data=data,
+        meta=make_meta(),
+    )
+    return body.model_dump(mode="json", exclude_none=True)

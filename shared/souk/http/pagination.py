@@ -1,0 +1,53 @@
+"""Opaque, tamper-evident cursors over DynamoDB's LastEvaluatedKey."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from pydantic import Field
+
+from souk.http.envelope import CamelModel
+from souk.http.errors import ValidationFailed
+from souk.secrets import cursor_key
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class PageQuery(CamelModel):
+    """``limit`` and ``cursor`` as every list route accepts them."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+def _sign(payload: bytes) -> str:
+    return hmac.new(cursor_key(), payload, hashlib.sha256).hexdigest()[:32]
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    """The cursor a client sends back for the next page, or None on the last page."""
+    if not last_evaluated_key:
+        return None
+    payload = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
+    token = json.dumps({"k": last_evaluated_key, "s": _sign(payload)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(token).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The LastEvaluatedKey inside a cursor; a forged or garbled cursor is a 400."""
+    if not cursor:
+        return None
+    try:
+        token = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key = token["k"]
+        payload = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
+        if not isinstance(key, dict) or not hmac.compare_digest(token["s"], _sign(payload)):
+            raise ValueError("bad signature")
+    except (ValueError, KeyError, TypeError):
+        raise ValidationFailed.field("cursor", "The cursor is invalid; start again without it.") from None
+    return key

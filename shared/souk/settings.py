@@ -1,0 +1,56 @@
+"""Environment parsed once into a typed settings object.
+
+Every Lambda reads its configuration through :func:`get_settings`; nothing else in the
+layer reads ``os.environ`` directly, so the full list of knobs lives here.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Runtime configuration. Field aliases are the environment variable names."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    stage: Literal["local", "test", "dev", "prod"] = Field("local", alias="SOUK_STAGE")
+    service: str = Field("souk", alias="POWERTOOLS_SERVICE_NAME")
+    region: str = Field("us-east-1", alias="AWS_REGION")
+    table_name: str = Field("souk", alias="TABLE_NAME")
+    # Only set locally and in tests; in AWS the SDK resolves the regional endpoint.
+    dynamodb_endpoint: str | None = Field(None, alias="AWS_ENDPOINT_URL_DYNAMODB")
+    uploads_bucket: str = Field("souk-uploads", alias="UPLOADS_BUCKET")
+    exports_bucket: str = Field("souk-exports", alias="EXPORTS_BUCKET")
+    email_queue_url: str = Field("", alias="EMAIL_QUEUE_URL")
+    payouts_queue_url: str = Field("", alias="PAYOUTS_QUEUE_URL")
+    exports_queue_url: str = Field("", alias="EXPORTS_QUEUE_URL")
+    # Secrets: the value itself locally (env), or a Parameters name in AWS.
+    jwt_secret: str | None = Field(None, alias="JWT_SECRET")
+    jwt_secret_name: str | None = Field(None, alias="JWT_SECRET_NAME")
+    cursor_secret: str | None = Field(None, alias="CURSOR_SECRET")
+    stripe_secret_key: str | None = Field(None, alias="STRIPE_SECRET_KEY")
+    stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
+    stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    sendgrid_api_key: str | None = Field(None, alias="SENDGRID_API_KEY")
+    sendgrid_api_base: str | None = Field(None, alias="SENDGRID_API_BASE")
+    email_from: str = Field("no-reply@souk.local", alias="EMAIL_FROM")
+    max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
+    version: str = Field("0.0.0-dev", alias="SOUK_VERSION")
+    git_sha: str = Field("unknown", alias="GIT_SHA")
+    build_time: str = Field("unknown", alias="BUILD_TIME")
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage in ("local", "test")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    known = {field.alias for field in Settings.model_fields.values() if field.alias}
+    return Settings.model_validate({k: v for k, v in os.environ.items() if k in known})

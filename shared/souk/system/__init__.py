@@ -1,0 +1,1 @@
+"""System routes' logic: health, version, the OpenAPI document and its UI."""

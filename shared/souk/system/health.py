@@ -1,0 +1,72 @@
+"""Reachability of the table, buckets and queues, checked in parallel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from souk.http.envelope import CamelModel
+from souk.settings import Settings, get_settings
+
+# Health must answer fast even when a dependency hangs.
+_FAST = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
+
+
+class CheckResult(CamelModel):
+    ok: bool
+    latency_ms: int
+    error: str | None = None
+
+
+class HealthReport(CamelModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, CheckResult]
+
+
+@cache
+def _client(service: str) -> Any:
+    return boto3.client(service, config=_FAST)  # type: ignore[call-overload]
+
+
+def _checks(settings: Settings) -> dict[str, Callable[[], object]]:
+    checks: dict[str, Callable[[], object]] = {
+        "table": lambda: _client("dynamodb").get_item(
+            TableName=settings.table_name, Key={"pk": {"S": "HEALTH"}, "sk": {"S": "HEALTH"}}
+        ),
+        "uploadsBucket": lambda: _client("s3").head_bucket(Bucket=settings.uploads_bucket),
+        "exportsBucket": lambda: _client("s3").head_bucket(Bucket=settings.exports_bucket),
+    }
+    queues = {"emailQueue": settings.email_queue_url, "payoutsQueue": settings.payouts_queue_url,
+              "exportsQueue": settings.exports_queue_url}  # fmt: skip
+    for name, url in queues.items():
+        checks[name] = (lambda url=url: _client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))
+    return checks
+
+
+def _run(check: Callable[[], object]) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        check()
+    except ClientError as exc:
+        error: str | None = exc.response.get("Error", {}).get("Code", "ClientError")
+    except (BotoCoreError, ValueError) as exc:  # unreachable endpoint, missing URL
+        error = type(exc).__name__
+    else:
+        error = None
+    return CheckResult(ok=error is None, latency_ms=round((time.perf_counter() - started) * 1000), error=error)
+
+
+def check_health(settings: Settings | None = None) -> HealthReport:
+    """Every dependency's reachability; ``degraded`` when any fails."""
+    checks = _checks(settings or get_settings())
+    with ThreadPoolExecutor(max_workers=len(checks)) as pool:
+        results = dict(zip(checks, pool.map(_run, checks.values()), strict=True))
+    status: Literal["ok", "degraded"] = "ok" if all(r.ok for r in results.values()) else "degraded"
+    return HealthReport(status=status, checks=results)
