@@ -19,6 +19,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -89,3 +90,28 @@ class VersionedItem(SoukItem):
     """An entity updated concurrently: every save is conditional on the version it read."""
 
     version = VersionAttribute()
+
+
+def all_models() -> list[type[SoukItem]]:
+    """SoukItem and every entity class below it (imported so far)."""
+    found: list[type[SoukItem]] = []
+    pending: list[type[SoukItem]] = [SoukItem]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def configure(*, host: str | None, table_name: str | None = None) -> None:
+    """Point every model at another endpoint or table (tests and tools; handlers never call it)."""
+    SoukItem.Meta.host = host
+    if table_name:
+        SoukItem.Meta.table_name = table_name
+    for cls in all_models():
+        cls._connection = None
+
+
+def connection() -> Connection:
+    """A low-level PynamoDB connection to the same endpoint as the models (for transactions)."""
+    return Connection(region=SoukItem.Meta.region, host=SoukItem.Meta.host)

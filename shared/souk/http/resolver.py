@@ -13,7 +13,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 
 from souk.http.envelope import current_request_id, error_payload
@@ -57,8 +60,6 @@ def _on_request_validation(exc: RequestValidationError) -> Response:
     types = {err.get("type") for err in exc.errors()}
     if "json_invalid" in types:
         return error_response(BadRequest("The body is not valid JSON."))
-    if "unsupported_content_type" in types:
-        return error_response(BadRequest("Send the body as application/json."))
     return error_response(ValidationFailed(details=_validation_details(exc)))
 
 
@@ -118,6 +119,9 @@ def create_app(**resolver_options: Any) -> APIGatewayRestResolver:
     app = SoukResolver(enable_validation=True, cors=CORS, response_validation_error_http_code=500, **resolver_options)
     app.exception_handler(SoukError)(error_response)
     app.exception_handler(RequestValidationError)(_on_request_validation)
+    app.exception_handler(RequestUnsupportedContentType)(
+        lambda _exc: error_response(BadRequest("Send the body as application/json."))
+    )
     app.exception_handler(Exception)(_on_unexpected)
     app.not_found(lambda _exc: error_response(NotFound("No such route.")))
     return app

@@ -1,0 +1,48 @@
+"""Every key value of the single table is built here, one function per key.
+
+Prefixes name the entity (``USER#``, ``SESSION#``...). Sort keys that order by time
+start with an ISO-8601 UTC timestamp or a ULID, both of which sort as strings.
+``docs/access-patterns.md`` lists each access pattern against these keys.
+"""
+
+from __future__ import annotations
+
+
+def _k(*parts: str) -> str:
+    return "#".join(parts)
+
+
+# --- users and identity
+def user(user_id: str) -> str:
+    return _k("USER", user_id)
+
+
+def email(address: str) -> str:
+    """Uniqueness item for an email address (case-insensitive)."""
+    return _k("EMAIL", address.strip().lower())
+
+
+# --- rate limits
+def rate_window(scope: str, subject: str) -> str:
+    return _k("RATE", scope, subject)
+
+
+# --- audit log
+def audit_day(day: str) -> str:
+    return _k("AUDIT", day)
+
+
+def audit_actor(actor_id: str) -> str:
+    return _k("AUDIT_ACTOR", actor_id)
+
+
+def audit_resource(resource_type: str, resource_id: str) -> str:
+    return _k("AUDIT_RES", resource_type, resource_id)
+
+
+def audit_action(action: str) -> str:
+    return _k("AUDIT_ACTION", action)
+
+
+def audit_stats(day: str) -> str:
+    return _k("AUDIT_STATS", day)

@@ -1,0 +1,94 @@
+"""Multi-item writes as one DynamoDB transaction, with cancellation reasons mapped by item.
+
+PynamoDB sends a transaction's items grouped by kind (condition checks, deletes, puts,
+updates), not in the order they were added, and DynamoDB reports cancellation reasons
+in the order sent. :class:`WriteTransaction` labels every item so callers learn *which*
+item failed, e.g. ``{"stock:SKU-1": "ConditionalCheckFailed"}``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from types import TracebackType
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from souk.db.base import SoukItem, connection
+
+MAX_ITEMS = 100  # DynamoDB's limit per transaction
+
+
+class TransactionCancelled(Exception):
+    """The transaction was cancelled; ``reasons`` maps item labels to DynamoDB reason codes."""
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        self.reasons = reasons
+        super().__init__(f"transaction cancelled: {reasons}")
+
+    def failed(self, code: str = "ConditionalCheckFailed") -> list[str]:
+        """Labels of the items that failed with ``code``."""
+        return [label for label, reason in self.reasons.items() if reason == code]
+
+
+class WriteTransaction:
+    """``with WriteTransaction(token) as tx: tx.put(item, label=...)``; commits on exit.
+
+    ``token`` is DynamoDB's ClientRequestToken: a retry with the same token within ten
+    minutes is not applied twice.
+    """
+
+    def __init__(self, client_request_token: str | None = None) -> None:
+        self._tx = TransactWrite(connection=connection(), client_request_token=client_request_token or uuid.uuid4().hex)
+        self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def _label(self, kind: str, label: str | None, item: Any) -> None:
+        if sum(len(v) for v in self._labels.values()) >= MAX_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_ITEMS} items")
+        self._labels[kind].append(label or f"{kind}:{getattr(item, 'pk', item)}")
+
+    def check(self, model: type[SoukItem], pk: str, sk: str, condition: Condition, *, label: str | None = None) -> None:
+        self._label("check", label, f"{pk}|{sk}")
+        self._tx.condition_check(model, pk, sk, condition=condition)
+
+    def put(self, item: SoukItem, condition: Condition | None = None, *, label: str | None = None) -> None:
+        self._label("put", label, item)
+        self._tx.save(item, condition=condition)
+
+    def update(self, item: SoukItem, actions: list[Action], condition: Condition | None = None,
+               *, label: str | None = None) -> None:  # fmt: skip
+        self._label("update", label, item)
+        self._tx.update(item, actions, condition=condition)
+
+    def delete(self, item: SoukItem, condition: Condition | None = None, *, label: str | None = None) -> None:
+        self._label("delete", label, item)
+        self._tx.delete(item, condition=condition)
+
+    @property
+    def size(self) -> int:
+        return sum(len(v) for v in self._labels.values())
+
+    def __enter__(self) -> WriteTransaction:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is not None:
+            return
+        if self.size == 0:
+            return
+        try:
+            self._tx.__exit__(None, None, None)  # PynamoDB commits on a clean exit
+        except TransactWriteError as error:
+            raise TransactionCancelled(self._reasons(error)) from error
+
+    def _reasons(self, error: TransactWriteError) -> dict[str, str]:
+        sent = self._labels["check"] + self._labels["delete"] + self._labels["put"] + self._labels["update"]
+        codes = [getattr(r, "code", None) or "None" for r in (error.cancellation_reasons or [])]
+        if len(codes) != len(sent):  # not a cancellation (throttling, validation): report it whole
+            return {"*": str(error.cause_response_code or "TransactionFailed")}
+        return {label: code for label, code in zip(sent, codes, strict=True) if code != "None"}
