@@ -5,6 +5,9 @@ Routes declare who may call them in their signature::
     @app.get("/api/v1/things/<thing_id>")
     def get_thing(thing_id: str, caller: Annotated[Principal, Depends(require_roles("admin", "customer"))]):
         ...
+
+A bearer token costs one consistent GetItem (its session, so logout is immediate); an
+``X-Api-Key`` costs one GetItem (the key, stored hashed, carrying its owner's role).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Literal
 
 from aws_lambda_powertools.event_handler import Request
 
+from souk.audit.service import Actor
 from souk.auth.tokens import verify_access_token
-from souk.http.errors import Forbidden, NotFound, Unauthorized
+from souk.http.errors import Forbidden, InvalidToken, NotFound, Unauthorized
 
 Role = Literal["customer", "store_owner", "courier", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "store_owner", "courier", "admin")
@@ -26,11 +30,31 @@ ROLES: tuple[Role, ...] = ("customer", "store_owner", "courier", "admin")
 class Principal:
     user_id: str
     role: str
-    session_id: str
+    session_id: str | None
+    api_key_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def actor(self) -> Actor:
+        """The principal as the audit log records it."""
+        return Actor(user_id=self.user_id, role=self.role, ip=self.ip, user_agent=self.user_agent)
+
+
+@dataclass(frozen=True)
+class RequestOrigin:
+    ip: str | None
+    user_agent: str | None
+
+
+def origin(request: Request) -> RequestOrigin:
+    """Caller ip and user agent, as API Gateway saw them."""
+    identity = request.resolved_event.request_context.identity
+    return RequestOrigin(ip=identity.source_ip, user_agent=identity.user_agent)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -41,13 +65,42 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def authenticated(request: Request) -> Principal:
-    """The signed-in caller; 401 UNAUTHORIZED without credentials, INVALID_TOKEN for a bad token."""
-    token = bearer_token(request)
-    if token is None:
-        raise Unauthorized()
+def _from_bearer(token: str, where: RequestOrigin) -> Principal:
+    from souk.identity.sessions import active_session
+
     claims = verify_access_token(token)
-    return Principal(user_id=claims.user_id, role=claims.role, session_id=claims.session_id)
+    if active_session(claims.session_id) is None:
+        raise InvalidToken()
+    return Principal(claims.user_id, claims.role, claims.session_id, ip=where.ip, user_agent=where.user_agent)
+
+
+def _from_api_key(key: str, where: RequestOrigin) -> Principal:
+    from souk.identity.api_keys import resolve_api_key
+
+    found = resolve_api_key(key)
+    if found is None:
+        raise InvalidToken("The API key is invalid or revoked.")
+    return Principal(found.user_id, found.role, None, api_key_id=found.key_id, ip=where.ip, user_agent=where.user_agent)
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The caller when credentials are sent (bad ones are still 401), else None."""
+    where = origin(request)
+    token = bearer_token(request)
+    if token is not None:
+        return _from_bearer(token, where)
+    api_key = request.resolved_event.get_header_value("x-api-key")
+    if api_key:
+        return _from_api_key(api_key, where)
+    return None
+
+
+def authenticated(request: Request) -> Principal:
+    """The signed-in caller; 401 UNAUTHORIZED without credentials, INVALID_TOKEN for bad ones."""
+    principal = optional_principal(request)
+    if principal is None:
+        raise Unauthorized()
+    return principal
 
 
 def require_roles(*roles: Role) -> Callable[[Request], Principal]:

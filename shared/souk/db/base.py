@@ -2,7 +2,7 @@
 
 Every entity is a subclass of :class:`SoukItem` with its own discriminator value, so a
 query over a mixed partition returns the right classes. Keys are overloaded:
-``pk``/``sk`` for the base table and ``gsi1``..``gsi3`` for secondary access patterns.
+``pk``/``sk`` for the base table and ``gsi1``..``gsi4`` for secondary access patterns.
 Key values are built only in :mod:`souk.db.keys`. Every GSI projects all attributes, the
 discriminator included. The access patterns are listed in ``docs/access-patterns.md``.
 """
@@ -57,6 +57,15 @@ class Gsi3(GlobalSecondaryIndex[Any]):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi4(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "gsi4"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class SoukItem(Model):
     """Base of every entity in the single table."""
 
@@ -76,6 +85,8 @@ class SoukItem(Model):
     gsi2sk = UnicodeAttribute(null=True)
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utc_now, attr_name="createdAt")
     updated_at = UTCDateTimeAttribute(default=utc_now, attr_name="updatedAt")
     # DynamoDB deletes the item some time after this epoch second (usually within hours).
@@ -84,6 +95,7 @@ class SoukItem(Model):
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     gsi3 = Gsi3()
+    gsi4 = Gsi4()
 
 
 class VersionedItem(SoukItem):

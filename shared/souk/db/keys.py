@@ -46,3 +46,64 @@ def audit_action(action: str) -> str:
 
 def audit_stats(day: str) -> str:
     return _k("AUDIT_STATS", day)
+
+
+# --- identity (users, sessions, codes, api keys, addresses)
+USERS_ALL = "USERS"
+
+
+def users_by_role(role: str) -> str:
+    return _k("USERS", role)
+
+
+USERS_BY_NAME = "USERNAME"
+USERS_BY_EMAIL = "USEREMAIL"
+PROFILE = "PROFILE"
+SETTINGS = "SETTINGS"
+
+
+def created_sort(created_iso: str, entity_id: str) -> str:
+    return _k("C", created_iso, entity_id)
+
+
+def name_sort(name: str, entity_id: str) -> str:
+    return _k(name.strip().lower(), entity_id)
+
+
+def one_time_code(purpose: str) -> str:
+    return _k("CODE", purpose)
+
+
+def session(session_id: str) -> str:
+    return _k("SESSION", session_id)
+
+
+def user_sessions(user_id: str) -> str:
+    return _k("USER", user_id, "SESSIONS")
+
+
+def reset_token(token_hash: str) -> str:
+    return _k("RESET", token_hash)
+
+
+def api_key(key_hash: str) -> str:
+    return _k("APIKEY", key_hash)
+
+
+def user_api_keys(user_id: str) -> str:
+    return _k("USER", user_id, "APIKEYS")
+
+
+def address(address_id: str) -> str:
+    return _k("ADDRESS", address_id)
+
+
+ADDRESS_PREFIX = "ADDRESS#"
+
+
+def oauth_state(state: str) -> str:
+    return _k("OAUTH", state)
+
+
+def oauth_identity(provider: str, subject: str) -> str:
+    return _k("OAUTHID", provider, subject)

@@ -1,0 +1,1 @@
+"""Identity and access: accounts, passwords, one-time codes, sessions, 2FA, OAuth, API keys."""

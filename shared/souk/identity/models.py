@@ -1,0 +1,124 @@
+"""Identity entities in the single table. Keys come from :mod:`souk.db.keys` only.
+
+| entity | pk | sk | GSIs |
+|---|---|---|---|
+| User | USER#<id> | PROFILE | gsi1 USERS / C#<created>#<id>; gsi2 USERS#<role> / C#<created>#<id>; gsi3 USERNAME / <name>#<id>; gsi4 USEREMAIL / <email> |
+| EmailClaim | EMAIL#<email> | EMAIL | |
+| OneTimeCode | USER#<id> | CODE#<purpose> | |
+| Session | SESSION#<sid> | SESSION | gsi1 USER#<id>#SESSIONS / C#<created>#<sid> |
+| ResetToken | RESET#<sha256> | RESET | |
+| ApiKey | APIKEY#<sha256> | APIKEY | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> |
+| Address | USER#<id> | ADDRESS#<addressId> | |
+| UserSettings | USER#<id> | SETTINGS | |
+| OAuthState | OAUTH#<state> | OAUTH | |
+| OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID | |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+
+from souk.db.base import SoukItem, VersionedItem
+
+
+class User(VersionedItem, discriminator="User"):
+    user_id = UnicodeAttribute(attr_name="userId")
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending_verification | active | suspended | deleted
+    password_hash = UnicodeAttribute(attr_name="passwordHash", null=True)  # null for OAuth-only accounts
+    mfa_enabled = BooleanAttribute(attr_name="mfaEnabled", default=False)
+    totp_secret = UnicodeAttribute(attr_name="totpSecret", null=True)
+    totp_pending_secret = UnicodeAttribute(attr_name="totpPendingSecret", null=True)
+    totp_last_step = NumberAttribute(attr_name="totpLastStep", default=0)
+    backup_code_hashes = UnicodeSetAttribute(attr_name="backupCodeHashes", null=True)
+    avatar_upload_id = UnicodeAttribute(attr_name="avatarUploadId", null=True)
+    bio = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    deleted_at = UTCDateTimeAttribute(attr_name="deletedAt", null=True)
+
+
+class EmailClaim(SoukItem, discriminator="EmailClaim"):
+    """Makes an email unique: created with a condition in the same transaction as the user."""
+
+    user_id = UnicodeAttribute(attr_name="userId")
+
+
+class OneTimeCode(SoukItem, discriminator="OneTimeCode"):
+    code_hash = UnicodeAttribute(attr_name="codeHash")
+    attempts = NumberAttribute(default=0)
+    max_attempts = NumberAttribute(attr_name="maxAttempts", default=5)
+    valid_until = UTCDateTimeAttribute(attr_name="validUntil")
+
+
+class Session(SoukItem, discriminator="Session"):
+    session_id = UnicodeAttribute(attr_name="sessionId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    role = UnicodeAttribute()
+    refresh_hash = UnicodeAttribute(attr_name="refreshHash")
+    generation = NumberAttribute(default=0)
+    revoked = BooleanAttribute(default=False)
+    revoked_reason = UnicodeAttribute(attr_name="revokedReason", null=True)
+    device = UnicodeAttribute(null=True)
+    ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(attr_name="userAgent", null=True)
+    last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt")
+    valid_until = UTCDateTimeAttribute(attr_name="validUntil")
+
+
+class ResetToken(SoukItem, discriminator="ResetToken"):
+    user_id = UnicodeAttribute(attr_name="userId")
+    valid_until = UTCDateTimeAttribute(attr_name="validUntil")
+
+
+class ApiKey(SoukItem, discriminator="ApiKey"):
+    key_id = UnicodeAttribute(attr_name="keyId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    role = UnicodeAttribute()
+    name = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    revoked = BooleanAttribute(default=False)
+    last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt", null=True)
+
+
+class Address(SoukItem, discriminator="Address"):
+    address_id = UnicodeAttribute(attr_name="addressId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    label = UnicodeAttribute()
+    line1 = UnicodeAttribute()
+    line2 = UnicodeAttribute(null=True)
+    city = UnicodeAttribute()
+    postal_code = UnicodeAttribute(attr_name="postalCode", null=True)
+    country = UnicodeAttribute()
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    is_default = BooleanAttribute(attr_name="isDefault", default=False)
+
+
+class UserSettings(SoukItem, discriminator="UserSettings"):
+    locale = UnicodeAttribute(default="en")
+    notification_channels = JSONAttribute(attr_name="notificationChannels", null=True)
+
+
+class OAuthState(SoukItem, discriminator="OAuthState"):
+    provider = UnicodeAttribute()
+    code_verifier = UnicodeAttribute(attr_name="codeVerifier")
+    redirect_uri = UnicodeAttribute(attr_name="redirectUri")
+    valid_until = UTCDateTimeAttribute(attr_name="validUntil")
+
+
+class OAuthIdentity(SoukItem, discriminator="OAuthIdentity"):
+    user_id = UnicodeAttribute(attr_name="userId")
+    provider = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
