@@ -38,6 +38,7 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
     sendgrid_api_key: str | None = Field(None, alias="SENDGRID_API_KEY")
     sendgrid_api_base: str | None = Field(None, alias="SENDGRID_API_BASE")
+    sendgrid_secret_name: str | None = Field(None, alias="SENDGRID_SECRET_NAME")
     email_from: str = Field("no-reply@souk.local", alias="EMAIL_FROM")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
     version: str = Field("0.0.0-dev", alias="SOUK_VERSION")
