@@ -48,6 +48,9 @@ openapi: install ## Regenerate shared/souk/system/openapi.json from the handlers
 	SOUK_STAGE=test $(PY) -m infra.openapi
 
 bench: install ## Benchmarks: cold imports, DynamoDB calls per route
+	@cmp -s bench/requirements.txt $(VENV)/.bench-requirements 2>/dev/null || { \
+	  $(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt && \
+	  cp bench/requirements.txt $(VENV)/.bench-requirements; }
 	$(PY) -m bench
 
 seed: install ## Load demo data into the running local stack

@@ -7,6 +7,7 @@ API Gateway would: same event shape, same gateway responses for unknown routes.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,7 +76,9 @@ def invoke_http(function: template.Function, event: dict[str, Any]) -> HttpRespo
     try:
         result = getattr(module, function.handler_name)(event, LambdaContext(function.logical_id))
     except Exception:
-        # A crashed Lambda: API Gateway answers 502, shaped by DEFAULT_5XX.
+        # A crashed Lambda: API Gateway answers 502, shaped by DEFAULT_5XX. Lambda logs the
+        # traceback, so do we: locally it is the only clue to what broke.
+        logging.getLogger(__name__).exception("%s crashed", function.logical_id)
         return gateway_response("DEFAULT_5XX", request_id=event["requestContext"]["requestId"])
     headers = {k: v for k, v in (result.get("headers") or {}).items()}
     for key, values in (result.get("multiValueHeaders") or {}).items():

@@ -34,3 +34,23 @@ def cursor_key() -> bytes:
     if settings.cursor_secret:
         return settings.cursor_secret.encode()
     return hashlib.sha256(b"souk-cursor:" + jwt_key().encode()).digest()
+
+
+def oauth_client(provider: str) -> tuple[str, str] | None:
+    """``(client_id, client_secret)`` of an OAuth provider, or None when it is not configured.
+
+    Environment values win (local, tests); else the ``OAUTH_SECRET_NAME`` JSON secret,
+    ``{"google": {"clientId": "...", "clientSecret": "..."}, "github": {...}}``.
+    """
+    import json
+
+    settings = get_settings()
+    client_id = getattr(settings, f"oauth_{provider}_client_id", None)
+    client_secret = getattr(settings, f"oauth_{provider}_client_secret", None)
+    if client_id and client_secret:
+        return client_id, client_secret
+    if settings.oauth_secret_name:
+        entry = json.loads(_from_parameters(settings.oauth_secret_name)).get(provider) or {}
+        if entry.get("clientId") and entry.get("clientSecret"):
+            return str(entry["clientId"]), str(entry["clientSecret"])
+    return None

@@ -40,10 +40,36 @@ class Settings(BaseModel):
     sendgrid_api_base: str | None = Field(None, alias="SENDGRID_API_BASE")
     sendgrid_secret_name: str | None = Field(None, alias="SENDGRID_SECRET_NAME")
     email_from: str = Field("no-reply@souk.local", alias="EMAIL_FROM")
+    # The web app that links in emails point at (e.g. the password reset page).
+    app_url: str = Field("http://localhost:3000", alias="APP_URL")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
     version: str = Field("0.0.0-dev", alias="SOUK_VERSION")
     git_sha: str = Field("unknown", alias="GIT_SHA")
     build_time: str = Field("unknown", alias="BUILD_TIME")
+    # OAuth sign-in (souk.identity.oauth). Client ids and secrets: the values (local, tests) or,
+    # in AWS, one Secrets Manager JSON {"google": {"clientId", "clientSecret"}, "github": {...}}.
+    oauth_secret_name: str | None = Field(None, alias="OAUTH_SECRET_NAME")
+    oauth_google_client_id: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_ID")
+    oauth_google_client_secret: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_SECRET")
+    oauth_github_client_id: str | None = Field(None, alias="OAUTH_GITHUB_CLIENT_ID")
+    oauth_github_client_secret: str | None = Field(None, alias="OAUTH_GITHUB_CLIENT_SECRET")
+    # The providers' endpoints; tests point them at a fake provider.
+    oauth_google_authorize_url: str = Field("https://accounts.google.com/o/oauth2/v2/auth",
+                                            alias="OAUTH_GOOGLE_AUTHORIZE_URL")  # fmt: skip
+    oauth_google_token_url: str = Field("https://oauth2.googleapis.com/token", alias="OAUTH_GOOGLE_TOKEN_URL")
+    oauth_google_userinfo_url: str = Field("https://openidconnect.googleapis.com/v1/userinfo",
+                                           alias="OAUTH_GOOGLE_USERINFO_URL")  # fmt: skip
+    oauth_github_authorize_url: str = Field("https://github.com/login/oauth/authorize",
+                                            alias="OAUTH_GITHUB_AUTHORIZE_URL")  # fmt: skip
+    oauth_github_token_url: str = Field("https://github.com/login/oauth/access_token", alias="OAUTH_GITHUB_TOKEN_URL")
+    oauth_github_userinfo_url: str = Field("https://api.github.com/user", alias="OAUTH_GITHUB_USERINFO_URL")
+    oauth_github_emails_url: str = Field("https://api.github.com/user/emails", alias="OAUTH_GITHUB_EMAILS_URL")
+    # Comma-separated, matched exactly: where a client may ask the provider to send the user back.
+    oauth_redirect_uris: str = Field("", alias="OAUTH_REDIRECT_URIS")
+    oauth_http_timeout: float = Field(4.0, alias="OAUTH_HTTP_TIMEOUT", gt=0, le=10)
+    # The API's public base URL (e.g. https://api.souk.example) for the OAuth callback; when
+    # unset it is derived from the request (Host header and stage).
+    public_api_url: str | None = Field(None, alias="PUBLIC_API_URL")
 
     @property
     def is_local(self) -> bool:

@@ -21,6 +21,7 @@ from aws_lambda_powertools.event_handler import Request
 from souk.audit.service import Actor
 from souk.auth.tokens import verify_access_token
 from souk.http.errors import Forbidden, InvalidToken, NotFound, Unauthorized
+from souk.identity.sessions import Client, active_session
 
 Role = Literal["customer", "store_owner", "courier", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "store_owner", "courier", "admin")
@@ -45,36 +46,28 @@ class Principal:
         return Actor(user_id=self.user_id, role=self.role, ip=self.ip, user_agent=self.user_agent)
 
 
-@dataclass(frozen=True)
-class RequestOrigin:
-    ip: str | None
-    user_agent: str | None
-
-
-def origin(request: Request) -> RequestOrigin:
-    """Caller ip and user agent, as API Gateway saw them."""
+def origin(request: Request) -> Client:
+    """Caller ip and user agent, as API Gateway saw them (a ``Depends`` dependency too)."""
     identity = request.resolved_event.request_context.identity
-    return RequestOrigin(ip=identity.source_ip, user_agent=identity.user_agent)
+    return Client(ip=identity.source_ip, user_agent=identity.user_agent)
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.resolved_event.get_header_value("authorization", default_value="") or ""
+    header = request.resolved_event.headers.get("authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
 
 
-def _from_bearer(token: str, where: RequestOrigin) -> Principal:
-    from souk.identity.sessions import active_session
-
+def _from_bearer(token: str, where: Client) -> Principal:
     claims = verify_access_token(token)
     if active_session(claims.session_id) is None:
         raise InvalidToken()
     return Principal(claims.user_id, claims.role, claims.session_id, ip=where.ip, user_agent=where.user_agent)
 
 
-def _from_api_key(key: str, where: RequestOrigin) -> Principal:
+def _from_api_key(key: str, where: Client) -> Principal:
     from souk.identity.api_keys import resolve_api_key
 
     found = resolve_api_key(key)
@@ -89,7 +82,7 @@ def optional_principal(request: Request) -> Principal | None:
     token = bearer_token(request)
     if token is not None:
         return _from_bearer(token, where)
-    api_key = request.resolved_event.get_header_value("x-api-key")
+    api_key = request.resolved_event.headers.get("x-api-key")
     if api_key:
         return _from_api_key(api_key, where)
     return None

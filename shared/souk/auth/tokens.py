@@ -63,3 +63,20 @@ def verify_access_token(token: str) -> AccessClaims:
         token_id=str(claims["jti"]),
         expires_at=int(claims["exp"]),
     )
+
+
+def issue_purpose_token(purpose: str, subject: str, ttl_seconds: int, **extra: str) -> str:
+    """A short-lived signed token for one step of a flow (e.g. ``mfa`` between password and code)."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": f"{AUDIENCE}:{purpose}", "sub": subject, "iat": now, "exp": now + ttl_seconds,
+              "jti": uuid.uuid4().hex, **extra}  # fmt: skip
+    return jwt.encode(claims, jwt_key(), algorithm=ALGORITHM)
+
+
+def verify_purpose_token(token: str, purpose: str) -> dict[str, str]:
+    """The claims of a purpose token; a token minted for another purpose is INVALID_TOKEN."""
+    try:
+        return jwt.decode(token, jwt_key(), algorithms=[ALGORITHM], audience=f"{AUDIENCE}:{purpose}", issuer=ISSUER,
+                          options={"require": ["sub", "exp", "iat", "jti"]})  # fmt: skip
+    except jwt.PyJWTError:
+        raise InvalidToken() from None

@@ -125,5 +125,9 @@ def configure(*, host: str | None, table_name: str | None = None) -> None:
 
 
 def connection() -> Connection:
-    """A low-level PynamoDB connection to the same endpoint as the models (for transactions)."""
-    return Connection(region=SoukItem.Meta.region, host=SoukItem.Meta.host)
+    """A low-level PynamoDB connection to the same endpoint as the models (for transactions).
+
+    The models' own cached connection: a new one per transaction would build a new boto
+    client each time (a few hundred milliseconds). ``configure`` resets it with the models.
+    """
+    return SoukItem._get_connection().connection

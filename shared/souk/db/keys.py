@@ -48,6 +48,24 @@ def audit_stats(day: str) -> str:
     return _k("AUDIT_STATS", day)
 
 
+# --- scheduled jobs (the expiry index of souk.jobs.expiry, job cursors)
+def expiry_bucket(hour: str) -> str:
+    """gsi4 partition of the items that expire within one UTC hour (``yyyy-mm-ddThh``)."""
+    return _k("EXPIRES", hour)
+
+
+def expiry_sort(expires_iso: str, pk: str) -> str:
+    """gsi4 sort key: the expiry instant first, so a bucket can be read up to "now"."""
+    return _k(expires_iso, pk)
+
+
+def job(name: str) -> str:
+    return _k("JOB", name)
+
+
+JOB_CURSOR = "CURSOR"
+
+
 # --- identity (users, sessions, codes, api keys, addresses)
 USERS_ALL = "USERS"
 
@@ -99,6 +117,9 @@ def address(address_id: str) -> str:
 
 
 ADDRESS_PREFIX = "ADDRESS#"
+# Per-user counters kept next to the items they count (sort keys outside ADDRESS#/APIKEY#).
+ADDRESS_BOOK = "ADDRESSBOOK"
+API_KEY_RING = "APIKEYRING"
 
 
 def oauth_state(state: str) -> str:
@@ -107,3 +128,135 @@ def oauth_state(state: str) -> str:
 
 def oauth_identity(provider: str, subject: str) -> str:
     return _k("OAUTHID", provider, subject)
+
+
+# --- catalog (uploads, stores, categories, products, inventory, listing and search indexes)
+def upload(upload_id: str) -> str:
+    return _k("UPLOAD", upload_id)
+
+
+def user_uploads(user_id: str) -> str:
+    return _k("USER", user_id, "UPLOADS")
+
+
+def store(store_id: str) -> str:
+    return _k("STORE", store_id)
+
+
+def owner_stores(user_id: str) -> str:
+    return _k("USER", user_id, "STORES")
+
+
+def stores_by_status(status: str) -> str:
+    return _k("STORES", status)
+
+
+def store_geo_cell(cell: str) -> str:
+    return _k("STOREGEO", cell)
+
+
+def category(category_id: str) -> str:
+    return _k("CATEGORY", category_id)
+
+
+CATEGORIES = "CATEGORIES"
+
+
+def product(product_id: str) -> str:
+    return _k("PRODUCT", product_id)
+
+
+def store_products(store_id: str) -> str:
+    return _k("STORE", store_id, "PRODUCTS")
+
+
+def variant(sku: str) -> str:
+    return _k("VARIANT", sku)
+
+
+VARIANT_PREFIX = "VARIANT#"
+
+
+def movement(movement_id: str) -> str:
+    return _k("MOVE", movement_id)
+
+
+MOVEMENT_PREFIX = "MOVE#"
+
+
+def low_stock(store_id: str) -> str:
+    return _k("LOWSTOCK", store_id)
+
+
+def listing(facet: str) -> str:
+    """A product listing partition: ALL, CAT#<id>, STORE#<id> or TAG#<tag>."""
+    return _k("PL", facet)
+
+
+def search_term(kind: str, prefix: str) -> str:
+    """A search partition: ``kind`` P (products) or S (stores), ``prefix`` a normalized word prefix."""
+    return _k("SRCH", kind, prefix)
+
+
+def price_sort(amount: int, entity_id: str) -> str:
+    """Zero-padded minor units sort as strings: 12 digits covers 10^10 in major units."""
+    return _k(f"{amount:012d}", entity_id)
+
+
+def rating_sort(rating_hundredths: int, count: int, entity_id: str) -> str:
+    return _k(f"{rating_hundredths:03d}", f"{count:09d}", entity_id)
+
+
+# --- catalog: uploads, stores and categories (keys added by the stores/categories feature)
+def geo_sort(geohash: str, store_id: str) -> str:
+    """Sort key in a STOREGEO partition: the full geohash first, so ``begins_with`` narrows to a finer cell."""
+    return _k(geohash, store_id)
+
+
+def category_tree_sort(path: list[str]) -> str:
+    """The category's ancestor ids root first: a parent sorts right before its subtree."""
+    return _k(*path)
+
+
+def category_slug(parent_id: str | None, slug: str) -> str:
+    """Uniqueness item for a slug among the children of one parent (``ROOT`` for top level)."""
+    return _k("CATSLUG", parent_id or "ROOT", slug)
+
+
+# --- catalog: products, inventory, listing and search (keys added by the products feature)
+LISTING_ALL = listing("ALL")
+
+
+def listing_category(category_id: str) -> str:
+    """Listing partition of one category: holds its products and those of every sub-category."""
+    return listing(_k("CAT", category_id))
+
+
+def listing_store(store_id: str) -> str:
+    return listing(_k("STORE", store_id))
+
+
+def listing_tag(tag: str) -> str:
+    return listing(_k("TAG", tag))
+
+
+def product_search(prefix: str) -> str:
+    return search_term("P", prefix)
+
+
+def store_search(prefix: str) -> str:
+    return search_term("S", prefix)
+
+
+def low_stock_sort(product_id: str, sku: str) -> str:
+    return _k(product_id, sku)
+
+
+def price_floor(amount: int) -> str:
+    """The smallest price sort key at ``amount`` (a range's lower bound)."""
+    return f"{amount:012d}"
+
+
+def price_ceiling(amount: int) -> str:
+    """The largest price sort key at ``amount`` (``~`` sorts after every id character)."""
+    return _k(f"{amount:012d}", "~")

@@ -96,3 +96,11 @@ def error_payload(
         meta=make_meta(),
     )
     return body.model_dump(mode="json", exclude_none=True)
+
+
+def respond(body: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    """A Powertools Response for routes that set headers (rate limits, caching) or vary the status."""
+    from aws_lambda_powertools.event_handler import Response, content_types
+
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
+                    body=body.model_dump(mode="json", by_alias=True), headers=headers or {})  # fmt: skip

@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
+from souk.http.caching import NotModified, not_modified_response
 from souk.http.envelope import current_request_id, error_payload
 from souk.http.errors import BadRequest, NotFound, PayloadTooLarge, SoukError, ValidationFailed
 from souk.observability import logger, metrics, tracer
@@ -118,6 +119,8 @@ def create_app(**resolver_options: Any) -> APIGatewayRestResolver:
     # A response that breaks its own schema is our bug: 500, logged, never a client 400.
     app = SoukResolver(enable_validation=True, cors=CORS, response_validation_error_http_code=500, **resolver_options)
     app.exception_handler(SoukError)(error_response)
+    # Caching GET routes raise NotModified: a 304 with no body (see souk.http.caching).
+    app.exception_handler(NotModified)(not_modified_response)
     app.exception_handler(RequestValidationError)(_on_request_validation)
     app.exception_handler(RequestUnsupportedContentType)(
         lambda _exc: error_response(BadRequest("Send the body as application/json."))

@@ -7,8 +7,10 @@
 | OneTimeCode | USER#<id> | CODE#<purpose> | |
 | Session | SESSION#<sid> | SESSION | gsi1 USER#<id>#SESSIONS / C#<created>#<sid> |
 | ResetToken | RESET#<sha256> | RESET | |
-| ApiKey | APIKEY#<sha256> | APIKEY | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> |
+| ApiKey | APIKEY#<sha256> | APIKEY#<sha256> | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> (active keys only) |
 | Address | USER#<id> | ADDRESS#<addressId> | |
+| AddressBook | USER#<id> | ADDRESSBOOK | |
+| ApiKeyRing | USER#<id> | APIKEYRING | |
 | UserSettings | USER#<id> | SETTINGS | |
 | OAuthState | OAUTH#<state> | OAUTH | |
 | OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID | |
@@ -79,6 +81,9 @@ class Session(SoukItem, discriminator="Session"):
 class ResetToken(SoukItem, discriminator="ResetToken"):
     user_id = UnicodeAttribute(attr_name="userId")
     valid_until = UTCDateTimeAttribute(attr_name="validUntil")
+    # A digest of the password hash when the token was issued: any password change since
+    # (another reset, a change) makes every older token useless, with no per-user index.
+    password_stamp = UnicodeAttribute(attr_name="passwordStamp", null=True)
 
 
 class ApiKey(SoukItem, discriminator="ApiKey"):
@@ -103,6 +108,20 @@ class Address(SoukItem, discriminator="Address"):
     lat = NumberAttribute()
     lng = NumberAttribute()
     is_default = BooleanAttribute(attr_name="isDefault", default=False)
+
+
+class AddressBook(VersionedItem, discriminator="AddressBook"):
+    """A user's address count and default: every address write is conditional on its version,
+    so the 20-address cap and the single default hold under concurrent requests."""
+
+    count = NumberAttribute(default=0)
+    default_id = UnicodeAttribute(attr_name="defaultId", null=True)
+
+
+class ApiKeyRing(SoukItem, discriminator="ApiKeyRing"):
+    """How many of a user's API keys are active: an atomic counter the 10-key cap conditions on."""
+
+    active = NumberAttribute(default=0)
 
 
 class UserSettings(SoukItem, discriminator="UserSettings"):

@@ -1,0 +1,92 @@
+"""``make bench``: cold starts per function, then DynamoDB calls per request.
+
+Tables go to stdout in Markdown (paste them into the README); progress goes to stderr.
+``--strict`` turns findings (a heavy import where it is not used, a route whose cost
+grows with the table) into a non-zero exit, for CI jobs that want to gate on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+
+from bench import cold, cold_report, ddb
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="cold starts per function and reference (default 7)")
+    parser.add_argument("--only", help="cold starts only for functions matching this fnmatch pattern, e.g. 'System*'")
+    parser.add_argument(
+        "--fastapi-sample", type=int, default=4, help="routes the FastAPI monolith is timed on (its cost hardly varies)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=150.0,
+        help="seconds the cold-start section should take; over it, cold starts run in parallel",
+    )
+    parser.add_argument("--skip-cold", action="store_true", help="leave out the cold-start section")
+    parser.add_argument("--skip-ddb", action="store_true", help="leave out the DynamoDB calls section")
+    parser.add_argument("--strict", action="store_true", help="exit 1 on findings (heavy imports, growing routes)")
+    args = parser.parse_args(argv)
+    if args.runs < 1 or args.fastapi_sample < 1:
+        parser.error("--runs and --fastapi-sample must be at least 1")
+    return args
+
+
+def machine() -> str:
+    """Where the numbers come from: they mean little without it."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
+        f"load average {load:.1f} at start"
+    )
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    findings: list[str] = []
+    broken: list[tuple[str, str]] = []
+    print(f"# Souk benchmarks ({machine()})\n")
+    if not args.skip_cold:
+        report = cold.run(
+            runs=args.runs,
+            only=args.only,
+            fastapi_sample=args.fastapi_sample,
+            budget_seconds=args.budget,
+            progress=progress,
+        )
+        print("## Cold start: import the handler by path and resolve one event, fresh process each run\n")
+        print(cold_report.render_report(report) + "\n")
+        unexpected = cold_report.unexpected_by_function(report)
+        findings += [f"{name}: heavy import {', '.join(bad)}" for name, bad in unexpected]
+        broken = cold_report.failed(report)
+    if not args.skip_ddb:
+        calls = ddb.run(progress=progress)
+        print("## DynamoDB calls per request (moto, second identical request), by table size\n")
+        print(ddb.render_report(calls) + "\n")
+        findings += [f"{name}: cost grows with the table" for name in ddb.flagged(calls.results)]
+    print(f"Total bench time: {time.monotonic() - started:.0f} s.")
+    if broken:
+        # A function that cannot even start is a failure, not a finding.
+        print("Could not cold-start:\n" + "\n".join(f"- {name}: {why}" for name, why in broken), file=sys.stderr)
+        return 1
+    if findings and args.strict:
+        print("Findings:\n" + "\n".join(f"- {f}" for f in findings), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

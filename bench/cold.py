@@ -1,0 +1,398 @@
+"""Cold starts: every function of the template, each in a fresh interpreter, against references.
+
+What is timed is what a Lambda cold start runs in Python: loading ``handler.py`` by path
+(its directory first on sys.path, the layer after it, as /var/task and /opt/python) and
+resolving one event. Interpreter start-up is left out: Lambda's runtime pays it before
+our code, the same for every function. Two references are timed the same way: the floor
+``import boto3`` (no Python Lambda that talks to AWS starts faster) and a FastAPI +
+Mangum monolith serving the same route (:mod:`bench.fastapi_app`).
+
+Code is copied to a scratch directory first, without ``__pycache__``: Lambda's
+/var/task is read-only, so our own modules are compiled on every cold start, while the
+dependencies installed by pip come with their bytecode. The copy reproduces both.
+AWS calls made by the first request go to a moto server on localhost, so a route that
+checks its dependencies (health) answers 200 with real round trips.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.routes import concrete_path, path_parameters
+from bench.stats import Summary, median
+from infra import template
+from infra.local import aws
+from infra.local.events import api_event, schedule_event, sqs_event
+
+ROOT = template.ROOT
+CHILD = Path(__file__).resolve().parent / "cold_child.py"
+FASTAPI_APP = Path(__file__).resolve().parent / "fastapi_app.py"
+CHILD_TIMEOUT_SECONDS = 60
+BENCH_HEADERS = {"Accept": "application/json", "Host": "api.souk.bench", "User-Agent": "souk-bench"}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One thing to cold-start: a function, the floor, or the FastAPI monolith on a route."""
+
+    key: str
+    label: str
+    group: str  # "souk" | "floor" | "fastapi"
+    spec: dict[str, Any] = field(hash=False, compare=False)
+    route: str | None = None  # "GET /api/health", for pairing a function with its FastAPI twin
+    function: template.Function | None = field(default=None, hash=False, compare=False)
+
+
+class ChildFailed(RuntimeError):
+    """A cold start that crashed (an import error in a handler, a handler that raised)."""
+
+    def __init__(self, label: str, returncode: int, stderr: str) -> None:
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        self.reason = (lines[-1] if lines else f"exit {returncode}")[:100]
+        super().__init__(f"{label} failed (exit {returncode}):\n{stderr[-2000:]}")
+
+
+@dataclass(frozen=True)
+class Sample:
+    total_ms: float
+    import_ms: float
+    call_ms: float
+    cpu_ms: float  # CPU time of the same span: steadier than wall time on a busy machine
+    modules: int
+    packages: tuple[str, ...]
+    status: str
+
+    @classmethod
+    def parse(cls, stdout: str) -> Sample:
+        """The report line the child printed last (the handler may log above it)."""
+        lines = [line for line in stdout.splitlines() if line.startswith("BENCH-RESULT ")]
+        if not lines:
+            raise ValueError(f"no result from the child process; output ended with: {stdout[-500:]!r}")
+        raw = json.loads(lines[-1].removeprefix("BENCH-RESULT "))
+        return cls(
+            raw["total_ms"],
+            raw["import_ms"],
+            raw["call_ms"],
+            raw["cpu_ms"],
+            raw["modules"],
+            tuple(raw["packages"]),
+            raw["status"],
+        )
+
+
+@dataclass
+class Measurement:
+    target: Target
+    samples: list[Sample] = field(default_factory=list)
+    error: str | None = None  # why it could not be measured; then there are no samples
+
+    @property
+    def total(self) -> Summary:
+        return Summary.of([s.total_ms for s in self.samples])
+
+    @property
+    def import_ms(self) -> float:
+        return median([s.import_ms for s in self.samples])
+
+    @property
+    def cpu_ms(self) -> float:
+        return median([s.cpu_ms for s in self.samples])
+
+    @property
+    def last(self) -> Sample:
+        return self.samples[-1]
+
+
+@dataclass
+class ColdReport:
+    functions: list[Measurement]
+    floor: Measurement
+    fastapi: dict[str, Measurement]  # route -> measurement
+    runs: int
+    jobs: int = 1
+
+    def fastapi_for(self, route: str | None) -> tuple[float | None, bool]:
+        """The FastAPI median for a route, and whether it was measured on that very route."""
+        if route is None or not self.fastapi:
+            return None, False
+        if route in self.fastapi:
+            return self.fastapi[route].total.median, True
+        return median([m.total.median for m in self.fastapi.values()]), False
+
+
+# ---------------------------------------------------------------- local AWS and code layout
+
+
+@contextmanager
+def moto_server() -> Iterator[tuple[str, dict[str, str]]]:
+    """A moto server on localhost with the template's resources: (endpoint, refs)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    saved = {k: os.environ.get(k) for k in (*aws.LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL")}
+    os.environ.update({**aws.LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint})
+    try:
+        refs = aws.create_resources(prefix="souk-bench")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    try:
+        yield endpoint, refs
+    finally:
+        server.stop()
+
+
+def _copy(source: Path, destination: Path) -> Path:
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return destination
+
+
+def child_environment(endpoint: str, refs: dict[str, str]) -> dict[str, str]:
+    """What a deployed function sees: the template's environment, nothing from this shell."""
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR") if k in os.environ}
+    env.update(aws.LOCAL_CREDENTIALS)
+    env.update(aws.function_environment(refs))
+    env["AWS_ENDPOINT_URL"] = endpoint
+    return env
+
+
+# ---------------------------------------------------------------- events
+
+
+def _queue_arn(url: str) -> str:
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:aws:sqs:{aws.REGION}:{account}:{name}"
+
+
+def first_event(function: template.Function, refs: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """(label, event) for the first trigger a function declares."""
+    for name, event in (function.properties.get("Events") or {}).items():
+        props = event.get("Properties", {})
+        if event["Type"] == "Api":
+            method, path = props["Method"].upper(), props["Path"]
+            method = "GET" if method == "ANY" else method
+            real = concrete_path(path)
+            params = path_parameters(path, real)
+            return f"{method} {path}", api_event(
+                method, path, real, path_parameters=params or None, headers=BENCH_HEADERS
+            )
+        if event["Type"] == "SQS":
+            queue = props["Queue"]["Fn::GetAtt"][0]
+            message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "bench", "Body": "{}"}
+            return f"SQS {queue}", sqs_event(_queue_arn(refs[queue]), [message])
+        if event["Type"] == "Schedule":
+            return f"schedule {props['Schedule']}", schedule_event(f"{function.logical_id}-{name}")
+    return "invoke", {}
+
+
+# ---------------------------------------------------------------- targets
+
+
+def function_targets(
+    functions: Sequence[template.Function], refs: dict[str, str], task_root: Path, layer: Path
+) -> list[Target]:
+    targets = []
+    for fn in functions:
+        code = _copy(ROOT / fn.code_uri, task_root / fn.logical_id)
+        label, event = first_event(fn, refs)
+        memory = int(fn.properties.get("MemorySize") or template.load()["Globals"]["Function"].get("MemorySize", 512))
+        module_file = code / fn.handler_file.relative_to(ROOT / fn.code_uri)
+        spec = {
+            "kind": "handler",
+            "sys_path": [str(code), str(layer)],
+            "module_name": module_file.stem,
+            "file": str(module_file),
+            "handler": fn.handler_name,
+            "event": event,
+            "context": {"function_name": fn.logical_id, "memory_limit_in_mb": memory},
+        }
+        route = label if not label.startswith(("SQS", "schedule", "invoke")) else None
+        targets.append(Target(fn.logical_id, fn.logical_id, "souk", spec, route, fn))
+    return targets
+
+
+def fastapi_targets(routes: Sequence[tuple[str, dict[str, Any]]], task_root: Path, sample: int) -> list[Target]:
+    """The monolith on up to ``sample`` routes, spread evenly: its cost barely depends on the route."""
+    code = task_root / "FastApiMonolith"
+    code.mkdir()
+    shutil.copy2(FASTAPI_APP, code / "app.py")
+    picked = (
+        list(routes)
+        if len(routes) <= sample
+        else [routes[round(i * (len(routes) - 1) / (sample - 1))] for i in range(sample)]
+    )
+    return [
+        Target(
+            f"fastapi:{route}",
+            f"FastAPI+Mangum {route}",
+            "fastapi",
+            {
+                "kind": "handler",
+                "sys_path": [str(code)],
+                "module_name": "app",
+                "file": str(code / "app.py"),
+                "handler": "handler",
+                "event": event,
+                "context": {"function_name": "FastApiMonolith", "memory_limit_in_mb": 512},
+            },
+            route,
+        )
+        for route, event in picked
+    ]
+
+
+def write_route_manifest(path: Path) -> Path:
+    """The routes the monolith serves, as its build would bake them in."""
+    routes = [{"method": r.method, "path": r.path, "name": r.function.logical_id} for r in template.routes()]
+    path.write_text(json.dumps(routes), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- running
+
+
+def run_once(target: Target, scratch: Path, env: dict[str, str]) -> Sample:
+    """One cold start of one target in a fresh, isolated interpreter."""
+    spec_file = scratch / f"spec-{target.key.replace('/', '_').replace(' ', '_').replace(':', '_')}.json"
+    if not spec_file.exists():
+        spec_file.write_text(json.dumps(target.spec), encoding="utf-8")
+    # -I: no PYTHONPATH, no user site, no script dir on sys.path; -B: like /var/task, nothing written.
+    command = [sys.executable, "-I", "-B", str(CHILD), str(spec_file)]
+    done = subprocess.run(  # noqa: S603 - our own interpreter and script, argv built here
+        command, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False, cwd=scratch
+    )
+    if done.returncode != 0:
+        raise ChildFailed(target.label, done.returncode, done.stderr)
+    return Sample.parse(done.stdout)
+
+
+def warm_up_targets(targets: Sequence[Target]) -> list[Target]:
+    """The first target of each group: enough to fill the page cache with the shared
+    libraries and to make the moto server load its backends before anything is timed."""
+    seen: dict[str, Target] = {}
+    for target in targets:
+        seen.setdefault(target.group, target)
+    return list(seen.values())
+
+
+def choose_jobs(estimate_seconds: float, budget_seconds: float, cpus: int) -> int:
+    """How many cold starts to run at once: one, for the cleanest numbers, unless that
+    would not fit the time budget; then as many as it takes, at most one per core.
+
+    Running two at once on two cores makes every sample a little slower (shared caches,
+    memory bandwidth) but the functions and the references are sampled alike, so the
+    ratios stay fair; the report says when it happened.
+    """
+    if estimate_seconds <= budget_seconds or cpus < 2:
+        return 1
+    return max(1, min(cpus, math.ceil(estimate_seconds / budget_seconds)))
+
+
+def _attempt(target: Target, scratch: Path, env: dict[str, str]) -> Sample | ChildFailed:
+    try:
+        return run_once(target, scratch, env)
+    except ChildFailed as failure:
+        return failure
+
+
+def _timed_run(target: Target, scratch: Path, env: dict[str, str]) -> float:
+    started = time.monotonic()
+    _attempt(target, scratch, env)
+    return time.monotonic() - started
+
+
+def measure(
+    targets: Sequence[Target],
+    runs: int,
+    scratch: Path,
+    env: dict[str, str],
+    *,
+    budget_seconds: float,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Measurement], int]:
+    """``runs`` samples per target after a discarded warm-up, and the parallelism used.
+
+    Targets are interleaved round by round, so a slow moment of the machine (another
+    process on the other core) spreads over every target instead of landing on one. A
+    target that crashes is reported with its error and not run again: one broken
+    handler must not hide the numbers of the others.
+    """
+    warm = [_timed_run(t, scratch, env) for t in warm_up_targets(targets)]
+    estimate = sum(warm) / len(warm) * len(targets) * runs
+    jobs = choose_jobs(estimate, budget_seconds, os.cpu_count() or 1)
+    if progress is not None:
+        progress(
+            f"cold starts: {len(targets)} targets x {runs} runs, about {estimate:.0f} s one at a time; "
+            f"running {jobs} at once"
+        )
+    results = {t.key: Measurement(t) for t in targets}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for round_number in range(1, runs + 1):
+            live = [t for t in targets if results[t.key].error is None]
+            for target, outcome in zip(live, pool.map(lambda t: _attempt(t, scratch, env), live), strict=True):
+                if isinstance(outcome, ChildFailed):
+                    results[target.key].error, results[target.key].samples = outcome.reason, []
+                else:
+                    results[target.key].samples.append(outcome)
+            if progress is not None:
+                progress(f"cold starts: round {round_number}/{runs} done")
+    return results, jobs
+
+
+def run(
+    *,
+    runs: int = 7,
+    only: str | None = None,
+    fastapi_sample: int = 4,
+    budget_seconds: float = 150.0,
+    progress: Callable[[str], None] | None = None,
+) -> ColdReport:
+    """Measure every function (or those whose logical id matches ``only``) and both references."""
+    functions = [f for f in template.functions() if only is None or fnmatch.fnmatch(f.logical_id, only)]
+    if not functions:
+        raise ValueError(f"no function matches {only!r}")
+    with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, moto_server() as (endpoint, refs):
+        scratch = Path(tmp)
+        layer = _copy(ROOT / "shared", scratch / "opt" / "python")
+        task_root = scratch / "task"
+        task_root.mkdir()
+        souk = function_targets(functions, refs, task_root, layer)
+        api_routes = [(t.route, t.spec["event"]) for t in souk if t.route is not None]
+        fastapi = fastapi_targets(api_routes, task_root, fastapi_sample) if api_routes else []
+        floor = Target("floor", "import boto3 (floor)", "floor", {"kind": "import", "sys_path": [], "module": "boto3"})
+        env = child_environment(endpoint, refs)
+        env["SOUK_ROUTES_FILE"] = str(write_route_manifest(scratch / "routes.json"))
+        targets = [floor, *souk, *fastapi]
+        results, jobs = measure(targets, runs, scratch, env, budget_seconds=budget_seconds, progress=progress)
+    for reference in [floor, *fastapi]:
+        if results[reference.key].error:
+            raise RuntimeError(f"{reference.label} failed: {results[reference.key].error}")
+    return ColdReport(
+        functions=[results[t.key] for t in souk],
+        floor=results[floor.key],
+        fastapi={t.route: results[t.key] for t in fastapi if t.route},
+        runs=runs,
+        jobs=jobs,
+    )

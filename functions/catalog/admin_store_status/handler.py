@@ -1,0 +1,26 @@
+"""PATCH /api/v1/admin/stores/{storeId}: an admin approves, rejects or suspends a store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import stores
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/admin/stores/<storeId>", summary="Review a store", tags=["Admin"])
+def set_store_status(
+    store_id: Annotated[str, Path(alias="storeId", max_length=64)],
+    body: stores.StoreStatusRequest,
+    caller: Annotated[Principal, Depends(require_roles("admin"))],
+) -> Envelope[stores.StoreOut]:
+    return ok(stores.store_out(stores.set_store_status(caller, store_id, body), private=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,19 @@
+"""GET /api/v1/categories: the whole category tree, nested (cacheable)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Request
+
+from souk.catalog import categories
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/categories", summary="The category tree", tags=["Categories"])
+def list_categories(request: Request) -> Envelope[list[categories.CategoryNode]]:
+    return cached(request, ok(categories.category_tree()))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/categories: an admin adds a category at the top or under ``parentId``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import categories
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/categories", status_code=201, summary="Add a category", tags=["Categories"])
+def create_category(
+    body: categories.CreateCategoryRequest, caller: Annotated[Principal, Depends(require_roles("admin"))]
+) -> Envelope[categories.CategoryOut]:
+    return ok(categories.category_out(categories.create_category(caller, body)))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""DELETE /api/v1/categories/{categoryId}: an admin deletes a leaf category with no products."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import categories
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.delete("/api/v1/categories/<categoryId>", summary="Delete a category", tags=["Categories"])
+def delete_category(
+    category_id: Annotated[str, Path(alias="categoryId", max_length=64)],
+    caller: Annotated[Principal, Depends(require_roles("admin"))],
+) -> Envelope[categories.DeletedCategory]:
+    deleted = categories.delete_category(caller, category_id)
+    return ok(categories.DeletedCategory(id=deleted.category_id, deleted=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""PATCH /api/v1/categories/{categoryId}: an admin renames a category or moves a childless one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import categories
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/categories/<categoryId>", summary="Rename or move a category", tags=["Categories"])
+def update_category(
+    category_id: Annotated[str, Path(alias="categoryId", max_length=64)],
+    body: categories.UpdateCategoryRequest,
+    caller: Annotated[Principal, Depends(require_roles("admin"))],
+) -> Envelope[categories.CategoryOut]:
+    return ok(categories.category_out(categories.update_category(caller, category_id, body)))
+
+
+lambda_handler = entrypoint(app)

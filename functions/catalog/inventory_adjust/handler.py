@@ -1,0 +1,27 @@
+"""POST /api/v1/products/{productId}/inventory/adjustments: add or remove stock, never below zero."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import inventory
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/products/<productId>/inventory/adjustments", status_code=201, summary="Adjust stock",
+          tags=["Inventory"])  # fmt: skip
+def adjust_stock(
+    product_id: Annotated[str, Path(alias="productId", max_length=64)],
+    body: inventory.AdjustmentRequest,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[inventory.AdjustmentOut]:
+    return ok(inventory.adjust_stock(caller, product_id, body))
+
+
+lambda_handler = entrypoint(app)

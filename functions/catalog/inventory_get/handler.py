@@ -1,0 +1,26 @@
+"""GET /api/v1/products/{productId}/inventory: the owner's view of stock per variant and recent movements."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import inventory
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.get("/api/v1/products/<productId>/inventory", summary="Stock and movements", tags=["Inventory"])
+def get_inventory(
+    product_id: Annotated[str, Path(alias="productId", max_length=64)],
+    query: Annotated[inventory.InventoryQuery, Query()],
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[inventory.InventoryOut]:
+    return ok(inventory.get_inventory(caller, product_id, query))
+
+
+lambda_handler = entrypoint(app)

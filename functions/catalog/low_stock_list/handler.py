@@ -1,0 +1,28 @@
+"""GET /api/v1/stores/{storeId}/inventory/low-stock: the owner's variants at or below their threshold."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import inventory
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.pagination import PageQuery
+
+app = create_app()
+
+
+@app.get("/api/v1/stores/<storeId>/inventory/low-stock", summary="Low-stock variants", tags=["Inventory"])
+def low_stock(
+    store_id: Annotated[str, Path(alias="storeId", max_length=64)],
+    query: Annotated[PageQuery, Query()],
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> PageEnvelope[inventory.LowStockItem]:
+    items, next_cursor = inventory.low_stock(caller, store_id, limit=query.limit, cursor=query.cursor)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)

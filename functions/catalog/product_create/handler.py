@@ -1,0 +1,23 @@
+"""POST /api/v1/products: a store owner adds a product, with its variants, to an approved own store."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import products
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/products", status_code=201, summary="Add a product", tags=["Products"])
+def create_product(
+    body: products.CreateProductRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
+) -> Envelope[products.ProductOut]:
+    return ok(products.create_product(caller, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,25 @@
+"""DELETE /api/v1/products/{productId}: soft delete; the product leaves every listing and search at once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import products
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.delete("/api/v1/products/<productId>", summary="Delete a product", tags=["Products"])
+def delete_product(
+    product_id: Annotated[str, Path(alias="productId", max_length=64)],
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[products.DeletedProduct]:
+    return ok(products.delete_product(caller, product_id))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,28 @@
+"""GET /api/v1/products/{productId}: an active product of an approved store; owners and admins see their others."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Request
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, optional_principal
+from souk.catalog import products
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/products/<productId>", summary="A product with its variants", tags=["Products"])
+def get_product(
+    product_id: Annotated[str, Path(alias="productId", max_length=64)],
+    caller: Annotated[Principal | None, Depends(optional_principal)],
+    request: Request,
+) -> Envelope[products.ProductOut]:
+    product, public = products.get_product(product_id, caller)
+    return cached(request, ok(product), public=public)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""PATCH /api/v1/products/{productId}: the owner (or an admin) changes a product; indexes follow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import products
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/products/<productId>", summary="Change a product", tags=["Products"])
+def update_product(
+    product_id: Annotated[str, Path(alias="productId", max_length=64)],
+    body: products.UpdateProductRequest,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[products.ProductOut]:
+    return ok(products.update_product(caller, product_id, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,25 @@
+"""GET /api/v1/products: the public catalog, filtered and sorted; one Query per page (cacheable)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Request
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.catalog import listing
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/products", summary="List products", tags=["Products"])
+def list_products(
+    query: Annotated[listing.ProductListQuery, Query()], request: Request
+) -> PageEnvelope[listing.ProductSummary]:
+    items, next_cursor = listing.list_products(query)
+    return cached(request, page(items, limit=query.limit, next_cursor=next_cursor))
+
+
+lambda_handler = entrypoint(app)

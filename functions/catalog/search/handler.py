@@ -1,0 +1,23 @@
+"""GET /api/v1/search: products and/or stores by words and word prefixes, ranked (cacheable)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Request
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.catalog import search
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/search", summary="Search products and stores", tags=["Search"])
+def search_catalog(query: Annotated[search.SearchQuery, Query()], request: Request) -> PageEnvelope[search.SearchHit]:
+    hits, next_cursor = search.search(query)
+    return cached(request, page(hits, limit=query.limit, next_cursor=next_cursor))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/stores: a store owner opens a store; it waits in ``pending_review``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import stores
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/stores", status_code=201, summary="Open a store", tags=["Stores"])
+def create_store(
+    body: stores.CreateStoreRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
+) -> Envelope[stores.StoreOut]:
+    return ok(stores.store_out(stores.create_store(caller, body), private=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,28 @@
+"""GET /api/v1/stores/{storeId}: an approved store for anyone; its owner and admins see any status."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Request
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, optional_principal
+from souk.catalog import stores
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/stores/<storeId>", summary="A store", tags=["Stores"])
+def get_store(
+    store_id: Annotated[str, Path(alias="storeId", max_length=64)],
+    caller: Annotated[Principal | None, Depends(optional_principal)],
+    request: Request,
+) -> Envelope[stores.StoreOut]:
+    store, public = stores.view_store(store_id, caller)
+    return cached(request, ok(store), public=public)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""PATCH /api/v1/stores/{storeId}: the owner edits name, description, categories or address."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import stores
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/stores/<storeId>", summary="Edit a store", tags=["Stores"])
+def update_store(
+    store_id: Annotated[str, Path(alias="storeId", max_length=64)],
+    body: stores.UpdateStoreRequest,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[stores.StoreOut]:
+    return ok(stores.store_out(stores.update_store(caller, store_id, body), private=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""POST /api/v1/stores/{storeId}/verification: the owner submits documents; a rejected store is reviewed again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.catalog import stores
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/stores/<storeId>/verification", summary="Submit a store for review", tags=["Stores"])
+def submit_verification(
+    store_id: Annotated[str, Path(alias="storeId", max_length=64)],
+    body: stores.VerificationRequest,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[stores.StoreOut]:
+    return ok(stores.store_out(stores.submit_verification(caller, store_id, body), private=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""GET /api/v1/stores: approved stores, newest first; filter by category or name, or nearest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Request
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.catalog import stores
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.caching import cached
+
+app = create_app()
+
+
+@app.get("/api/v1/stores", summary="Find stores", tags=["Stores"])
+def list_stores(query: Annotated[stores.StoreListQuery, Query()], request: Request) -> PageEnvelope[stores.StoreOut]:
+    items, next_cursor = stores.list_stores(query)
+    return cached(request, page(items, limit=query.limit, next_cursor=next_cursor))
+
+
+lambda_handler = entrypoint(app)

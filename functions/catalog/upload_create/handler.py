@@ -1,0 +1,23 @@
+"""POST /api/v1/uploads: a presigned S3 POST whose policy enforces the purpose's type and size."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.catalog import uploads
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/uploads", status_code=201, summary="Start an upload", tags=["Uploads"])
+def create_upload(
+    body: uploads.CreateUploadRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[uploads.PresignedUpload]:
+    return ok(uploads.create_upload(caller, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""DELETE /api/v1/uploads/{uploadId}: delete an own upload and its file (another user's is 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.catalog import uploads
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.delete("/api/v1/uploads/<uploadId>", summary="Delete an upload", tags=["Uploads"])
+def delete_upload(
+    upload_id: Annotated[str, Path(alias="uploadId", max_length=64)],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[uploads.DeletedUpload]:
+    deleted = uploads.delete_upload(caller, upload_id)
+    return ok(uploads.DeletedUpload(id=deleted.upload_id, deleted=True))
+
+
+lambda_handler = entrypoint(app)

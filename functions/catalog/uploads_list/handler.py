@@ -1,0 +1,26 @@
+"""GET /api/v1/uploads: the caller's uploads, newest first, paginated (one Query a page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.catalog import uploads
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
+
+app = create_app()
+
+
+@app.get("/api/v1/uploads", summary="My uploads", tags=["Uploads"])
+def list_uploads(
+    query: Annotated[PageQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
+) -> PageEnvelope[uploads.UploadOut]:
+    items, next_key = uploads.list_uploads(caller.user_id, limit=query.limit, last_key=decode_cursor(query.cursor))
+    return page([uploads.upload_out(u) for u in items], limit=query.limit, next_cursor=encode_cursor(next_key))
+
+
+lambda_handler = entrypoint(app)

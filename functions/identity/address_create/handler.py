@@ -1,0 +1,23 @@
+"""POST /api/v1/addresses: add a delivery address (at most 20; the first becomes the default)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import addresses
+
+app = create_app()
+
+
+@app.post("/api/v1/addresses", status_code=201, summary="Add an address", tags=["Addresses"])
+def create_address(
+    body: addresses.AddressIn, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[addresses.AddressOut]:
+    return ok(addresses.create_address(caller, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""DELETE /api/v1/addresses/{addressId}: remove an own address (the default moves on)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import addresses
+from souk.identity.users import Deleted
+
+app = create_app()
+
+
+@app.delete("/api/v1/addresses/<addressId>", summary="Delete an address", tags=["Addresses"])
+def delete_address(
+    address_id: Annotated[str, Path(alias="addressId", max_length=64)],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[Deleted]:
+    return ok(addresses.delete_address(caller, address_id))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""PATCH /api/v1/addresses/{addressId}: change an own address or make it the default."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import addresses
+
+app = create_app()
+
+
+@app.patch("/api/v1/addresses/<addressId>", summary="Update an address", tags=["Addresses"])
+def update_address(
+    address_id: Annotated[str, Path(alias="addressId", max_length=64)],
+    body: addresses.AddressPatch,
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[addresses.AddressOut]:
+    return ok(addresses.update_address(caller, address_id, body))
+
+
+lambda_handler = entrypoint(app)

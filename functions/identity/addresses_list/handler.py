@@ -1,0 +1,26 @@
+"""GET /api/v1/addresses: the caller's delivery addresses (one Query a page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.pagination import PageQuery
+from souk.identity import addresses
+
+app = create_app()
+
+
+@app.get("/api/v1/addresses", summary="List my addresses", tags=["Addresses"])
+def list_addresses(
+    query: Annotated[PageQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
+) -> PageEnvelope[addresses.AddressOut]:
+    items, cursor = addresses.list_addresses(caller, query)
+    return page(items, limit=query.limit, next_cursor=cursor)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/api-keys: a new key for `X-Api-Key`, returned once and stored only as a hash."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import api_keys
+
+app = create_app()
+
+
+@app.post("/api/v1/api-keys", status_code=201, summary="Create an API key", tags=["API keys"])
+def create_api_key(
+    body: api_keys.ApiKeyCreate, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[api_keys.ApiKeyCreated]:
+    return ok(api_keys.create_api_key(caller, body))
+
+
+lambda_handler = entrypoint(app)

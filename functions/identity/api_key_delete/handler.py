@@ -1,0 +1,25 @@
+"""DELETE /api/v1/api-keys/{keyId}: revoke an own API key; it is refused from the next request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import api_keys
+from souk.identity.users import Deleted
+
+app = create_app()
+
+
+@app.delete("/api/v1/api-keys/<keyId>", summary="Revoke an API key", tags=["API keys"])
+def delete_api_key(
+    key_id: Annotated[str, Path(alias="keyId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[Deleted]:
+    return ok(api_keys.revoke_api_key(caller, key_id))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""GET /api/v1/api-keys: the caller's active API keys (never the keys themselves)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.pagination import PageQuery
+from souk.identity import api_keys
+
+app = create_app()
+
+
+@app.get("/api/v1/api-keys", summary="List my API keys", tags=["API keys"])
+def list_api_keys(
+    query: Annotated[PageQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
+) -> PageEnvelope[api_keys.ApiKeyOut]:
+    items, cursor = api_keys.list_api_keys(caller, query)
+    return page(items, limit=query.limit, next_cursor=cursor)
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/auth/change-password: the signed-in user changes their password; other sessions end."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import recovery
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/change-password", summary="Change the password", tags=["Auth"])
+def change_password(
+    body: recovery.ChangePasswordRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[recovery.PasswordChanged]:
+    return ok(recovery.change_password(caller, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,24 @@
+"""POST /api/v1/auth/forgot-password: email a reset link; the same answer for every email."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.identity import recovery
+from souk.identity.schemas import EmailBody
+from souk.identity.sessions import Client
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/forgot-password", summary="Ask for a password reset", tags=["Auth"])
+def forgot_password(body: EmailBody, client: Annotated[Client, Depends(origin)]) -> Envelope[recovery.Accepted]:
+    state = recovery.forgot_password(body.email, client)
+    return respond(ok(recovery.Accepted(message=recovery.FORGOT_MESSAGE)), headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

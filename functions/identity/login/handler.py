@@ -1,0 +1,24 @@
+"""POST /api/v1/auth/login: email and password → tokens, or 401 MFA_REQUIRED with an mfaToken."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.identity import accounts
+from souk.identity.schemas import TokenPair
+from souk.identity.sessions import Client, token_pair
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/login", summary="Sign in", tags=["Auth"])
+def login(body: accounts.LoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+    user, issued, state = accounts.login(body, client)
+    return respond(ok(token_pair(issued, user)), headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

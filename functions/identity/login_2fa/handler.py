@@ -1,0 +1,24 @@
+"""POST /api/v1/auth/login/2fa: the mfaToken from /auth/login plus a TOTP or backup code → tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.identity import mfa
+from souk.identity.schemas import TokenPair
+from souk.identity.sessions import Client, token_pair
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/login/2fa", summary="Sign in: second factor", tags=["Auth"])
+def login_2fa(body: mfa.MfaLoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+    user, issued, state = mfa.login(body, client)
+    return respond(ok(token_pair(issued, user)), headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,22 @@
+"""GET /api/v1/auth/me: the signed-in caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity.schemas import UserOut
+from souk.identity.users import get_user, user_out
+
+app = create_app()
+
+
+@app.get("/api/v1/auth/me", summary="The caller", tags=["Auth"])
+def me(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[UserOut]:
+    return ok(user_out(get_user(caller.user_id)))
+
+
+lambda_handler = entrypoint(app)

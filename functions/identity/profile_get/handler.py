@@ -1,0 +1,24 @@
+"""GET /api/v1/users/{userId}/profile: bio, avatar, timezone, language (own, or any for an admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import profile
+
+app = create_app()
+
+
+@app.get("/api/v1/users/<userId>/profile", summary="Get a profile", tags=["Users"])
+def get_profile(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[profile.ProfileOut]:
+    return ok(profile.read_profile(caller, user_id))
+
+
+lambda_handler = entrypoint(app)

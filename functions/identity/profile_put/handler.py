@@ -1,0 +1,26 @@
+"""PUT /api/v1/users/{userId}/profile: replace the profile (own, or any for an admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import profile
+
+app = create_app()
+
+
+@app.put("/api/v1/users/<userId>/profile", summary="Replace a profile", tags=["Users"])
+def put_profile(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)],
+    body: profile.ProfileIn,
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[profile.ProfileOut]:
+    return ok(profile.replace_profile(caller, user_id, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,24 @@
+"""POST /api/v1/auth/register: a pending account; a one-time code goes out by email (and SMS)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import accounts
+from souk.identity.sessions import Client
+from souk.identity.schemas import UserOut
+from souk.identity.users import user_out
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/register", status_code=201, summary="Create an account", tags=["Auth"])
+def register(body: accounts.RegisterRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[UserOut]:
+    return ok(user_out(accounts.register(body, client)))
+
+
+lambda_handler = entrypoint(app)

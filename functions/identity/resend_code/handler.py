@@ -1,0 +1,23 @@
+"""POST /api/v1/auth/resend-code: a fresh code for a pending account (rate limited, no enumeration)."""
+
+from __future__ import annotations
+
+from souk.http import CamelModel, Envelope, create_app, entrypoint, ok, respond
+from souk.identity import accounts
+from souk.identity.schemas import EmailBody
+
+app = create_app()
+
+
+class Accepted(CamelModel):
+    message: str
+
+
+@app.post("/api/v1/auth/resend-code", summary="Resend the verification code", tags=["Auth"])
+def resend_code(body: EmailBody) -> Envelope[Accepted]:
+    state = accounts.resend_code(body.email)
+    message = "If an unverified account uses this email, a new code is on its way."
+    return respond(ok(Accepted(message=message)), headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,27 @@
+"""DELETE /api/v1/auth/sessions/{sessionId}: revoke one of the caller's sessions (others' are 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import CamelModel, Envelope, create_app, entrypoint, ok
+from souk.identity.sessions import revoke_own
+
+app = create_app()
+
+
+class SessionRevoked(CamelModel):
+    id: str
+    revoked: bool
+
+
+@app.delete("/api/v1/auth/sessions/<sessionId>", summary="Revoke one of my sessions", tags=["Auth"])
+def session_delete(sessionId: str, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[SessionRevoked]:
+    revoke_own(caller, sessionId)
+    return ok(SessionRevoked(id=sessionId, revoked=True))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""GET /api/v1/auth/sessions: the caller's live sessions, newest first, paginated."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.pagination import PageQuery
+from souk.identity.sessions import SessionOut, own_sessions
+
+app = create_app()
+
+
+@app.get("/api/v1/auth/sessions", summary="My sessions", tags=["Auth"])
+def sessions_list(
+    query: Annotated[PageQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
+) -> PageEnvelope[SessionOut]:
+    items, next_cursor = own_sessions(caller, limit=query.limit, cursor=query.cursor)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)

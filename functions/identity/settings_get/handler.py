@@ -1,0 +1,21 @@
+"""GET /api/v1/settings: the caller's locale and notification channels (defaults until saved)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import user_settings
+
+app = create_app()
+
+
+@app.get("/api/v1/settings", summary="Get my settings", tags=["Settings"])
+def get_settings(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[user_settings.SettingsOut]:
+    return ok(user_settings.read_settings(caller))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""PUT /api/v1/settings: replace the caller's settings (fields left out return to defaults)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import user_settings
+
+app = create_app()
+
+
+@app.put("/api/v1/settings", summary="Replace my settings", tags=["Settings"])
+def put_settings(
+    body: user_settings.SettingsIn, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[user_settings.SettingsOut]:
+    return ok(user_settings.replace_settings(caller, body))
+
+
+lambda_handler = entrypoint(app)

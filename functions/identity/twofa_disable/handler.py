@@ -1,0 +1,23 @@
+"""POST /api/v1/auth/2fa/disable: turn 2FA off with a TOTP or backup code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import mfa
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/2fa/disable", summary="Turn two-factor sign-in off", tags=["Auth"])
+def twofa_disable(
+    body: mfa.CodeRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[mfa.MfaState]:
+    return ok(mfa.disable(caller, body.code))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/auth/2fa/enable: confirm the app with a code; 2FA on, backup codes returned once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import mfa
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/2fa/enable", summary="Turn two-factor sign-in on", tags=["Auth"])
+def twofa_enable(
+    body: mfa.TotpCodeRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[mfa.BackupCodes]:
+    return ok(mfa.enable(caller, body.code))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,21 @@
+"""POST /api/v1/auth/2fa/setup: a pending TOTP secret and its otpauth URL (2FA stays off until enabled)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import mfa
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/2fa/setup", summary="Start two-factor setup", tags=["Auth"])
+def twofa_setup(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[mfa.TotpSetup]:
+    return ok(mfa.setup(caller))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,24 @@
+"""DELETE /api/v1/users/{userId}: soft delete; sessions and API keys die, the email is freed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import users
+
+app = create_app()
+
+
+@app.delete("/api/v1/users/<userId>", summary="Delete a user", tags=["Users"])
+def delete_user(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[users.Deleted]:
+    return ok(users.delete_user(caller, user_id))
+
+
+lambda_handler = entrypoint(app)

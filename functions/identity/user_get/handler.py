@@ -1,0 +1,25 @@
+"""GET /api/v1/users/{userId}: one account; the caller's own, or any for an admin (else 404)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import users
+from souk.identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.get("/api/v1/users/<userId>", summary="Get a user", tags=["Users"])
+def get_user(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[UserOut]:
+    return ok(users.read_user(caller, user_id))
+
+
+lambda_handler = entrypoint(app)

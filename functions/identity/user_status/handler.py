@@ -1,0 +1,27 @@
+"""PATCH /api/v1/users/{userId}/status: admins activate or suspend an account (suspension signs it out)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import users
+from souk.identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.patch("/api/v1/users/<userId>/status", summary="Activate or suspend a user", tags=["Users"])
+def set_status(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)],
+    body: users.StatusChange,
+    caller: Annotated[Principal, Depends(require_roles("admin"))],
+) -> Envelope[UserOut]:
+    return ok(users.set_status(caller, user_id, body))
+
+
+lambda_handler = entrypoint(app)

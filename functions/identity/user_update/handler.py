@@ -1,0 +1,27 @@
+"""PATCH /api/v1/users/{userId}: change name, phone or avatar (own, or any for an admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import users
+from souk.identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.patch("/api/v1/users/<userId>", summary="Update a user", tags=["Users"])
+def update_user(
+    user_id: Annotated[str, Path(alias="userId", max_length=64)],
+    body: users.UserUpdate,
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[UserOut]:
+    return ok(users.update_user(caller, user_id, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""GET /api/v1/users: admins list accounts by role, status and name/email prefix (one Query a page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.identity import users
+from souk.identity.schemas import UserOut
+
+app = create_app()
+
+
+@app.get("/api/v1/users", summary="List users", tags=["Users"])
+def list_users(
+    query: Annotated[users.UserListQuery, Query()], caller: Annotated[Principal, Depends(require_roles("admin"))]
+) -> PageEnvelope[UserOut]:
+    items, cursor = users.list_users(query)
+    return page(items, limit=query.limit, next_cursor=cursor)
+
+
+lambda_handler = entrypoint(app)

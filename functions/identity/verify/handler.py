@@ -1,0 +1,24 @@
+"""POST /api/v1/auth/verify: activate an account with its one-time code and sign in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.identity import accounts
+from souk.identity.schemas import TokenPair
+from souk.identity.sessions import Client, token_pair
+
+app = create_app()
+
+
+@app.post("/api/v1/auth/verify", summary="Verify an account", tags=["Auth"])
+def verify(body: accounts.VerifyRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+    user, issued = accounts.verify(body, client)
+    return ok(token_pair(issued, user))
+
+
+lambda_handler = entrypoint(app)

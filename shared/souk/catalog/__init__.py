@@ -1,0 +1,1 @@
+"""Stores, categories, products, inventory, listing and search indexes, uploads."""

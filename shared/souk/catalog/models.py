@@ -1,0 +1,156 @@
+"""Catalog entities in the single table. Keys come from :mod:`souk.db.keys` only.
+
+| entity | pk | sk | GSIs |
+|---|---|---|---|
+| Upload | UPLOAD#<id> | UPLOAD#<id> | gsi1 USER#<owner>#UPLOADS / C#<created>#<id> |
+| Store | STORE#<id> | STORE#<id> | gsi1 USER#<owner>#STORES / C#<created>#<id>; gsi2 STORES#<status> / C#<created>#<id>; gsi4 STOREGEO#<geohash4> / <geohash>#<id> (approved only) |
+| Category | CATEGORY#<id> | CATEGORY#<id> | gsi1 CATEGORIES / <path of ids> |
+| CategorySlug | CATSLUG#<parentId or ROOT>#<slug> | same | |
+| Product | PRODUCT#<id> | PRODUCT#<id> | gsi1 STORE#<store>#PRODUCTS / C#<created>#<id> |
+| Variant | PRODUCT#<id> | VARIANT#<sku> | gsi2 LOWSTOCK#<store> / <productId>#<sku> (sparse: only at or below threshold) |
+| StockMovement | PRODUCT#<id> | MOVE#<ulid> | |
+| ListingEntry | PL#<facet> | PRODUCT#<id> | gsi1..gsi4 pk PL#<facet>; sk created / price / rating / name |
+| SearchEntry | SRCH#<P or S>#<prefix> | <rating sort>#<id> | |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+
+from souk.db.base import SoukItem, VersionedItem
+
+
+class Upload(SoukItem, discriminator="Upload"):
+    upload_id = UnicodeAttribute(attr_name="uploadId")
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    purpose = UnicodeAttribute()  # avatar | product_image | store_document | attachment
+    content_type = UnicodeAttribute(attr_name="contentType")
+    size = NumberAttribute()
+    filename = UnicodeAttribute()  # display only: never part of the S3 key
+    object_key = UnicodeAttribute(attr_name="objectKey")
+    status = UnicodeAttribute(default="pending")  # pending | ready | deleted
+
+
+class Store(VersionedItem, discriminator="Store"):
+    store_id = UnicodeAttribute(attr_name="storeId")
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    category_ids = ListAttribute(of=UnicodeAttribute, attr_name="categoryIds", default=list)
+    address = JSONAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lng = NumberAttribute(null=True)
+    geohash = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(default="usd")
+    status = UnicodeAttribute(default="pending_review")  # pending_review | approved | rejected | suspended
+    status_reason = UnicodeAttribute(attr_name="statusReason", null=True)
+    document_upload_ids = ListAttribute(of=UnicodeAttribute, attr_name="documentUploadIds", default=list)
+    rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
+    rating_count = NumberAttribute(attr_name="ratingCount", default=0)
+
+
+class Category(SoukItem, discriminator="Category"):
+    category_id = UnicodeAttribute(attr_name="categoryId")
+    name = UnicodeAttribute()
+    slug = UnicodeAttribute()
+    parent_id = UnicodeAttribute(attr_name="parentId", null=True)
+    path = ListAttribute(of=UnicodeAttribute, default=list)  # ancestor ids, root first, self last
+    # Counters kept by the writers (atomic ADDs), so "is it a leaf, is it empty" costs no Query.
+    child_count = NumberAttribute(attr_name="childCount", default=0)
+    # Products in this category's subtree: adjust_product_count adds to every category of a path.
+    product_count = NumberAttribute(attr_name="productCount", default=0)
+
+
+class CategorySlug(SoukItem, discriminator="CategorySlug"):
+    """Makes a slug unique among siblings: written with a condition in the category's transaction."""
+
+    category_id = UnicodeAttribute(attr_name="categoryId")
+
+
+class Product(VersionedItem, discriminator="Product"):
+    product_id = UnicodeAttribute(attr_name="productId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    price_amount = NumberAttribute(attr_name="priceAmount")  # minor units
+    currency = UnicodeAttribute()
+    category_id = UnicodeAttribute(attr_name="categoryId")
+    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", default=list)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    image_upload_ids = ListAttribute(of=UnicodeAttribute, attr_name="imageUploadIds", default=list)
+    status = UnicodeAttribute(default="active")  # active | inactive (hidden by its owner) | deleted
+    in_stock = BooleanAttribute(attr_name="inStock", default=False)
+    # What the product wrote into the indexes, so an update or delete removes exactly that,
+    # even after the normalization rules change (products feature).
+    listing_facets = ListAttribute(of=UnicodeAttribute, attr_name="listingFacets", default=list)
+    search_terms = ListAttribute(of=UnicodeAttribute, attr_name="searchTerms", default=list)
+    rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
+    rating_count = NumberAttribute(attr_name="ratingCount", default=0)
+
+
+class Variant(SoukItem, discriminator="Variant"):
+    product_id = UnicodeAttribute(attr_name="productId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    sku = UnicodeAttribute()
+    name = UnicodeAttribute()
+    attributes = JSONAttribute(default=dict)
+    price_amount = NumberAttribute(attr_name="priceAmount", null=True)  # override, minor units
+    stock = NumberAttribute(default=0)
+    low_stock_threshold = NumberAttribute(attr_name="lowStockThreshold", default=5)
+    low_stock_notified = BooleanAttribute(attr_name="lowStockNotified", default=False)
+
+
+class StockMovement(SoukItem, discriminator="StockMovement"):
+    movement_id = UnicodeAttribute(attr_name="movementId")
+    sku = UnicodeAttribute()
+    delta = NumberAttribute()
+    reason = UnicodeAttribute()
+    stock_after = NumberAttribute(attr_name="stockAfter")
+    actor_id = UnicodeAttribute(attr_name="actorId")
+
+
+class ListingEntry(SoukItem, discriminator="ListingEntry"):
+    """A denormalized product summary in one listing partition: a list page is one Query."""
+
+    product_id = UnicodeAttribute(attr_name="productId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    name = UnicodeAttribute()
+    price_amount = NumberAttribute(attr_name="priceAmount")
+    currency = UnicodeAttribute()
+    in_stock = BooleanAttribute(attr_name="inStock")
+    rating_avg = NumberAttribute(attr_name="ratingAvg", default=0)
+    rating_count = NumberAttribute(attr_name="ratingCount", default=0)
+    tags = UnicodeSetAttribute(null=True)
+    category_id = UnicodeAttribute(attr_name="categoryId")
+    image_upload_id = UnicodeAttribute(attr_name="imageUploadId", null=True)
+    # Lets a store or tag page filter by category, sub-categories included (products feature).
+    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", null=True)
+
+
+class SearchEntry(SoukItem, discriminator="SearchEntry"):
+    """One word prefix of a product or store name/tags, pointing at it."""
+
+    target_id = UnicodeAttribute(attr_name="targetId")
+    kind = UnicodeAttribute()  # product | store
+    word = UnicodeAttribute()
+    name = UnicodeAttribute()
+    rating_avg = NumberAttribute(attr_name="ratingAvg", default=0)
+    # Product entries carry the listing summary, so a product list with ``search`` can filter
+    # and answer from the search Queries alone (products feature; null on store entries).
+    rating_count = NumberAttribute(attr_name="ratingCount", null=True)
+    store_id = UnicodeAttribute(attr_name="storeId", null=True)
+    price_amount = NumberAttribute(attr_name="priceAmount", null=True)
+    currency = UnicodeAttribute(null=True)
+    in_stock = BooleanAttribute(attr_name="inStock", null=True)
+    category_id = UnicodeAttribute(attr_name="categoryId", null=True)
+    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", null=True)
+    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    image_upload_id = UnicodeAttribute(attr_name="imageUploadId", null=True)

@@ -1,0 +1,50 @@
+"""One-time codes: 6 digits, stored as a keyed hash, 10 minutes, 5 attempts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from souk.db import keys
+from souk.identity import tokens
+from souk.identity.models import OneTimeCode
+from souk.jobs import expiry
+
+CODE_MINUTES = 10
+MAX_ATTEMPTS = 5
+
+
+def new_code(user_id: str, purpose: str) -> tuple[str, OneTimeCode]:
+    """A fresh code and its item (not saved: callers add it to their transaction)."""
+    code = tokens.random_code()
+    valid_until = datetime.now(UTC) + timedelta(minutes=CODE_MINUTES)
+    item = OneTimeCode(
+        pk=keys.user(user_id),
+        sk=keys.one_time_code(purpose),
+        **expiry.index_keys(valid_until, keys.user(user_id)),  # removed promptly by the cleanup job
+        code_hash=tokens.code_hash(f"{user_id}:{purpose}", code),
+        attempts=0,
+        max_attempts=MAX_ATTEMPTS,
+        valid_until=valid_until,
+        expires_at=valid_until + timedelta(hours=1),
+    )
+    return code, item
+
+
+def check_code(user_id: str, purpose: str, code: str) -> OneTimeCode | None:
+    """The code item when ``code`` matches a live code; a miss burns one of its attempts."""
+    try:
+        item = OneTimeCode.get(keys.user(user_id), keys.one_time_code(purpose), consistent_read=True)
+    except DoesNotExist:
+        return None
+    if item.valid_until <= datetime.now(UTC) or item.attempts >= item.max_attempts:
+        return None
+    if tokens.same(item.code_hash, tokens.code_hash(f"{user_id}:{purpose}", code)):
+        return item
+    try:
+        # Counted atomically: parallel guesses cannot exceed the attempt budget.
+        item.update(actions=[OneTimeCode.attempts.add(1)], condition=OneTimeCode.attempts < item.max_attempts)
+    except UpdateError:
+        pass
+    return None

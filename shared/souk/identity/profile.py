@@ -1,0 +1,108 @@
+"""A user's public profile: bio, avatar, timezone and language, kept on the User item.
+
+One GetItem to read; a replace is one conditional write on the version it read.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from souk.audit import service as audit
+from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.http.envelope import CamelModel
+from souk.http.errors import Conflict
+from souk.identity.models import User
+from souk.identity.users import UPLOAD_ID, get_user, owned_user
+
+if TYPE_CHECKING:
+    from souk.auth.principal import Principal
+
+# BCP 47, loosely: a 2-3 letter language, then subtags (script, region, variant), e.g. pt-BR, zh-Hant-TW.
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+FIELDS = ("bio", "avatar_upload_id", "timezone", "language")
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def language_tag(value: str | None) -> str | None:
+    """Validate a BCP-47-ish tag (shared with settings' ``locale``)."""
+    if value is not None and not LANGUAGE_TAG.fullmatch(value):
+        raise ValueError("Use a language tag such as en, fr or pt-BR.")
+    return value
+
+
+class ProfileIn(CamelModel):
+    """PUT body: the whole profile; a field left out is cleared."""
+
+    bio: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    avatar_upload_id: str | None = Field(None, pattern=UPLOAD_ID)
+    timezone: str | None = Field(None, max_length=64, description="IANA name, e.g. Africa/Cairo.")
+    language: str | None = Field(None, max_length=35, description="BCP 47 tag, e.g. en or pt-BR.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and value not in _timezones():
+            raise ValueError("Unknown timezone; use an IANA name such as Europe/Paris.")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        return language_tag(value)
+
+
+class ProfileOut(CamelModel):
+    user_id: str
+    bio: str | None = None
+    avatar_upload_id: str | None = None
+    timezone: str | None = None
+    language: str | None = None
+    updated_at: datetime
+
+
+def _out(user: User) -> ProfileOut:
+    return ProfileOut(user_id=user.user_id, bio=user.bio, avatar_upload_id=user.avatar_upload_id,
+                      timezone=user.timezone, language=user.language, updated_at=user.updated_at)  # fmt: skip
+
+
+def read_profile(principal: Principal, user_id: str) -> ProfileOut:
+    """The caller's own profile, or anyone's for an admin."""
+    from souk.auth.principal import ensure_owner
+
+    ensure_owner(principal, user_id)
+    return _out(get_user(user_id))
+
+
+def replace_profile(principal: Principal, user_id: str, body: ProfileIn) -> ProfileOut:
+    """Replace the profile, conditional on the version read (optimistic locking)."""
+    user = owned_user(principal, user_id)
+    wanted = {name: (getattr(body, name) or None) for name in FIELDS}  # an empty bio is no bio
+    changes = {name: value for name, value in wanted.items() if getattr(user, name) != value}
+    if not changes:
+        return _out(user)
+    now = datetime.now(UTC)
+    actions = [User.updated_at.set(now)]
+    for name, value in changes.items():
+        attr = getattr(User, name)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    try:
+        with WriteTransaction() as tx:
+            tx.update(user, actions, label="user")
+            audit.record(principal.actor, "profile.update", "user", user.user_id, tx=tx,
+                         before={name: getattr(user, name) for name in changes}, after=changes)  # fmt: skip
+    except TransactionCancelled:
+        raise Conflict("The profile changed at the same time; retry.") from None
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.updated_at = now
+    return _out(user)

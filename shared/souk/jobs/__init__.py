@@ -1,0 +1,1 @@
+"""Scheduled jobs (EventBridge, not HTTP): the expiry index, job cursors and the job wrapper."""

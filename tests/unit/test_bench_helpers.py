@@ -1,0 +1,169 @@
+"""The bench's pure helpers: statistics, tables, the DynamoDB call counter, verdicts.
+
+Nothing here times anything: speed is measured by ``make bench`` only.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
+
+from bench.cold import Sample, choose_jobs
+from bench.cold_report import unexpected_heavy
+from bench.ddb import Request, Result, Scenario, verdict
+from bench.ddb_calls import CallLog, count_calls, items_read
+from bench.routes import concrete_path, path_parameters
+from bench.stats import Summary, median, percentile, ratio
+from bench.table import render
+from infra.template import Function
+
+
+def test_percentile_interpolates_between_ranks() -> None:
+    samples = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0]
+    assert median(samples) == 55.0
+    assert percentile(samples, 0.9) == pytest.approx(91.0)
+    assert percentile(samples, 0.0) == 10.0
+    assert percentile(samples, 1.0) == 100.0
+
+
+def test_percentile_ignores_input_order_and_rejects_nonsense() -> None:
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    with pytest.raises(ValueError):
+        percentile([], 0.5)
+    with pytest.raises(ValueError):
+        percentile([1.0], 1.5)
+
+
+def test_summary_and_ratio() -> None:
+    summary = Summary.of([5.0, 1.0, 3.0, 2.0, 4.0, 6.0, 7.0])
+    assert (summary.median, summary.runs) == (4.0, 7)
+    assert summary.p90 == pytest.approx(6.4)
+    assert ratio(300.0, 150.0) == 2.0
+    assert ratio(1.0, None) is None
+    assert ratio(1.0, 0.0) is None
+
+
+def test_render_pads_columns_and_aligns_numbers_right() -> None:
+    table = render(["name", "ms"], [["health", "1,234"], ["v", "9"]], align_right=[1])
+    assert table.splitlines() == [
+        "| name   |    ms |",
+        "|--------|------:|",
+        "| health | 1,234 |",
+        "| v      |     9 |",
+    ]
+
+
+def test_render_refuses_ragged_rows() -> None:
+    with pytest.raises(ValueError):
+        render(["a", "b"], [["only one"]])
+
+
+def test_items_read_per_operation() -> None:
+    assert items_read("Query", {"Count": 2, "ScannedCount": 40}) == 40
+    assert items_read("GetItem", {"Item": {"pk": {"S": "x"}}}) == 1
+    assert items_read("GetItem", {}) == 0
+    assert items_read("BatchGetItem", {"Responses": {"t": [{}, {}], "u": [{}]}}) == 3
+    assert items_read("PutItem", {}) == 0
+
+
+def test_count_calls_counts_dynamodb_calls_by_operation_and_nothing_else() -> None:
+    # GIVEN stubbed DynamoDB and S3 clients (no network)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    with Stubber(dynamodb) as ddb_stub, Stubber(s3) as s3_stub:
+        ddb_stub.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 7})
+        ddb_stub.add_response("query", {"Items": [], "Count": 0, "ScannedCount": 3})
+        ddb_stub.add_response("get_item", {"Item": {"pk": {"S": "a"}}})
+        ddb_stub.add_client_error("put_item", service_error_code="ConditionalCheckFailedException")
+        s3_stub.add_response("list_buckets", {"Buckets": []})
+        # WHEN
+        with count_calls() as calls:
+            dynamodb.query(
+                TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "x"}}
+            )
+            dynamodb.query(
+                TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "y"}}
+            )
+            dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+            with pytest.raises(ClientError):
+                dynamodb.put_item(TableName="t", Item={"pk": {"S": "a"}})
+            s3.list_buckets()
+    # THEN a failed call is still a billed round trip; S3 is not DynamoDB
+    assert dict(calls.by_operation) == {"Query": 2, "GetItem": 1, "PutItem": 1}
+    assert calls.total == 4
+    assert calls.items_read == 11
+    assert calls.describe() == "1 GetItem, 1 PutItem, 2 Query"
+
+
+def test_count_calls_stops_counting_after_the_block() -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    with Stubber(dynamodb) as stub:
+        stub.add_response("get_item", {})
+        with count_calls() as calls:
+            pass
+        dynamodb.get_item(TableName="t", Key={"pk": {"S": "a"}})
+    assert calls.total == 0
+
+
+def _result(size: int, operations: dict[str, int], read: int = 0) -> Result:
+    log = CallLog()
+    for operation, n in operations.items():
+        for _ in range(n):
+            log.record(operation, None)
+    log.items_read = read
+    return Result(Scenario("GET /x", lambda _t: Request("GET", "/x")), size, 200, log)
+
+
+def test_verdict_flags_growth_in_calls_or_items_read_and_any_scan() -> None:
+    assert verdict([_result(0, {"Query": 1}, read=20), _result(2000, {"Query": 1}, read=20)]) == "flat"
+    assert verdict([_result(2000, {"Query": 5}), _result(0, {"Query": 1})]) == "GROWS"
+    assert verdict([_result(0, {"Query": 1}, read=0), _result(2000, {"Query": 1}, read=2000)]) == "GROWS"
+    assert verdict([_result(0, {"Scan": 1}), _result(2000, {"Scan": 1})]) == "SCAN"
+
+
+def test_choose_jobs_runs_one_at_a_time_when_it_fits() -> None:
+    assert choose_jobs(100, 150, cpus=2) == 1
+    assert choose_jobs(250, 150, cpus=2) == 2
+    assert choose_jobs(1000, 150, cpus=2) == 2
+    assert choose_jobs(1000, 150, cpus=1) == 1
+
+
+def test_sample_parse_reads_the_last_marker_line_under_handler_logs() -> None:
+    report = '{"total_ms": 5.0, "import_ms": 4.0, "call_ms": 1.0, "cpu_ms": 3.0, "modules": 12, "packages": ["boto3"], '
+    stdout = '{"level":"INFO","message":"hi"}\nBENCH-RESULT ' + report + '"status": "200"}\n'
+    sample = Sample.parse(stdout)
+    assert (sample.total_ms, sample.modules, sample.packages, sample.status) == (5.0, 12, ("boto3",), "200")
+    with pytest.raises(ValueError):
+        Sample.parse("Traceback ...")
+
+
+def test_heavy_imports_are_allowed_only_where_the_function_names_a_use() -> None:
+    login = Function("IdentityLoginFunction", "functions/identity/login", "handler.lambda_handler", {})
+    me = Function("IdentityMeFunction", "functions/identity/me", "handler.lambda_handler", {})
+    assert unexpected_heavy(login, ["argon2", "boto3"]) == []
+    assert unexpected_heavy(me, ["argon2", "stripe", "pydantic"]) == ["stripe", "argon2"]
+
+
+def test_concrete_paths_fill_every_parameter() -> None:
+    path = concrete_path("/api/v1/users/{userId}/files/{key+}")
+    assert "{" not in path
+    params = path_parameters("/api/v1/users/{userId}/files/{key+}", path)
+    assert set(params) == {"userId", "key"}
+    assert params["key"] == "bench/path"
+
+
+def test_fastapi_monolith_serves_every_template_route_in_the_envelope() -> None:
+    fastapi_app = pytest.importorskip("bench.fastapi_app", reason="bench-only dependencies: make bench installs them")
+    from infra import template
+    from infra.local.events import LambdaContext, api_event
+
+    app = fastapi_app.create_app(fastapi_app.load_routes())
+    served = {(m, r.path) for r in app.routes for m in getattr(r, "methods", ())}
+    assert {(r.method, fastapi_app.fastapi_path(r.path)) for r in template.routes()} <= served
+    response = fastapi_app.handler(
+        api_event("GET", "/api/version", "/api/version", headers={"Accept": "*/*"}), LambdaContext("FastApiMonolith")
+    )
+    assert response["statusCode"] == 200
+    assert '"success":true' in response["body"]
