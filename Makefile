@@ -51,7 +51,7 @@ bench: install ## Benchmarks: cold imports, DynamoDB calls per route
 	@cmp -s bench/requirements.txt $(VENV)/.bench-requirements 2>/dev/null || { \
 	  $(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt && \
 	  cp bench/requirements.txt $(VENV)/.bench-requirements; }
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 seed: install ## Load demo data into the running local stack
 	$(PY) -m infra.seed

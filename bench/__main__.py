@@ -20,6 +20,10 @@ from bench import cold, cold_report, ddb
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="cold starts per function and reference (default 7)")
+    parser.add_argument(
+        "--min-runs", type=int, default=3, help="fewest cold starts per function when the budget is short (default 3)"
+    )
+    parser.add_argument("--no-budget", action="store_true", help="all --runs for every function, however long")
     parser.add_argument("--only", help="cold starts only for functions matching this fnmatch pattern, e.g. 'System*'")
     parser.add_argument(
         "--fastapi-sample", type=int, default=4, help="routes the FastAPI monolith is timed on (its cost hardly varies)"
@@ -34,8 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-ddb", action="store_true", help="leave out the DynamoDB calls section")
     parser.add_argument("--strict", action="store_true", help="exit 1 on findings (heavy imports, growing routes)")
     args = parser.parse_args(argv)
-    if args.runs < 1 or args.fastapi_sample < 1:
-        parser.error("--runs and --fastapi-sample must be at least 1")
+    if min(args.runs, args.min_runs, args.fastapi_sample) < 1:
+        parser.error("--runs, --min-runs and --fastapi-sample must be at least 1")
     return args
 
 
@@ -62,9 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_cold:
         report = cold.run(
             runs=args.runs,
+            min_runs=args.min_runs,
             only=args.only,
             fastapi_sample=args.fastapi_sample,
-            budget_seconds=args.budget,
+            budget_seconds=None if args.no_budget else args.budget,
             progress=progress,
         )
         print("## Cold start: import the handler by path and resolve one event, fresh process each run\n")

@@ -124,8 +124,7 @@ class ColdReport:
     functions: list[Measurement]
     floor: Measurement
     fastapi: dict[str, Measurement]  # route -> measurement
-    runs: int
-    jobs: int = 1
+    plan: Plan
 
     def fastapi_for(self, route: str | None) -> tuple[float | None, bool]:
         """The FastAPI median for a route, and whether it was measured on that very route."""
@@ -297,17 +296,54 @@ def warm_up_targets(targets: Sequence[Target]) -> list[Target]:
     return list(seen.values())
 
 
-def choose_jobs(estimate_seconds: float, budget_seconds: float, cpus: int) -> int:
-    """How many cold starts to run at once: one, for the cleanest numbers, unless that
-    would not fit the time budget; then as many as it takes, at most one per core.
+@dataclass(frozen=True)
+class Plan:
+    """How the cold-start section spends its time budget."""
 
-    Running two at once on two cores makes every sample a little slower (shared caches,
-    memory bandwidth) but the functions and the references are sampled alike, so the
-    ratios stay fair; the report says when it happened.
+    jobs: int  # cold starts at once
+    function_runs: int  # samples per function
+    reference_runs: int  # samples per reference (boto3, FastAPI): always the full count
+    estimate_seconds: float  # wall time expected for the whole plan
+
+    def rounds_with_functions(self) -> set[int]:
+        """Which of the reference rounds (0-based) also run every function: spread evenly,
+        so the functions and the references see the same moments of the machine."""
+        if self.function_runs >= self.reference_runs:
+            return set(range(self.reference_runs))
+        if self.function_runs == 1:
+            return {self.reference_runs // 2}
+        last = self.reference_runs - 1
+        return {round(k * last / (self.function_runs - 1)) for k in range(self.function_runs)}
+
+
+def plan(
+    *,
+    functions: int,
+    references: int,
+    seconds_per_run: float,
+    runs: int,
+    min_runs: int,
+    budget_seconds: float | None,
+    cpus: int,
+) -> Plan:
+    """Fit ``runs`` samples of everything into the budget, or as close as it gets.
+
+    First one cold start at a time (the cleanest numbers); if that does not fit, one per
+    core: every sample is then a little slower (shared caches, memory bandwidth) but
+    functions and references are sampled alike, so the ratios stay fair. If that still
+    does not fit, functions get fewer samples (never under ``min_runs``) while the
+    references keep all of theirs, since every ratio leans on them. No budget: all runs.
     """
-    if estimate_seconds <= budget_seconds or cpus < 2:
-        return 1
-    return max(1, min(cpus, math.ceil(estimate_seconds / budget_seconds)))
+
+    def seconds(jobs: int, function_runs: int) -> float:
+        return (functions * function_runs + references * runs) * seconds_per_run / jobs
+
+    if budget_seconds is None or seconds(1, runs) <= budget_seconds or cpus < 2:
+        return Plan(1, runs, runs, seconds(1, runs))
+    jobs = max(1, cpus)
+    affordable = (budget_seconds * jobs / seconds_per_run - references * runs) / max(functions, 1)
+    function_runs = max(min(runs, min_runs), min(runs, math.floor(affordable)))
+    return Plan(jobs, function_runs, runs, seconds(jobs, function_runs))
 
 
 def _attempt(target: Target, scratch: Path, env: dict[str, str]) -> Sample | ChildFailed:
@@ -325,14 +361,15 @@ def _timed_run(target: Target, scratch: Path, env: dict[str, str]) -> float:
 
 def measure(
     targets: Sequence[Target],
-    runs: int,
     scratch: Path,
     env: dict[str, str],
     *,
-    budget_seconds: float,
+    runs: int,
+    min_runs: int,
+    budget_seconds: float | None,
     progress: Callable[[str], None] | None = None,
-) -> tuple[dict[str, Measurement], int]:
-    """``runs`` samples per target after a discarded warm-up, and the parallelism used.
+) -> tuple[dict[str, Measurement], Plan]:
+    """Samples of every target after a discarded warm-up, and the plan that was followed.
 
     Targets are interleaved round by round, so a slow moment of the machine (another
     process on the other core) spreads over every target instead of landing on one. A
@@ -340,33 +377,48 @@ def measure(
     handler must not hide the numbers of the others.
     """
     warm = [_timed_run(t, scratch, env) for t in warm_up_targets(targets)]
-    estimate = sum(warm) / len(warm) * len(targets) * runs
-    jobs = choose_jobs(estimate, budget_seconds, os.cpu_count() or 1)
+    functions = [t for t in targets if t.group == "souk"]
+    chosen = plan(
+        functions=len(functions),
+        references=len(targets) - len(functions),
+        seconds_per_run=sum(warm) / len(warm),
+        runs=runs,
+        min_runs=min_runs,
+        budget_seconds=budget_seconds,
+        cpus=os.cpu_count() or 1,
+    )
     if progress is not None:
         progress(
-            f"cold starts: {len(targets)} targets x {runs} runs, about {estimate:.0f} s one at a time; "
-            f"running {jobs} at once"
+            f"cold starts: {len(functions)} functions x {chosen.function_runs} runs, "
+            f"{len(targets) - len(functions)} references x {chosen.reference_runs}, {chosen.jobs} at a time, "
+            f"about {chosen.estimate_seconds:.0f} s"
         )
     results = {t.key: Measurement(t) for t in targets}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for round_number in range(1, runs + 1):
-            live = [t for t in targets if results[t.key].error is None]
+    with_functions = chosen.rounds_with_functions()
+    with ThreadPoolExecutor(max_workers=chosen.jobs) as pool:
+        for round_number in range(chosen.reference_runs):
+            live = [
+                t
+                for t in targets
+                if results[t.key].error is None and (t.group != "souk" or round_number in with_functions)
+            ]
             for target, outcome in zip(live, pool.map(lambda t: _attempt(t, scratch, env), live), strict=True):
                 if isinstance(outcome, ChildFailed):
                     results[target.key].error, results[target.key].samples = outcome.reason, []
                 else:
                     results[target.key].samples.append(outcome)
             if progress is not None:
-                progress(f"cold starts: round {round_number}/{runs} done")
-    return results, jobs
+                progress(f"cold starts: round {round_number + 1}/{chosen.reference_runs} done")
+    return results, chosen
 
 
 def run(
     *,
     runs: int = 7,
+    min_runs: int = 3,
     only: str | None = None,
     fastapi_sample: int = 4,
-    budget_seconds: float = 150.0,
+    budget_seconds: float | None = 150.0,
     progress: Callable[[str], None] | None = None,
 ) -> ColdReport:
     """Measure every function (or those whose logical id matches ``only``) and both references."""
@@ -385,7 +437,9 @@ def run(
         env = child_environment(endpoint, refs)
         env["SOUK_ROUTES_FILE"] = str(write_route_manifest(scratch / "routes.json"))
         targets = [floor, *souk, *fastapi]
-        results, jobs = measure(targets, runs, scratch, env, budget_seconds=budget_seconds, progress=progress)
+        results, chosen = measure(
+            targets, scratch, env, runs=runs, min_runs=min_runs, budget_seconds=budget_seconds, progress=progress
+        )
     for reference in [floor, *fastapi]:
         if results[reference.key].error:
             raise RuntimeError(f"{reference.label} failed: {results[reference.key].error}")
@@ -393,6 +447,5 @@ def run(
         functions=[results[t.key] for t in souk],
         floor=results[floor.key],
         fastapi={t.route: results[t.key] for t in fastapi if t.route},
-        runs=runs,
-        jobs=jobs,
+        plan=chosen,
     )

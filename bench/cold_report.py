@@ -123,6 +123,13 @@ def failed(report: ColdReport) -> list[tuple[str, str]]:
     return [(m.target.label, m.error) for m in report.functions if m.error]
 
 
+def _runs_text(report: ColdReport) -> str:
+    p = report.plan
+    if p.function_runs == p.reference_runs:
+        return f"{p.function_runs} runs each"
+    return f"{p.function_runs} runs each to fit the time budget, references {p.reference_runs}"
+
+
 def summary_line(report: ColdReport) -> str:
     medians = [m.total.median for m in report.functions if m.error is None]
     if not medians:
@@ -131,14 +138,14 @@ def summary_line(report: ColdReport) -> str:
     fastapi = median([m.total.median for m in report.fastapi.values()]) if report.fastapi else None
     bad = dict(unexpected_by_function(report))
     parts = [
-        f"Summary: {len(medians)} functions, {report.runs} runs each; median cold start {fmt_ms(median(medians))} ms "
+        f"Summary: {len(medians)} functions ({_runs_text(report)}); median cold start {fmt_ms(median(medians))} ms "
         f"(fastest {fmt_ms(min(medians))}, slowest {fmt_ms(max(medians))})",
         f"{fmt_ratio(ratio(median(medians), floor))} the boto3 floor ({fmt_ms(floor)} ms)",
     ]
     if fastapi is not None:
         parts.append(f"{fmt_ratio(ratio(median(medians), fastapi))} FastAPI+Mangum ({fmt_ms(fastapi)} ms)")
-    if report.jobs > 1:
-        parts.append(f"{report.jobs} cold starts ran at once to fit the time budget (every sample a bit slower)")
+    if report.plan.jobs > 1:
+        parts.append(f"{report.plan.jobs} cold starts ran at once to fit the time budget (every sample a bit slower)")
     if failed(report):
         parts.append(f"{len(failed(report))} could not start: " + ", ".join(name for name, _ in failed(report)))
     parts.append("unexpected heavy imports: " + ("; ".join(f"{k}: {', '.join(v)}" for k, v in bad.items()) or "none"))

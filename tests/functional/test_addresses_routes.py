@@ -107,14 +107,14 @@ def test_deleting_the_default_promotes_the_oldest_remaining(api: ApiClient) -> N
     assert response.status == 200 and response.json["data"] == {"id": third["id"], "deleted": True}
     assert _defaults(api, token) == [first["id"]]
     book = AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK)
-    assert (book.count, book.default_id) == (2, first["id"])
+    assert (book.address_count, book.default_id) == (2, first["id"])
     # AND deleting a non-default address keeps the default
     api.delete(f"/api/v1/addresses/{second['id']}", token=token)
     assert _defaults(api, token) == [first["id"]]
     # AND deleting the last one leaves no default
     api.delete(f"/api/v1/addresses/{first['id']}", token=token)
     book = AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK)
-    assert (book.count, book.default_id) == (0, None)
+    assert (book.address_count, book.default_id) == (0, None)
     assert api.get("/api/v1/addresses", token=token).json["data"] == []
     assert audit_actions("address", third["id"])[-1] == "address.delete"
 

@@ -50,7 +50,7 @@ def test_concurrent_creations_never_pass_twenty_addresses_or_two_defaults(table:
     assert len(stored) == 20 and results.count("422") == 8
     defaults = [a.address_id for a in stored if a.is_default]
     book = AddressBook.get(keys.user(caller.user_id), keys.ADDRESS_BOOK)
-    assert len(defaults) == 1 and book.default_id == defaults[0] and book.count == 20
+    assert len(defaults) == 1 and book.default_id == defaults[0] and book.address_count == 20
 
 
 def test_concurrent_default_switches_leave_exactly_one_default(table: str) -> None:

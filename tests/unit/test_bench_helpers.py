@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from bench.cold import Sample, choose_jobs
+from bench.cold import Plan, Sample, plan
 from bench.cold_report import unexpected_heavy
 from bench.ddb import Request, Result, Scenario, verdict
 from bench.ddb_calls import CallLog, count_calls, items_read
@@ -123,11 +123,29 @@ def test_verdict_flags_growth_in_calls_or_items_read_and_any_scan() -> None:
     assert verdict([_result(0, {"Scan": 1}), _result(2000, {"Scan": 1})]) == "SCAN"
 
 
-def test_choose_jobs_runs_one_at_a_time_when_it_fits() -> None:
-    assert choose_jobs(100, 150, cpus=2) == 1
-    assert choose_jobs(250, 150, cpus=2) == 2
-    assert choose_jobs(1000, 150, cpus=2) == 2
-    assert choose_jobs(1000, 150, cpus=1) == 1
+def _plan(functions: int, *, budget: float | None = 150.0, cpus: int = 2) -> Plan:
+    return plan(
+        functions=functions, references=5, seconds_per_run=1.0, runs=7, min_runs=3, budget_seconds=budget, cpus=cpus
+    )
+
+
+def test_plan_runs_one_cold_start_at_a_time_when_it_fits() -> None:
+    assert _plan(4) == Plan(jobs=1, function_runs=7, reference_runs=7, estimate_seconds=63.0)
+
+
+def test_plan_uses_every_core_then_fewer_function_runs_never_fewer_reference_runs() -> None:
+    assert _plan(20) == Plan(jobs=2, function_runs=7, reference_runs=7, estimate_seconds=87.5)
+    # (150 s x 2 cores - 5 references x 7 runs) / 62 functions = 4.3 runs each
+    assert _plan(62) == Plan(jobs=2, function_runs=4, reference_runs=7, estimate_seconds=141.5)
+    assert _plan(500).function_runs == 3  # the floor, even over budget
+    assert _plan(62, cpus=1).function_runs == 7  # one core: parallel runs would only queue
+    assert _plan(62, budget=None) == Plan(jobs=1, function_runs=7, reference_runs=7, estimate_seconds=469.0)
+
+
+def test_plan_spreads_function_rounds_over_the_reference_rounds() -> None:
+    assert Plan(2, 3, 7, 0).rounds_with_functions() == {0, 3, 6}
+    assert Plan(2, 1, 7, 0).rounds_with_functions() == {3}
+    assert Plan(1, 7, 7, 0).rounds_with_functions() == set(range(7))
 
 
 def test_sample_parse_reads_the_last_marker_line_under_handler_logs() -> None:

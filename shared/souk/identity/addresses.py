@@ -142,7 +142,7 @@ def _book(user_id: str) -> AddressBook:
     try:
         return AddressBook.get(keys.user(user_id), keys.ADDRESS_BOOK, consistent_read=True)
     except DoesNotExist:
-        return AddressBook(pk=keys.user(user_id), sk=keys.ADDRESS_BOOK, count=0)
+        return AddressBook(pk=keys.user(user_id), sk=keys.ADDRESS_BOOK, address_count=0)
 
 
 def _book_actions(now: datetime, **values: Any) -> list[Action]:
@@ -183,7 +183,7 @@ def create_address(principal: Principal, body: AddressIn) -> AddressOut:
     """Add an address; the first one, or one sent with ``isDefault``, becomes the default."""
     user_id = principal.user_id
     book = _book(user_id)
-    if book.count >= MAX_ADDRESSES:
+    if book.address_count >= MAX_ADDRESSES:
         raise UnprocessableEntity(f"At most {MAX_ADDRESSES} addresses; delete one first.")
     now = datetime.now(UTC)
     address_id = new_id()
@@ -191,7 +191,7 @@ def create_address(principal: Principal, body: AddressIn) -> AddressOut:
     item = Address(pk=keys.user(user_id), sk=keys.address(address_id), address_id=address_id, user_id=user_id,
                    is_default=make_default, created_at=now, updated_at=now,
                    **{name: getattr(body, name) for name in FIELDS})  # fmt: skip
-    book_values: dict[str, Any] = {"count": book.count + 1}
+    book_values: dict[str, Any] = {"address_count": book.address_count + 1}
     try:
         with WriteTransaction() as tx:
             tx.put(item, Address.sk.does_not_exist(), label="address")
@@ -256,7 +256,7 @@ def delete_address(principal: Principal, address_id: str) -> Deleted:
     user_id = principal.user_id
     item = _get(user_id, address_id)
     book = _book(user_id)
-    values: dict[str, Any] = {"count": max(0, book.count - 1)}
+    values: dict[str, Any] = {"address_count": max(0, book.address_count - 1)}
     successor: str | None = None
     if book.default_id == address_id or item.is_default:
         # Two oldest addresses: one of them is not this one (a single Query, limit 2).

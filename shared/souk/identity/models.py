@@ -4,16 +4,19 @@
 |---|---|---|---|
 | User | USER#<id> | PROFILE | gsi1 USERS / C#<created>#<id>; gsi2 USERS#<role> / C#<created>#<id>; gsi3 USERNAME / <name>#<id>; gsi4 USEREMAIL / <email> |
 | EmailClaim | EMAIL#<email> | EMAIL | |
-| OneTimeCode | USER#<id> | CODE#<purpose> | |
-| Session | SESSION#<sid> | SESSION | gsi1 USER#<id>#SESSIONS / C#<created>#<sid> |
-| ResetToken | RESET#<sha256> | RESET | |
+| OneTimeCode | USER#<id> | CODE#<purpose> | gsi4 expiry |
+| Session | SESSION#<sid> | SESSION | gsi1 USER#<id>#SESSIONS / C#<created>#<sid>; gsi4 expiry |
+| ResetToken | RESET#<sha256> | RESET | gsi4 expiry (once its creator writes it) |
 | ApiKey | APIKEY#<sha256> | APIKEY#<sha256> | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> (active keys only) |
 | Address | USER#<id> | ADDRESS#<addressId> | |
 | AddressBook | USER#<id> | ADDRESSBOOK | |
 | ApiKeyRing | USER#<id> | APIKEYRING | |
 | UserSettings | USER#<id> | SETTINGS | |
-| OAuthState | OAUTH#<state> | OAUTH | |
-| OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID | |
+| OAuthState | OAUTH#<state> | OAUTH#<state> | gsi4 expiry |
+| OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID#<provider>#<subject> | |
+
+gsi4 expiry: ``EXPIRES#<yyyy-mm-ddThh>`` / ``<validUntil>#<pk>``, the index the hourly cleanup
+job reads to remove expired items promptly (:mod:`souk.jobs.expiry`).
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ class AddressBook(VersionedItem, discriminator="AddressBook"):
     """A user's address count and default: every address write is conditional on its version,
     so the 20-address cap and the single default hold under concurrent requests."""
 
-    count = NumberAttribute(default=0)
+    address_count = NumberAttribute(attr_name="addressCount", default=0)  # not `count`: Model.count() exists
     default_id = UnicodeAttribute(attr_name="defaultId", null=True)
 
 

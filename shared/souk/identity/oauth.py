@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Request
@@ -65,6 +65,9 @@ from souk.jobs import expiry
 from souk.observability import logger
 from souk.secrets import oauth_client
 from souk.settings import get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 STATE_MINUTES = 10
 MAX_RESPONSE_BYTES = 1_048_576
@@ -123,7 +126,7 @@ def public_base_url(request: Request) -> str:
     settings = get_settings()
     if settings.public_api_url:
         return settings.public_api_url.rstrip("/")
-    event = request.resolved_event
+    event = cast("APIGatewayProxyEvent", request.resolved_event)  # the REST resolver's event type
     host = event.headers.get("host") or "localhost"
     if settings.is_local:
         return f"http://{host}"

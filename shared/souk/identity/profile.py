@@ -21,6 +21,8 @@ from souk.identity.models import User
 from souk.identity.users import UPLOAD_ID, get_user, owned_user
 
 if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
+
     from souk.auth.principal import Principal
 
 # BCP 47, loosely: a 2-3 letter language, then subtags (script, region, variant), e.g. pt-BR, zh-Hant-TW.
@@ -91,7 +93,7 @@ def replace_profile(principal: Principal, user_id: str, body: ProfileIn) -> Prof
     if not changes:
         return _out(user)
     now = datetime.now(UTC)
-    actions = [User.updated_at.set(now)]
+    actions: list[Action] = [User.updated_at.set(now)]
     for name, value in changes.items():
         attr = getattr(User, name)
         actions.append(attr.remove() if value is None else attr.set(value))

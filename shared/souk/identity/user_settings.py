@@ -80,7 +80,7 @@ def _stored_channels(raw: dict[str, Any] | None) -> NotificationChannels:
 
 def _out(item: UserSettings | None) -> SettingsOut:
     if item is None:
-        return SettingsOut()
+        return SettingsOut(locale=DEFAULT_LOCALE, notification_channels=NotificationChannels(), updated_at=None)
     return SettingsOut(locale=item.locale, notification_channels=_stored_channels(item.notification_channels),
                        updated_at=item.updated_at)  # fmt: skip
 

@@ -28,6 +28,7 @@ from souk.identity.schemas import UserOut, UserStatus
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
 
     from souk.auth.principal import Principal
 
@@ -133,6 +134,7 @@ def list_users(query: UserListQuery) -> tuple[list[UserOut], str | None]:
     state = _cursor_state(query)
     if query.search:
         return _search(query, state)
+    index: Any
     if query.sort == "name":
         index, hash_key, role_in_key = User.gsi3, keys.USERS_BY_NAME, False
     elif query.role:
@@ -289,7 +291,7 @@ def update_user(principal: Principal, user_id: str, body: UserUpdate) -> UserOut
         return user_out(user)
     before = _snapshot(user, tuple(changes))
     now = datetime.now(UTC)
-    actions = [User.updated_at.set(now)]
+    actions: list[Action] = [User.updated_at.set(now)]
     for name, value in changes.items():
         attr = getattr(User, name)
         actions.append(attr.remove() if value is None else attr.set(value))

@@ -20,6 +20,7 @@ Another entity joins by writing these keys and registering a handler in the clea
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from souk.db import keys
 
@@ -46,7 +47,12 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def index_keys(expires_at: datetime, pk: str) -> dict[str, str]:
+class IndexKeys(TypedDict):
+    gsi4pk: str
+    gsi4sk: str
+
+
+def index_keys(expires_at: datetime, pk: str) -> IndexKeys:
     """The gsi4 keys that put an item in the expiry index.
 
     Parameters
