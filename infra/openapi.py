@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def _contract_errors(schema: dict[str, Any]) -> None:
     for name, definition in error_schema.pop("$defs", {}).items():
         components[name] = definition
     components["ErrorEnvelope"] = error_schema
-    for name in ("HTTPValidationError", "ValidationError"):
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.pop(name, None)
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
     for path_item in schema.get("paths", {}).values():
@@ -44,7 +45,11 @@ def _contract_errors(schema: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
             responses.setdefault("400", {"description": "Invalid request (VALIDATION_ERROR, BAD_REQUEST)", **ref})
-            responses.setdefault("500", {"description": "INTERNAL_ERROR", **ref})
+            responses["500"] = {"description": "INTERNAL_ERROR", **ref}
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else str(value)
 
 
 def generate() -> dict[str, Any]:
@@ -60,8 +65,9 @@ def generate() -> dict[str, Any]:
     for function in sorted({r.function for r in template.routes()}, key=lambda f: f.logical_id):
         app = handlers.load(function).app
         merge.add_schema(app.get_openapi_schema())
-    # A JSON round trip turns the integer status keys Powertools emits into strings.
-    schema = json.loads(json.dumps(merge.get_openapi_schema(), default=str))
+    # A JSON round trip turns the integer status keys Powertools emits into strings and its
+    # enums (e.g. ParameterInType.query) into their values.
+    schema = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
     schema["servers"] = [{"url": "/"}]
     _contract_errors(schema)
     return schema

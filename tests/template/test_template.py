@@ -69,3 +69,9 @@ def test_every_api_function_has_one_route() -> None:
 
 def test_committed_openapi_document_is_fresh() -> None:
     assert openapi.main(["--check"]) == 0, "run `make openapi` and commit shared/souk/system/openapi.json"
+
+
+def test_openapi_document_is_valid_openapi() -> None:
+    from openapi_spec_validator import validate
+
+    validate(openapi.generate())
