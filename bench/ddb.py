@@ -167,8 +167,10 @@ EXTRA_SCENARIOS: list[Scenario] = []
 
 
 def scenarios() -> list[Scenario]:
+    from bench.catalog import SCENARIOS as CATALOG  # imported here: bench.catalog imports this module
+
     chosen = {s.name: s for s in template_scenarios()}
-    chosen.update({s.name: s for s in EXTRA_SCENARIOS})
+    chosen.update({s.name: s for s in [*EXTRA_SCENARIOS, *CATALOG]})
     return list(chosen.values())
 
 

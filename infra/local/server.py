@@ -214,7 +214,7 @@ class ServerStats:
 
 
 def _read_chunked(rfile: Any) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
         if size == 0:

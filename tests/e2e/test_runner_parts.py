@@ -66,7 +66,12 @@ def test_processed_records_are_deleted_and_reported_failures_stay(queues: tuple[
     for body in ("good", "bad", "also-good"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     seen: list[dict[str, Any]] = []
-    poller = worker(sqs, url, lambda event: seen.append(event) or fail_bodies_named_bad(event))
+
+    def record_and_fail_bad(event: dict[str, Any]) -> dict[str, Any]:
+        seen.append(event)
+        return fail_bodies_named_bad(event)
+
+    poller = worker(sqs, url, record_and_fail_bad)
     # WHEN
     assert poller.poll_once() == 3
     # THEN the handler got a Lambda SQS event
