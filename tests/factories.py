@@ -49,3 +49,17 @@ def last_code(queue_url: str, email: str) -> str:
     codes = [j["variables"]["code"] for j in queued_jobs(queue_url) if j["to"] == email and j["channel"] == "email"]
     assert codes, f"no code was emailed to {email}"
     return str(codes[-1])
+
+
+def ready_upload(user: User, purpose: str = "avatar", content_type: str = "image/png", size: int = 100) -> str:
+    """An upload of ``user`` whose file arrived in S3 (moto), as a client would leave it."""
+    from souk.auth.principal import Principal
+    from souk.catalog.uploads import CreateUploadRequest, create_upload, get_upload
+    from souk.settings import get_settings
+
+    request = CreateUploadRequest(filename="file.png", content_type=content_type, size=size, purpose=purpose)
+    presigned = create_upload(Principal(user.user_id, user.role, None), request)
+    key = get_upload(presigned.upload_id).object_key
+    boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=b"x" * size,
+                                  ContentType=content_type)  # fmt: skip
+    return presigned.upload_id

@@ -5,10 +5,10 @@ from __future__ import annotations
 from souk.audit.models import AuditRecord
 from souk.db import keys
 from souk.identity.models import User, UserSettings
-from tests.factories import create_user, token_for
+from tests.factories import create_user, ready_upload, token_for
 from tests.support import ApiClient, assert_error
 
-PROFILE = {"bio": "Baker in Alex.", "avatarUploadId": "01HAVATAR", "timezone": "Africa/Cairo", "language": "ar-EG"}
+PROFILE_FIELDS = {"bio": "Baker in Alex.", "timezone": "Africa/Cairo", "language": "ar-EG"}
 
 
 def audit_actions(resource_type: str, resource_id: str) -> list[str]:
@@ -24,15 +24,16 @@ def test_profile_starts_empty_and_put_replaces_it(api: ApiClient) -> None:
     # GIVEN a new user
     user = create_user()
     token = token_for(user)
+    profile = {**PROFILE_FIELDS, "avatarUploadId": ready_upload(user)}
     empty = api.get(_profile(user), token=token)
     assert empty.status == 200, empty.body
-    assert {k: empty.json["data"][k] for k in PROFILE} == dict.fromkeys(PROFILE)
+    assert {k: empty.json["data"][k] for k in profile} == dict.fromkeys(profile)
     # WHEN the whole profile is put
-    put = api.put(_profile(user), json_body=PROFILE, token=token)
+    put = api.put(_profile(user), json_body=profile, token=token)
     # THEN it is stored and read back, and audited
     assert put.status == 200, put.body
     again = api.get(_profile(user), token=token).json["data"]
-    assert {k: again[k] for k in PROFILE} == PROFILE and again["userId"] == user.user_id
+    assert {k: again[k] for k in profile} == profile and again["userId"] == user.user_id
     assert User.get(keys.user(user.user_id), keys.PROFILE).timezone == "Africa/Cairo"
     assert audit_actions("user", user.user_id)[-1] == "profile.update"
     # AND a PUT without a field clears it (it replaces the profile)
@@ -63,9 +64,9 @@ def test_profile_validation_names_each_bad_field(api: ApiClient) -> None:
 def test_profile_needs_a_valid_token(api: ApiClient) -> None:
     user = create_user()
     assert_error(api.get(_profile(user)), 401, "UNAUTHORIZED")
-    assert_error(api.put(_profile(user), json_body=PROFILE), 401, "UNAUTHORIZED")
+    assert_error(api.put(_profile(user), json_body=PROFILE_FIELDS), 401, "UNAUTHORIZED")
     assert_error(api.get(_profile(user), token="bad"), 401, "INVALID_TOKEN")
-    assert_error(api.put(_profile(user), json_body=PROFILE, token="bad"), 401, "INVALID_TOKEN")
+    assert_error(api.put(_profile(user), json_body=PROFILE_FIELDS, token="bad"), 401, "INVALID_TOKEN")
 
 
 def test_profile_of_a_deleted_user_is_404_even_for_admins(api: ApiClient) -> None:

@@ -11,7 +11,7 @@ from souk.audit.models import AuditRecord
 from souk.db import keys
 from souk.identity import users
 from souk.identity.models import EmailClaim, User
-from tests.factories import PASSWORD, create_user, token_for
+from tests.factories import PASSWORD, create_user, ready_upload, token_for
 from tests.support import ApiClient, assert_error
 
 STRONG = "Sp4rkling-Otter-91"
@@ -247,12 +247,13 @@ def test_update_own_name_phone_avatar_moves_the_name_index(api: ApiClient) -> No
     # GIVEN a user found by name search
     user, admin = create_user(name="Old Name", phone="+14155550123"), create_user("admin")
     # WHEN renaming, clearing the phone and setting an avatar
-    body = {"name": "  Newton  ", "phone": None, "avatarUploadId": "01HUPLOAD"}
+    avatar = ready_upload(user)
+    body = {"name": "  Newton  ", "phone": None, "avatarUploadId": avatar}
     response = api.patch(f"/api/v1/users/{user.user_id}", json_body=body, token=token_for(user))
     # THEN the user changed, and the admin search finds the new name, not the old one
     assert response.status == 200, response.body
     data = response.json["data"]
-    assert (data["name"], data["phone"], data["avatarUploadId"]) == ("Newton", None, "01HUPLOAD")
+    assert (data["name"], data["phone"], data["avatarUploadId"]) == ("Newton", None, avatar)
     stored = User.get(keys.user(user.user_id), keys.PROFILE)
     assert stored.gsi3sk == keys.name_sort("Newton", user.user_id) and stored.phone is None
     assert stored.version == user.version + 1
@@ -407,3 +408,16 @@ def test_status_validation_names_each_bad_field(api: ApiClient) -> None:
 def test_status_of_unknown_user_is_404(api: ApiClient) -> None:
     assert_error(api.patch("/api/v1/users/01NOPE/status", json_body={"status": "suspended"},
                            token=token_for(create_user("admin"))), 404, "NOT_FOUND")  # fmt: skip
+
+
+def test_avatar_must_be_the_users_own_ready_avatar_upload(api: ApiClient) -> None:
+    # GIVEN an avatar upload of another user, and a product image of the user
+    user, other = create_user(), create_user()
+    foreign, wrong_purpose = ready_upload(other), ready_upload(user, purpose="product_image")
+    # THEN neither can become the user's avatar, and nothing changes
+    for upload_id in (foreign, wrong_purpose, "01HNOSUCHUPLOAD"):
+        response = api.patch(f"/api/v1/users/{user.user_id}", json_body={"avatarUploadId": upload_id},
+                             token=token_for(user))  # fmt: skip
+        payload = assert_error(response, 400, "VALIDATION_ERROR")
+        assert payload["error"]["details"][0]["field"] == "avatarUploadId"
+    assert User.get(keys.user(user.user_id), keys.PROFILE).avatar_upload_id is None

@@ -18,7 +18,7 @@ from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict
 from souk.identity.models import User
-from souk.identity.users import UPLOAD_ID, get_user, owned_user
+from souk.identity.users import UPLOAD_ID, check_avatar, get_user, owned_user
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
@@ -92,6 +92,7 @@ def replace_profile(principal: Principal, user_id: str, body: ProfileIn) -> Prof
     changes = {name: value for name, value in wanted.items() if getattr(user, name) != value}
     if not changes:
         return _out(user)
+    check_avatar(user, changes)
     now = datetime.now(UTC)
     actions: list[Action] = [User.updated_at.set(now)]
     for name, value in changes.items():

@@ -279,6 +279,15 @@ class UserUpdate(CamelModel):
 _UPDATABLE = ("name", "phone", "avatar_upload_id")
 
 
+def check_avatar(user: User, changes: dict[str, object]) -> None:
+    """A new avatar must be one of the user's own ``avatar`` uploads whose file arrived."""
+    upload_id = changes.get("avatar_upload_id")
+    if isinstance(upload_id, str):
+        from souk.catalog.uploads import claim_uploads
+
+        claim_uploads(user.user_id, [upload_id], {"avatar"}, field="avatarUploadId")
+
+
 def update_user(principal: Principal, user_id: str, body: UserUpdate) -> UserOut:
     """Change name, phone or avatar; conditional on the version read (optimistic locking).
 
@@ -289,6 +298,7 @@ def update_user(principal: Principal, user_id: str, body: UserUpdate) -> UserOut
     changes = {name: value for name, value in changes.items() if getattr(user, name) != value}
     if not changes:
         return user_out(user)
+    check_avatar(user, changes)
     before = _snapshot(user, tuple(changes))
     now = datetime.now(UTC)
     actions: list[Action] = [User.updated_at.set(now)]
