@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import cache
 from typing import Any
 
 import boto3
@@ -16,11 +17,17 @@ from souk.identity.sessions import Client, start_session
 PASSWORD = "Corr3ct-Horse-Battery"
 
 
+@cache
+def _password_hash(password: str) -> str:
+    # argon2id is slow on purpose; one hash per distinct test password keeps the suite fast.
+    return passwords.hash_password(password)
+
+
 def create_user(role: str = "customer", *, status: str = "active", email: str | None = None,
                 name: str = "Test User", password: str = PASSWORD, phone: str | None = None) -> User:  # fmt: skip
     user = accounts.new_user(
         email=email or f"user-{uuid.uuid4().hex[:10]}@example.com", name=name, role=role, status=status,
-        phone=phone, password_hash=passwords.hash_password(password),
+        phone=phone, password_hash=_password_hash(password),
     )  # fmt: skip
     accounts.create_account(user, SYSTEM)
     return user
