@@ -150,7 +150,8 @@ def credentials_table(outcomes: list[Outcome]) -> str:
         rows.append((demo.role, demo.email, DEMO_PASSWORD, str(len(demo.addresses)),
                      "created" if outcome.created else "already there"))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    lines = ("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:

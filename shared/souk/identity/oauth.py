@@ -189,8 +189,12 @@ def _consume_state(name: str, state: str) -> OAuthState:
     try:
         item = OAuthState.get(keys.oauth_state(state), keys.oauth_state(state), consistent_read=True)
         item.delete(condition=OAuthState.pk.exists())
-    except (DoesNotExist, DeleteError):
+    except DoesNotExist:
         raise _BAD_STATE from None
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":  # spent by a concurrent callback
+            raise _BAD_STATE from None
+        raise
     if item.provider != name or item.valid_until <= datetime.now(UTC):
         raise _BAD_STATE
     return item
