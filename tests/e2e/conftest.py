@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -19,6 +18,7 @@ import boto3
 import pytest
 
 from infra.local.dynamodb_local import free_port, unavailable_reason
+from infra.local.routing import HttpResponse
 from infra.template import ROOT
 
 # ~10 s on an idle machine; a shared, busy one (two JVMs, parallel suites) can take several times that.
@@ -29,15 +29,8 @@ _NOT_INHERITED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"
                   "SOUK_DYNAMODB")  # fmt: skip
 
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
+# The same shape the in-process route tests get, so helpers work on both.
+Reply = HttpResponse
 
 
 def http(method: str, url: str, *, body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:
