@@ -52,6 +52,13 @@ def test_forgot_password_emails_a_reset_link(api: ApiClient, aws_resources: dict
     # AND the request is audited, without the token
     [record] = _audited(user.user_id, "user.password_reset_request")
     assert variables["token"] not in str(record.after)
+    # AND the token is in the expiry index, so the hourly cleanup removes it promptly
+    from souk.db import keys
+    from souk.identity import tokens
+    from souk.identity.models import ResetToken
+
+    token_key = keys.reset_token(tokens.token_hash(variables["token"]))
+    assert ResetToken.get(token_key, token_key).gsi4pk.startswith("EXPIRES#")
 
 
 @pytest.mark.parametrize("status", ["pending_verification", "suspended", None])

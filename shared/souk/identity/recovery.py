@@ -33,6 +33,7 @@ from souk.identity.accounts import find_user_by_email, normalize_email
 from souk.identity.models import ResetToken, User
 from souk.identity.sessions import Client, require_session, revoke_all
 from souk.identity.users import get_user
+from souk.jobs import expiry
 from souk.settings import get_settings
 
 if TYPE_CHECKING:
@@ -100,11 +101,13 @@ def _send_reset(user: User, client: Client) -> None:
     raw = tokens.random_token()
     hashed = tokens.token_hash(raw)
     now = _now()
+    valid_until = now + timedelta(minutes=RESET_MINUTES)
     item = ResetToken(
         pk=keys.reset_token(hashed),
         sk=keys.reset_token(hashed),
+        **expiry.index_keys(valid_until, keys.reset_token(hashed)),  # removed promptly by the cleanup job
         user_id=user.user_id,
-        valid_until=now + timedelta(minutes=RESET_MINUTES),
+        valid_until=valid_until,
         expires_at=now + timedelta(minutes=RESET_MINUTES),  # TTL: nothing to keep once it is useless
         password_stamp=password_stamp(user),
     )
