@@ -89,6 +89,7 @@ def function_environment(refs: dict[str, str], overrides: dict[str, str] | None 
     for key in ("JWT_SECRET_NAME", "STRIPE_SECRET_NAME", "SENDGRID_SECRET_NAME"):
         env.pop(key, None)
     env["SOUK_STAGE"] = "local"
+    env["APP_URL"] = "http://localhost:3000"  # links in local emails point at a local client
     env.update(overrides or {})
     return env
 

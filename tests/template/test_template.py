@@ -75,3 +75,15 @@ def test_openapi_document_is_valid_openapi() -> None:
     from openapi_spec_validator import validate
 
     validate(openapi.generate())
+
+
+def test_samconfig_environments_override_only_declared_parameters() -> None:
+    import shlex
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    declared = set(template.load()["Parameters"])
+    for env in ("dev", "prod"):
+        overrides = config[env]["deploy"]["parameters"]["parameter_overrides"]
+        names = {pair.split("=", 1)[0] for pair in shlex.split(overrides)}
+        assert "Stage" in names and names <= declared, (env, names - declared)
