@@ -148,7 +148,7 @@ def test_a_cursor_is_refused_by_another_query(api: ApiClient, catalog: dict) -> 
     ("query", "field"),
     [("sort=popularity", "sort"), ("order=up", "order"), ("limit=0", "limit"), ("limit=101", "limit"),
      ("minPrice=-1", "minPrice"), ("minPrice=abc", "minPrice"), ("inStock=maybe", "inStock"),
-     ("cursor=garbage", "cursor"), ("search=%21%21", "q")],
+     ("cursor=garbage", "cursor"), ("search=%21%21", "search")],
 )  # fmt: skip
 def test_list_products_validation_errors(api: ApiClient, query: str, field: str) -> None:
     payload = assert_error(api.get(f"/api/v1/products?{query}"), 400, "VALIDATION_ERROR")

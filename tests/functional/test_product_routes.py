@@ -360,3 +360,27 @@ def test_store_currency_is_the_products_currency(api: ApiClient) -> None:
     # THEN it sells in euros
     assert response.status == 201, response.body
     assert response.json["data"]["price"]["currency"] == "eur"
+
+
+def test_relisting_a_suspended_store_hides_and_restores_its_products(api: ApiClient) -> None:
+    from souk.catalog import products, stores
+    from tests.functional.product_support import ADMIN
+
+    def relist(store_id: str, *, listed: bool) -> None:
+        cursor = products.relist_store_products(store_id, listed=listed, page_size=1)
+        while cursor is not None:
+            cursor = products.relist_store_products(store_id, listed=listed, cursor=cursor, page_size=1)
+
+    # GIVEN a store with two listed products
+    seller = make_seller()
+    ids = [seller.create(api)["id"], seller.create(api, name="Trail Socks")["id"]]
+    # WHEN an admin suspends it and the job relists its products page by page
+    stores.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
+    relist(seller.store.store_id, listed=False)
+    # THEN they are in no listing and no search
+    assert not set(ids) & set(_listing_ids(api)) and _search_ids(api, "trail") == []
+    # WHEN it is approved again and relisted
+    stores.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="approved"))
+    relist(seller.store.store_id, listed=True)
+    # THEN both are back
+    assert set(ids) <= set(_listing_ids(api)) and set(_search_ids(api, "trail")) == set(ids)

@@ -38,6 +38,7 @@ from souk.catalog.models import Product, SearchEntry, Store, Variant
 from souk.catalog.uploads import claim_uploads
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
+from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
@@ -227,11 +228,13 @@ def snapshot(product: Product) -> dict[str, Any]:
 
 def load(product_id: str, *, consistent: bool = False) -> tuple[Product, list[Variant]]:
     """The product and its variants in one Query (``sk >= PRODUCT#<id>`` skips the movements); 404 if none."""
+    # 52 > the 51 items a product partition holds from PRODUCT# on: one call, never a second page.
     result = SoukItem.query(keys.product(product_id), SoukItem.sk >= keys.product(product_id),
-                            consistent_read=consistent, page_size=MAX_VARIANTS + 1)  # fmt: skip
+                            consistent_read=consistent, page_size=MAX_VARIANTS + 2)  # fmt: skip
+    items, _ = one_page(SoukItem, result)
     product: Product | None = None
     variants: list[Variant] = []
-    for item in result:
+    for item in items:
         if isinstance(item, Product):
             product = item
         elif isinstance(item, Variant):
@@ -345,6 +348,34 @@ def set_rating(product_id: str, rating_sum: float, rating_count: int) -> None:
     except TransactionCancelled:
         raise Conflict("The product changed meanwhile; retry.") from None
     _sync_search(product, old_terms=list(product.search_terms or []), old_sort=old_sort)
+
+
+def relist_store_products(store_id: str, *, listed: bool, cursor: dict[str, Any] | None = None,
+                          page_size: int = 25) -> dict[str, Any] | None:  # fmt: skip
+    """Put one page of a store's products in (approved) or out of (suspended, rejected) the indexes.
+
+    For the stores feature: a store's status change cannot rewrite an unbounded number of
+    products in one request, so a job calls this page by page (one Query on gsi1
+    ``STORE#<id>#PRODUCTS``, then per product whose index state changes: one transaction
+    and its search batch) and stores the returned cursor until it is None. Idempotent.
+    """
+    result = Product.gsi1.query(keys.store_products(store_id), page_size=page_size, last_evaluated_key=cursor)
+    found, next_cursor = one_page(Product, result)
+    for product in found:
+        if not isinstance(product, Product) or product.status == "deleted":
+            continue
+        old_facets, old_terms = list(product.listing_facets or []), list(product.search_terms or [])
+        _set_index_state(product, store_approved=listed)
+        if list(product.listing_facets or []) == old_facets and list(product.search_terms or []) == old_terms:
+            continue
+        try:
+            with WriteTransaction() as tx:
+                tx.put(product, label="product")
+                _listing_changes(tx, product, old_facets)
+        except TransactionCancelled:
+            raise Conflict("A product of the store changed meanwhile; run the page again.") from None
+        _sync_search(product, old_terms=old_terms, old_sort=listing.rating_key(product))
+    return next_cursor
 
 
 def _listing_changes(tx: WriteTransaction, product: Product, old_facets: list[str]) -> None:

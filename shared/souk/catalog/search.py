@@ -116,11 +116,11 @@ class _Candidate:
         return (-len(self.words), -float(e.rating_avg or 0), -int(e.rating_count or 0), e.name.lower(), e.target_id)
 
 
-def query_words(q: str) -> list[str]:
-    """The query's words that can be looked up (2+ characters), at most five; 400 when none."""
+def query_words(q: str, *, field: str = "q") -> list[str]:
+    """The query's words that can be looked up (2+ characters), at most five; 400 naming ``field`` when none."""
     words = [w for w in text.normalize_words(q) if text.query_term(w)][: text.MAX_QUERY_WORDS]
     if not words:
-        raise ValidationFailed.field("q", "Search for at least one word of two or more letters or digits.")
+        raise ValidationFailed.field(field, "Search for at least one word of two or more letters or digits.")
     return words
 
 
@@ -235,7 +235,7 @@ def product_summaries(query: ProductListQuery) -> tuple[list[ProductSummary], st
     The candidates come from the search Queries (at most five); the listing's other
     filters are applied to them in memory, which is bounded by those Queries' limits.
     """
-    words = query_words(query.search or "")
+    words = query_words(query.search or "", field="search")
     marker = fingerprint("products-search", words, query.model_dump(exclude={"cursor", "limit", "search"}))
     offset = _offset(query.cursor, marker)
     kept = [c for c in _candidates("P", words) if _keep(c.entry, query)]
