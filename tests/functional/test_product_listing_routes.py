@@ -236,3 +236,23 @@ def test_soft_deleted_products_vanish_from_listing_and_search(api: ApiClient, ca
 def test_search_validation_errors(api: ApiClient, query: str, field: str) -> None:
     payload = assert_error(api.get(f"/api/v1/search?{query}"), 400, "VALIDATION_ERROR")
     assert any(field in d["field"] for d in payload["error"]["details"]), payload
+
+
+def test_a_suspended_stores_products_leave_listing_and_search_until_it_is_approved_again(
+    api: ApiClient, catalog: dict
+) -> None:
+    from tests.factories import create_user, token_for
+
+    # GIVEN the north store suspended by an admin
+    admin = token_for(create_user("admin"))
+    store_id = catalog["north"].store.store_id
+    suspended = api.patch(f"/api/v1/admin/stores/{store_id}", json_body={"status": "suspended", "reason": "audit"},
+                          token=admin)  # fmt: skip
+    assert suspended.status == 200, suspended.body
+    # THEN none of its products is listed or found any more; the other store's still are
+    assert _names(api.get("/api/v1/products")) == ["Sun Hat"]
+    assert _search(api, "q=shoes") == []
+    # WHEN it is approved again THEN its products come back
+    assert api.patch(f"/api/v1/admin/stores/{store_id}", json_body={"status": "approved"}, token=admin).status == 200
+    assert set(_names(api.get("/api/v1/products"))) == {"Sun Hat", "Red Running Shoes", "Blue Shoes", "Running Socks"}
+    assert {name for name, _ in _search(api, "q=shoes")} == {"Red Running Shoes", "Blue Shoes"}

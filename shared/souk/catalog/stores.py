@@ -523,8 +523,22 @@ def set_store_status(principal: Principal, store_id: str, request: StoreStatusRe
     _commit(principal, "store.status_change", before, store,
             {"status": before.status, "statusReason": before.status_reason},
             {"status": store.status, "statusReason": store.status_reason})  # fmt: skip
+    if (before.status == "approved") != (store.status == "approved"):
+        _relist_products(store)
     _email_owner(store)
     return store
+
+
+def _relist_products(store: Store) -> None:
+    """Take a store's products out of listings and search when it stops selling, or back in.
+
+    Page by page (25 products each); an admin action, so the function has a longer timeout.
+    """
+    from souk.catalog.products import relist_store_products
+
+    cursor = relist_store_products(store.store_id, listed=store.status == "approved")
+    while cursor is not None:
+        cursor = relist_store_products(store.store_id, listed=store.status == "approved", cursor=cursor)
 
 
 def _email_owner(store: Store) -> None:
