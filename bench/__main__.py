@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     findings: list[str] = []
     broken: list[tuple[str, str]] = []
+    timings: list[str] = []
     print(f"# Souk benchmarks ({machine()})\n")
     if not args.skip_cold:
         report = cold.run(
@@ -74,15 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("## Cold start: import the handler by path and resolve one event, fresh process each run\n")
         print(cold_report.render_report(report) + "\n")
+        timings.append(f"cold starts {time.monotonic() - started:.0f} s")
         unexpected = cold_report.unexpected_by_function(report)
         findings += [f"{name}: heavy import {', '.join(bad)}" for name, bad in unexpected]
         broken = cold_report.failed(report)
     if not args.skip_ddb:
+        section_started = time.monotonic()
         calls = ddb.run(progress=progress)
         print("## DynamoDB calls per request (moto, second identical request), by table size\n")
         print(ddb.render_report(calls) + "\n")
         findings += [f"{name}: cost grows with the table" for name in ddb.flagged(calls.results)]
-    print(f"Total bench time: {time.monotonic() - started:.0f} s.")
+        timings.append(f"DynamoDB calls {time.monotonic() - section_started:.0f} s")
+    print(f"Total bench time: {time.monotonic() - started:.0f} s ({', '.join(timings)}).")
     if broken:
         # A function that cannot even start is a failure, not a finding.
         print("Could not cold-start:\n" + "\n".join(f"- {name}: {why}" for name, why in broken), file=sys.stderr)
