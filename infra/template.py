@@ -91,7 +91,8 @@ def functions() -> list[Function]:
     found = []
     for logical_id, resource in resources("AWS::Serverless::Function").items():
         props = resource["Properties"]
-        found.append(Function(logical_id, props["CodeUri"].rstrip("/"), props.get("Handler", globals_.get("Handler")), props))
+        handler = props.get("Handler", globals_.get("Handler"))
+        found.append(Function(logical_id, props["CodeUri"].rstrip("/"), handler, props))
     return found
 
 

@@ -57,7 +57,9 @@ class DynamoDBLocal:
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             args += ["-dbPath", str(self.data_dir)]
-        self.process = subprocess.Popen(args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
+            args, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         self._wait_ready(timeout)
         return self
 

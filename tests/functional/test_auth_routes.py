@@ -139,9 +139,10 @@ def test_login_returns_tokens_and_rate_limit_headers(api: ApiClient) -> None:
 
 def test_login_unknown_email_and_wrong_password_look_the_same(api: ApiClient) -> None:
     create_user(email="sam@example.com")
-    wrong = assert_error(api.post("/api/v1/auth/login", json_body={"email": "sam@example.com", "password": "Nope-123!"}),
+    login = "/api/v1/auth/login"
+    wrong = assert_error(api.post(login, json_body={"email": "sam@example.com", "password": "Nope-123!"}),
                          401, "INVALID_CREDENTIALS")  # fmt: skip
-    unknown = assert_error(api.post("/api/v1/auth/login", json_body={"email": "x@example.com", "password": "Nope-123!"}),
+    unknown = assert_error(api.post(login, json_body={"email": "x@example.com", "password": "Nope-123!"}),
                            401, "INVALID_CREDENTIALS")  # fmt: skip
     assert wrong["error"]["message"] == unknown["error"]["message"]
 

@@ -29,10 +29,9 @@ def test_transaction_reports_which_item_failed(table: str) -> None:
     # GIVEN an existing thing
     Thing(pk="THING#1", sk="A", name="one").save()
     # WHEN a transaction updates a counter, then puts a thing that must not exist yet
-    with pytest.raises(TransactionCancelled) as cancelled:
-        with WriteTransaction() as tx:
-            tx.put(Thing(pk="THING#2", sk="A", name="two"), Thing.pk.does_not_exist(), label="thing-2")
-            tx.put(Thing(pk="THING#1", sk="A", name="dup"), Thing.pk.does_not_exist(), label="thing-1")
+    with pytest.raises(TransactionCancelled) as cancelled, WriteTransaction() as tx:
+        tx.put(Thing(pk="THING#2", sk="A", name="two"), Thing.pk.does_not_exist(), label="thing-2")
+        tx.put(Thing(pk="THING#1", sk="A", name="dup"), Thing.pk.does_not_exist(), label="thing-1")
     # THEN the reason names the item by label, whatever order PynamoDB sent them in
     assert cancelled.value.failed() == ["thing-1"]
     # AND nothing was written
@@ -83,8 +82,7 @@ def test_audit_record_is_written_atomically_with_the_mutation(table: str) -> Non
 def test_a_failed_transaction_leaves_no_audit_record(table: str) -> None:
     Thing(pk="THING#5", sk="A", name="five").save()
     actor = audit.Actor(user_id="U2")
-    with pytest.raises(TransactionCancelled):
-        with WriteTransaction() as tx:
-            tx.put(Thing(pk="THING#5", sk="A", name="again"), Thing.pk.does_not_exist(), label="thing")
-            audit.record(actor, "thing.create", "thing", "5", tx=tx)
+    with pytest.raises(TransactionCancelled), WriteTransaction() as tx:
+        tx.put(Thing(pk="THING#5", sk="A", name="again"), Thing.pk.does_not_exist(), label="thing")
+        audit.record(actor, "thing.create", "thing", "5", tx=tx)
     assert list(AuditRecord.gsi1.query("AUDIT_ACTOR#U2")) == []

@@ -142,4 +142,5 @@ def test_cursor_round_trips_and_rejects_tampering() -> None:
     for bad in (forged, "not-a-cursor", cursor[:-3]):
         with pytest.raises(e.ValidationFailed) as raised:
             decode_cursor(bad)
-        assert raised.value.details == [{"field": "cursor", "message": "The cursor is invalid; start again without it."}]
+        expected = [{"field": "cursor", "message": "The cursor is invalid; start again without it."}]
+        assert raised.value.details == expected

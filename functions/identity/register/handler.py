@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.identity import accounts
-from souk.identity.sessions import Client
 from souk.identity.schemas import UserOut
+from souk.identity.sessions import Client
 from souk.identity.users import user_out
 
 app = create_app()

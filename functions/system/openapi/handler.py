@@ -13,7 +13,8 @@ app = create_app()
 @app.get("/api/openapi.json", summary="OpenAPI document", tags=["System"])
 def openapi() -> Response[str]:
     headers = {"Cache-Control": "public, max-age=300"}
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(), headers=headers)
+    body = openapi_document()
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 lambda_handler = entrypoint(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.system.docs import VersionInfo, version_info
 

@@ -106,7 +106,10 @@ class SoukResolver(APIGatewayRestResolver):
         else:
             result = {
                 "statusCode": problem.status,
-                "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON], "Access-Control-Allow-Origin": ["*"]},
+                "multiValueHeaders": {
+                    "Content-Type": [content_types.APPLICATION_JSON],
+                    "Access-Control-Allow-Origin": ["*"],
+                },
                 "body": json.dumps(error_payload(problem.code, problem.message), separators=(",", ":")),
                 "isBase64Encoded": False,
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
@@ -42,9 +43,7 @@ def check_code(user_id: str, purpose: str, code: str) -> OneTimeCode | None:
         return None
     if tokens.same(item.code_hash, tokens.code_hash(f"{user_id}:{purpose}", code)):
         return item
-    try:
-        # Counted atomically: parallel guesses cannot exceed the attempt budget.
+    # Counted atomically: parallel guesses cannot exceed the attempt budget.
+    with contextlib.suppress(UpdateError):
         item.update(actions=[OneTimeCode.attempts.add(1)], condition=OneTimeCode.attempts < item.max_attempts)
-    except UpdateError:
-        pass
     return None
