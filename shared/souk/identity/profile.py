@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from souk.audit import service as audit
-from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict
 from souk.identity.models import User
-from souk.identity.users import UPLOAD_ID, check_avatar, get_user, owned_user
+from souk.identity.users import UPLOAD_ID, apply_user_changes, check_avatar, get_user, owned_user
 
 if TYPE_CHECKING:
-    from pynamodb.expressions.update import Action
 
     from souk.auth.principal import Principal
 
@@ -93,19 +90,6 @@ def replace_profile(principal: Principal, user_id: str, body: ProfileIn) -> Prof
     if not changes:
         return _out(user)
     check_avatar(user, changes)
-    now = datetime.now(UTC)
-    actions: list[Action] = [User.updated_at.set(now)]
-    for name, value in changes.items():
-        attr = getattr(User, name)
-        actions.append(attr.remove() if value is None else attr.set(value))
-    try:
-        with WriteTransaction() as tx:
-            tx.update(user, actions, label="user")
-            audit.record(principal.actor, "profile.update", "user", user.user_id, tx=tx,
-                         before={name: getattr(user, name) for name in changes}, after=changes)  # fmt: skip
-    except TransactionCancelled:
-        raise Conflict("The profile changed at the same time; retry.") from None
-    for name, value in changes.items():
-        setattr(user, name, value)
-    user.updated_at = now
+    apply_user_changes(principal, user, changes, action="profile.update",
+                       conflict=lambda: Conflict("The profile changed at the same time; retry."))  # fmt: skip
     return _out(user)

@@ -27,6 +27,8 @@ from souk.identity.models import EmailClaim, User
 from souk.identity.schemas import UserOut, UserStatus
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
@@ -299,24 +301,41 @@ def update_user(principal: Principal, user_id: str, body: UserUpdate) -> UserOut
     if not changes:
         return user_out(user)
     check_avatar(user, changes)
+    extra = [User.gsi3sk.set(keys.name_sort(changes["name"], user.user_id))] if "name" in changes else []
+    apply_user_changes(principal, user, changes, action="user.update", extra_actions=extra,
+                       conflict=_changed_at_once)  # fmt: skip
+    return user_out(user)
+
+
+def apply_user_changes(
+    principal: Principal,
+    user: User,
+    changes: dict[str, Any],
+    *,
+    action: str,
+    conflict: Callable[[], Conflict],
+    extra_actions: list[Action] | None = None,
+) -> None:
+    """Write field changes to a user with its audit record, conditional on the version read.
+
+    A ``None`` value removes the attribute. ``user`` is updated in memory on success; a
+    concurrent change raises ``conflict()`` (optimistic locking).
+    """
     before = _snapshot(user, tuple(changes))
     now = datetime.now(UTC)
-    actions: list[Action] = [User.updated_at.set(now)]
+    actions: list[Action] = [User.updated_at.set(now), *(extra_actions or [])]
     for name, value in changes.items():
         attr = getattr(User, name)
         actions.append(attr.remove() if value is None else attr.set(value))
-    if "name" in changes:
-        actions.append(User.gsi3sk.set(keys.name_sort(changes["name"], user.user_id)))
     try:
         with WriteTransaction() as tx:
             tx.update(user, actions, label="user")  # + version == read version, version += 1
-            audit.record(principal.actor, "user.update", "user", user.user_id, tx=tx, before=before, after=changes)
+            audit.record(principal.actor, action, "user", user.user_id, tx=tx, before=before, after=changes)
     except TransactionCancelled:
-        raise _changed_at_once() from None
+        raise conflict() from None
     for name, value in changes.items():
         setattr(user, name, value)
     user.updated_at = now
-    return user_out(user)
 
 
 def _close_access(user: User, tx: WriteTransaction) -> None:
