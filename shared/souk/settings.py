@@ -36,6 +36,11 @@ class Settings(BaseModel):
     stripe_secret_key: str | None = Field(None, alias="STRIPE_SECRET_KEY")
     stripe_webhook_secret: str | None = Field(None, alias="STRIPE_WEBHOOK_SECRET")
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
+    # In AWS: a Secrets Manager JSON {"secretKey": "sk_...", "webhookSecret": "whsec_..."}.
+    stripe_secret_name: str | None = Field(None, alias="STRIPE_SECRET_NAME")
+    # Commerce (docs/commerce.md): wallets hold one currency; unpaid card orders hold stock this long.
+    wallet_currency: str = Field("usd", alias="WALLET_CURRENCY", pattern=r"^[a-z]{3}$")
+    payment_window_minutes: int = Field(30, alias="PAYMENT_WINDOW_MINUTES", ge=1, le=24 * 60)
     sendgrid_api_key: str | None = Field(None, alias="SENDGRID_API_KEY")
     sendgrid_api_base: str | None = Field(None, alias="SENDGRID_API_BASE")
     sendgrid_secret_name: str | None = Field(None, alias="SENDGRID_SECRET_NAME")

@@ -13,14 +13,11 @@ failed item, not a crashed invocation.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
@@ -28,13 +25,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from pydantic import BaseModel, Field, ValidationError
 
 from souk.observability import logger, metrics, tracer
-from souk.settings import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
     from aws_lambda_powertools.utilities.typing import LambdaContext
-
-_CLIENT_LOCK = threading.Lock()
 
 LambdaHandler = Callable[[dict[str, Any], "LambdaContext"], "PartialItemFailureResponse"]
 
@@ -131,41 +125,3 @@ def sqs_consumer(record_handler: Callable[..., Any], *, model: type[SqsJobRecord
         )
 
     return lambda_handler
-
-
-@lru_cache(maxsize=8)
-def _store(partition: str, table_name: str, region: str, endpoint: str | None) -> DynamoDBPersistenceLayer:
-    import boto3
-
-    # boto3's default session is not thread-safe, and the local runner runs workers in threads.
-    with _CLIENT_LOCK:
-        client = boto3.client("dynamodb", region_name=region, endpoint_url=endpoint)
-    return DynamoDBPersistenceLayer(
-        table_name=table_name,
-        key_attr="pk",
-        sort_key_attr="sk",
-        static_pk_value=partition,
-        # The table's TTL attribute: DynamoDB deletes expired records for free.
-        expiry_attr="ttl",
-        boto3_client=client,
-    )
-
-
-def idempotency_store(consumer: str) -> DynamoDBPersistenceLayer:
-    """A Powertools idempotency store on the single table, one partition per consumer.
-
-    Records are ``pk = IDEMPOTENCY#<consumer>``, ``sk = <key prefix>#<hash>``, expiring
-    through the table's ``ttl`` attribute. They carry no ``entity`` discriminator and no
-    GSI keys, so no entity query ever meets them.
-
-    One partition per consumer is a deliberate trade: the records stay out of every
-    entity's key space, at the cost of one partition's write ceiling (about 500 records/s
-    at two writes each), far above what one consumer sends.
-
-    Parameters
-    ----------
-    consumer
-        Short upper-case name, e.g. ``"NOTIFY"``.
-    """
-    settings = get_settings()
-    return _store(f"IDEMPOTENCY#{consumer}", settings.table_name, settings.region, settings.dynamodb_endpoint)

@@ -17,7 +17,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from souk.catalog import text
 from souk.catalog.models import ListingEntry, Product
@@ -26,11 +26,11 @@ from souk.db.paging import one_page
 from souk.http.envelope import CamelModel
 from souk.http.errors import ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from souk.money import MAX_AMOUNT, Money
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
 
-MAX_AMOUNT = 10**12 - 1  # what keys.price_sort can order (12 digits of minor units)
 
 SortField = Literal["createdAt", "price", "rating", "name"]
 Order = Literal["asc", "desc"]
@@ -40,18 +40,6 @@ _GSI_BY_SORT = {"createdAt": "gsi1", "price": "gsi2", "rating": "gsi3", "name": 
 
 
 # ---------------------------------------------------------------- schemas
-
-
-class Money(CamelModel):
-    """An amount in minor units (cents) and its currency: never a float."""
-
-    amount: int = Field(ge=0, le=MAX_AMOUNT, strict=True, description="Minor units, e.g. 1999 for 19.99.")
-    currency: str = Field(min_length=3, max_length=3, pattern=r"^[a-z]{3}$", examples=["usd"])
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
 
 
 class Rating(CamelModel):

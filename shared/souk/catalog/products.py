@@ -33,7 +33,7 @@ from pydantic import Field, field_validator
 from souk.audit import service as audit
 from souk.auth.principal import ensure_owner
 from souk.catalog import categories, listing, search, stores, text
-from souk.catalog.listing import Money, Rating
+from souk.catalog.listing import Rating
 from souk.catalog.models import Product, SearchEntry, Store, Variant
 from souk.catalog.uploads import claim_uploads
 from souk.db import keys
@@ -43,6 +43,7 @@ from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
+from souk.money import Money
 from souk.observability import logger
 
 if TYPE_CHECKING:

@@ -260,3 +260,89 @@ def price_floor(amount: int) -> str:
 def price_ceiling(amount: int) -> str:
     """The largest price sort key at ``amount`` (``~`` sorts after every id character)."""
     return _k(f"{amount:012d}", "~")
+
+
+# --- commerce: carts, coupons, orders, payments, wallets (see docs/commerce.md)
+def cart(cart_id: str) -> str:
+    """A cart item (sk CART), its lines inside."""
+    return _k("CART", cart_id)
+
+
+CART = "CART"
+
+
+def coupon(code: str) -> str:
+    """Coupon codes are case-insensitive: stored upper-case."""
+    return _k("COUPON", code.strip().upper())
+
+
+COUPON = "COUPON"
+
+
+def coupon_use(user_id: str) -> str:
+    """Per-user use counter of a coupon, in the coupon's partition."""
+    return _k("USE", user_id)
+
+
+def coupons_by_owner(user_id: str) -> str:
+    return _k("USER", user_id, "COUPONS")
+
+
+COUPONS_ALL = "COUPONS"
+
+
+def order(order_id: str) -> str:
+    return _k("ORDER", order_id)
+
+
+def customer_orders(user_id: str) -> str:
+    return _k("USER", user_id, "ORDERS")
+
+
+def seller_orders(owner_id: str) -> str:
+    """Every order of every store of one owner (filter by store inside)."""
+    return _k("USER", owner_id, "SALES")
+
+
+ORDERS_ALL = "ORDERS"
+
+
+def courier_orders(courier_id: str) -> str:
+    return _k("USER", courier_id, "DELIVERIES")
+
+
+def payment(payment_id: str) -> str:
+    return _k("PAYMENT", payment_id)
+
+
+def refund(refund_id: str) -> str:
+    return _k("REFUND", refund_id)
+
+
+REFUND_PREFIX = "REFUND#"
+
+
+def user_payments(user_id: str) -> str:
+    return _k("USER", user_id, "PAYMENTS")
+
+
+PAYMENTS_ALL = "PAYMENTS"
+
+
+def stripe_event(event_id: str) -> str:
+    return _k("STRIPE_EVENT", event_id)
+
+
+def wallet(user_id: str) -> str:
+    """A wallet partition: the balance (sk WALLET) and its ledger entries (sk TX#<ulid>)."""
+    return _k("WALLET", user_id)
+
+
+WALLET = "WALLET"
+
+
+def wallet_entry(entry_id: str) -> str:
+    return _k("TX", entry_id)
+
+
+WALLET_ENTRY_PREFIX = "TX#"

@@ -7,7 +7,7 @@ that) cannot both send; it deletes that record when the send raises, so SQS's re
 not mistaken for a duplicate; and it expires an INPROGRESS record at the invocation's
 deadline, so a timed-out send is retried rather than lost. It stores in our single table
 (``pk``/``sk`` with a static partition and the table's ``ttl``), see
-:func:`souk.workers.idempotency_store`.
+:func:`souk.db.idempotency.idempotency_store`.
 
 The key is the job's ``idempotency_id``: an SQS redelivery has the same body, hence the
 same id, exactly as its message id would be; unlike the message id it also dedupes a
@@ -25,13 +25,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from pydantic import Json
 
+from souk.db.idempotency import idempotency_store
 from souk.notify.email import send_email
 from souk.notify.queue import NotificationJob
 from souk.notify.sms import send_sms
 from souk.notify.templates import render
 from souk.observability import logger, metrics, tracer
 from souk.settings import get_settings
-from souk.workers import SqsJobRecord, idempotency_store
+from souk.workers import SqsJobRecord
 
 if TYPE_CHECKING:
     from collections.abc import Callable

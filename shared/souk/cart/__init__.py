@@ -1,0 +1,1 @@
+"""cart domain (see docs/commerce.md)."""

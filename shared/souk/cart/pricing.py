@@ -1,0 +1,152 @@
+"""A cart priced from the current catalog: lines, per-store groups, the coupon's discount, totals.
+
+:func:`load` reads everything a cart needs in one BatchGetItem (products, variants,
+stores, the coupon and the caller's use of it: at most MAX_LINES * 3 + 2 = 92 keys, under
+the 100-key limit), whatever the catalog holds. :func:`price` is pure. The cart route
+shows the result; checkout charges exactly it, so what the customer saw is what they pay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from souk.cart import discounts
+from souk.cart.models import Cart, Coupon, CouponUse
+from souk.catalog.models import Product, Store, Variant
+from souk.db import keys
+from souk.db.base import SoukItem
+
+
+@dataclass
+class PricedLine:
+    line: dict[str, Any]  # the stored line
+    product: Product | None
+    variant: Variant | None
+    unit_price: int  # current unit price (minor units); the seen price if the product is gone
+    available: int  # units in stock now (0 when unavailable)
+    # None when the line can be bought: "unavailable" (gone, hidden, store closed) or "insufficient_stock"
+    problem: str | None
+
+    @property
+    def quantity(self) -> int:
+        return int(self.line["quantity"])
+
+    @property
+    def line_total(self) -> int:
+        return self.unit_price * self.quantity
+
+    @property
+    def price_changed(self) -> bool:
+        return self.unit_price != int(self.line["seenPrice"])
+
+
+@dataclass
+class StoreGroup:
+    store_id: str
+    store: Store | None
+    currency: str
+    lines: list[PricedLine] = field(default_factory=list)
+    discount: int = 0
+    delivery_fee: int = 0  # delivery zones set fees (marketplace delivery); none yet
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.line_total for line in self.lines if line.problem != "unavailable")
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount + self.delivery_fee
+
+
+@dataclass
+class PricedCart:
+    cart: Cart
+    lines: list[PricedLine]
+    groups: list[StoreGroup]
+    coupon: Coupon | None
+    coupon_problem: str | None  # why the applied coupon gives nothing now (None when it applies or none is set)
+
+    @property
+    def problems(self) -> list[PricedLine]:
+        return [line for line in self.lines if line.problem is not None]
+
+    def totals(self) -> dict[str, int]:
+        """Total per currency (a cart may hold stores selling in different currencies)."""
+        out: dict[str, int] = {}
+        for group in self.groups:
+            out[group.currency] = out.get(group.currency, 0) + group.total
+        return out
+
+
+@dataclass
+class CatalogView:
+    products: dict[str, Product]
+    variants: dict[tuple[str, str], Variant]
+    stores: dict[str, Store]
+    coupon: Coupon | None
+    coupon_uses: int
+
+
+def load(cart: Cart, user_id: str | None, *, consistent: bool = False) -> CatalogView:
+    """One BatchGetItem for everything :func:`price` needs."""
+    wanted: list[tuple[str, str]] = []
+    for line in cart.lines:
+        wanted.append((keys.product(line["productId"]), keys.product(line["productId"])))
+        wanted.append((keys.product(line["productId"]), keys.variant(line["sku"])))
+        wanted.append((keys.store(line["storeId"]), keys.store(line["storeId"])))
+    if cart.coupon_code:
+        wanted.append((keys.coupon(cart.coupon_code), keys.COUPON))
+        if user_id:
+            wanted.append((keys.coupon(cart.coupon_code), keys.coupon_use(user_id)))
+    view = CatalogView(products={}, variants={}, stores={}, coupon=None, coupon_uses=0)
+    unique = list(dict.fromkeys(wanted))
+    if not unique:
+        return view
+    for item in SoukItem.batch_get(unique, consistent_read=consistent):
+        if isinstance(item, Product):
+            view.products[item.product_id] = item
+        elif isinstance(item, Variant):
+            view.variants[(item.product_id, item.sku)] = item
+        elif isinstance(item, Store):
+            view.stores[item.store_id] = item
+        elif isinstance(item, Coupon):
+            view.coupon = item
+        elif isinstance(item, CouponUse):
+            view.coupon_uses = int(item.uses)
+    return view
+
+
+def _price_line(line: dict[str, Any], view: CatalogView) -> PricedLine:
+    product = view.products.get(line["productId"])
+    variant = view.variants.get((line["productId"], line["sku"]))
+    store = view.stores.get(line["storeId"])
+    if product is None or variant is None or product.status != "active" or store is None or store.status != "approved":
+        return PricedLine(line, product, variant, int(line["seenPrice"]), 0, "unavailable")
+    price = int(variant.price_amount) if variant.price_amount is not None else int(product.price_amount)
+    available = max(0, int(variant.stock))
+    problem = "insufficient_stock" if int(line["quantity"]) > available else None
+    return PricedLine(line, product, variant, price, available, problem)
+
+
+def price(cart: Cart, view: CatalogView, now: datetime) -> PricedCart:
+    """Price every line from ``view``, group by store (first-added first), apply the coupon."""
+    lines = [_price_line(line, view) for line in cart.lines]
+    groups: dict[str, StoreGroup] = {}
+    for priced in lines:
+        store_id = priced.line["storeId"]
+        if store_id not in groups:
+            store = view.stores.get(store_id)
+            groups[store_id] = StoreGroup(store_id, store, store.currency if store else priced.line["currency"])
+        groups[store_id].lines.append(priced)
+    ordered = list(groups.values())
+    problem = None
+    if cart.coupon_code:
+        problem = discounts.coupon_problem(view.coupon, now, user_uses=view.coupon_uses)
+        if problem is None and view.coupon is not None:
+            subtotals = [discounts.StoreSubtotal(g.store_id, g.currency, g.subtotal) for g in ordered]
+            shares, problem = discounts.allocate(view.coupon, subtotals)
+            for group in ordered:
+                group.discount = shares.get(group.store_id, 0)
+    return PricedCart(cart, lines, ordered, view.coupon, problem)

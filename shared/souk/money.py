@@ -1,0 +1,27 @@
+"""Money: an integer amount in minor units plus a lower-case ISO currency, never a float."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from souk.http.envelope import CamelModel
+
+MAX_AMOUNT = 10**12 - 1  # what keys.price_sort can order (12 digits of minor units)
+
+
+class Money(CamelModel):
+    """An amount in minor units (cents) and its currency: never a float."""
+
+    amount: int = Field(ge=0, le=MAX_AMOUNT, strict=True, description="Minor units, e.g. 1999 for 19.99.")
+    currency: str = Field(min_length=3, max_length=3, pattern=r"^[a-z]{3}$", examples=["usd"])
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def money(amount: int, currency: str) -> Money:
+    return Money(amount=int(amount), currency=currency)

@@ -1,0 +1,42 @@
+"""Order entities in the single table. Keys come from :mod:`souk.db.keys` only.
+
+| entity | pk | sk | GSIs |
+|---|---|---|---|
+| Order | ORDER#<id> | ORDER#<id> | gsi1 USER#<customer>#ORDERS / <created>#<id>; gsi2 USER#<storeOwner>#SALES / <created>#<id>; gsi3 ORDERS / <created>#<id>; gsi4 expiry index while pending_payment, then USER#<courier>#DELIVERIES / <created>#<id> once assigned |
+
+An order belongs to one store. Its lines, status history and refund total live inside
+the item: a checkout writes one item per order, and a detail read is one GetItem.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from souk.db.base import SoukItem
+
+
+class Order(SoukItem, discriminator="Order"):
+    order_id = UnicodeAttribute(attr_name="orderId")
+    checkout_id = UnicodeAttribute(attr_name="checkoutId")  # the orders of one checkout share it
+    customer_id = UnicodeAttribute(attr_name="customerId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    store_owner_id = UnicodeAttribute(attr_name="storeOwnerId")
+    courier_id = UnicodeAttribute(attr_name="courierId", null=True)
+    status = UnicodeAttribute()  # see souk.orders.status
+    # [{"productId", "sku", "name", "variantName", "quantity", "unitPrice", "lineTotal"}], amounts in minor units
+    lines = JSONAttribute(default=list)
+    currency = UnicodeAttribute()
+    subtotal = NumberAttribute()
+    discount = NumberAttribute(default=0)
+    delivery_fee = NumberAttribute(attr_name="deliveryFee", default=0)
+    total = NumberAttribute()
+    coupon_code = UnicodeAttribute(attr_name="couponCode", null=True)
+    address = JSONAttribute(null=True)  # snapshot of the delivery address at checkout
+    payment_method = UnicodeAttribute(attr_name="paymentMethod")  # card | wallet
+    payment_id = UnicodeAttribute(attr_name="paymentId")
+    paid_amount = NumberAttribute(attr_name="paidAmount", default=0)
+    refunded_amount = NumberAttribute(attr_name="refundedAmount", default=0)
+    # Stock is held until then while pending_payment (checkout + 30 minutes).
+    reserved_until = UTCDateTimeAttribute(attr_name="reservedUntil", null=True)
+    # [{"status", "at", "actorId", "role", "reason"}], oldest first, appended with list_append.
+    history = ListAttribute(of=JSONAttribute, default=list)

@@ -1,0 +1,70 @@
+"""The order status machine and who may move an order where.
+
+``pending_payment → paid → accepted → preparing → ready → picked_up → delivered``, plus
+``cancelled`` (before ``ready``), ``refunded`` and ``partially_refunded`` (set by refunds).
+
+Every move is an update conditional on the status read, so two racing moves cannot both
+apply; the loser gets 409 INVALID_STATE. The history is appended in the same update.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from souk.db.base import utc_now
+from souk.orders.models import Order
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+
+    from souk.audit.service import Actor
+
+OrderStatus = Literal["pending_payment", "paid", "accepted", "preparing", "ready", "picked_up", "delivered",
+                      "cancelled", "refunded", "partially_refunded"]  # fmt: skip
+STATUSES: tuple[str, ...] = ("pending_payment", "paid", "accepted", "preparing", "ready", "picked_up", "delivered",
+                             "cancelled", "refunded", "partially_refunded")  # fmt: skip
+
+# The fulfilment chain: each status and the one that follows it.
+NEXT: dict[str, str] = {"paid": "accepted", "accepted": "preparing", "preparing": "ready", "ready": "picked_up",
+                        "picked_up": "delivered"}  # fmt: skip
+# Cancel (customer, store owner, admin): releases the stock and refunds what was paid.
+CANCELLABLE = frozenset({"pending_payment", "paid", "accepted", "preparing"})
+# Money was taken and not all of it given back: a refund may apply.
+REFUNDABLE = frozenset({"paid", "accepted", "preparing", "ready", "picked_up", "delivered", "partially_refunded"})
+# The targets each role may set through PATCH /orders/{id}/status (admin: any legal move).
+ROLE_TARGETS: dict[str, frozenset[str]] = {
+    "store_owner": frozenset({"accepted", "preparing", "ready"}),
+    "courier": frozenset({"picked_up", "delivered"}),
+    "admin": frozenset(NEXT.values()),
+}
+TERMINAL = frozenset({"delivered", "cancelled", "refunded"})
+
+
+def can_move(current: str, target: str) -> bool:
+    """Is ``current → target`` a move of the fulfilment chain?"""
+    return NEXT.get(current) == target
+
+
+def history_entry(status: str, actor: Actor | None, reason: str | None = None) -> dict[str, Any]:
+    return {"status": status, "at": utc_now().isoformat().replace("+00:00", "Z"),
+            "actorId": actor.user_id if actor else None, "role": actor.role if actor else "system",
+            "reason": reason}  # fmt: skip
+
+
+def move_actions(order: Order, target: str, actor: Actor | None, reason: str | None = None
+                 ) -> tuple[list[Action], Condition]:  # fmt: skip
+    """The update that moves ``order`` to ``target``, conditional on the status it was read with.
+
+    Callers add them to a WriteTransaction (``tx.update(order, actions, condition)``) or
+    ``order.update(actions, condition)``; a failed condition means someone moved it first.
+    Leaving ``pending_payment`` also takes the order out of the expiry index.
+    """
+    actions: list[Action] = [
+        Order.status.set(target),
+        Order.history.set(Order.history.append([history_entry(target, actor, reason)])),
+        Order.updated_at.set(utc_now()),
+    ]
+    if order.status == "pending_payment" and order.gsi4pk and order.gsi4pk.startswith("EXPIRES#"):
+        actions += [Order.gsi4pk.remove(), Order.gsi4sk.remove()]
+    return actions, (Order.status == order.status)

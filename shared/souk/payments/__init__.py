@@ -1,0 +1,1 @@
+"""payments domain (see docs/commerce.md)."""

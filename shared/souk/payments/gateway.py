@@ -1,0 +1,117 @@
+"""Stripe, through the official SDK: PaymentIntents, refunds and webhook verification.
+
+The only module that imports ``stripe`` (lazily: handlers that never pay don't load it).
+Locally and in tests ``STRIPE_API_BASE`` points the SDK at localstripe; in production it
+is unset and the SDK talks to api.stripe.com. Every create call sends an idempotency key
+derived from our own ids, so a retried request never charges or refunds twice at Stripe.
+Stripe being down or refusing a call becomes 502 UPSTREAM_ERROR / 503 SERVICE_UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from souk.http.errors import BadRequest, ServiceUnavailable, UpstreamError
+from souk.observability import logger
+from souk.secrets import stripe_keys
+from souk.settings import get_settings
+
+if TYPE_CHECKING:
+    from stripe import StripeClient
+
+# Stripe's default tolerance: a signature older than this is refused (replays).
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Intent:
+    id: str
+    client_secret: str
+    status: str
+
+
+@lru_cache(maxsize=4)
+def _client(secret_key: str, api_base: str | None) -> StripeClient:
+    from stripe import StripeClient
+
+    options: dict[str, Any] = {"max_network_retries": 2}
+    if api_base:
+        options["base_addresses"] = {"api": api_base}
+    return StripeClient(secret_key, **options)
+
+
+def client() -> StripeClient:
+    secret_key, _ = stripe_keys()
+    return _client(secret_key, get_settings().stripe_api_base)
+
+
+def _upstream(error: Exception, what: str) -> Exception:
+    import stripe
+
+    logger.warning("stripe call failed", extra={"call": what, "error_type": type(error).__name__,
+                                                "stripe_code": getattr(error, "code", None)})  # fmt: skip
+    if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError):
+        return ServiceUnavailable("The payment provider is unavailable; retry shortly.")
+    return UpstreamError("The payment provider refused the request.")
+
+
+def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str], idempotency_key: str,
+                          description: str | None = None) -> Intent:  # fmt: skip
+    """A card PaymentIntent for ``amount`` minor units; the client confirms it with the client secret."""
+    import stripe
+
+    params: dict[str, Any] = {"amount": amount, "currency": currency, "metadata": metadata,
+                              "payment_method_types": ["card"]}  # fmt: skip
+    if description:
+        params["description"] = description
+    try:
+        intent = client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as error:
+        raise _upstream(error, "payment_intents.create") from error
+    return Intent(id=intent.id, client_secret=str(intent.client_secret), status=str(intent.status))
+
+
+def cancel_payment_intent(intent_id: str) -> None:
+    """Best effort: an intent that can no longer be cancelled (already paid) is left alone and logged."""
+    import stripe
+
+    try:
+        client().v1.payment_intents.cancel(intent_id)
+    except stripe.StripeError as error:
+        logger.warning("payment intent not cancelled", extra={"intent_id": intent_id,
+                                                              "error_type": type(error).__name__})  # fmt: skip
+
+
+def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata: dict[str, str]) -> str:
+    """Refund ``amount`` of a succeeded PaymentIntent to the card; returns the Stripe refund id."""
+    import stripe
+
+    try:
+        refund = client().v1.refunds.create(params={"payment_intent": intent_id, "amount": amount,
+                                                    "metadata": metadata},
+                                            options={"idempotency_key": idempotency_key})  # fmt: skip
+    except stripe.StripeError as error:
+        raise _upstream(error, "refunds.create") from error
+    return str(refund.id)
+
+
+def verify_webhook(payload: bytes, signature: str | None) -> Any:
+    """The event, if ``Stripe-Signature`` signs exactly ``payload`` with our secret recently enough.
+
+    ``stripe.Webhook.construct_event`` checks the HMAC-SHA256 of ``"<t>.<payload>"`` against
+    every ``v1`` in the header and refuses timestamps older than the tolerance.
+    """
+    import stripe
+
+    if not signature:
+        raise BadRequest("Missing Stripe-Signature header.")
+    _, webhook_secret = stripe_keys()
+    try:
+        return stripe.Webhook.construct_event(payload, signature, webhook_secret,
+                                              tolerance=SIGNATURE_TOLERANCE_SECONDS)  # fmt: skip
+    except stripe.SignatureVerificationError as error:
+        raise BadRequest("The Stripe signature is invalid or too old.") from error
+    except ValueError as error:
+        raise BadRequest("The webhook body is not a Stripe event.") from error

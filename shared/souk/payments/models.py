@@ -1,0 +1,56 @@
+"""Payment entities in the single table. Keys come from :mod:`souk.db.keys` only.
+
+| entity | pk | sk | GSIs |
+|---|---|---|---|
+| Payment | PAYMENT#<id> | PAYMENT#<id> | gsi1 USER#<payer>#PAYMENTS / <created>#<id>; gsi2 PAYMENTS / <created>#<id> |
+| Refund | PAYMENT#<id> | REFUND#<refundId> | |
+| StripeEvent | STRIPE_EVENT#<eventId> | STRIPE_EVENT#<eventId> | (ttl: 30 days, longer than Stripe retries) |
+
+One payment per checkout (its orders share one PaymentIntent) or per wallet top-up.
+Stripe's metadata carries ``paymentId``, so a webhook finds its payment with one GetItem.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
+
+from souk.db.base import SoukItem
+
+
+class Payment(SoukItem, discriminator="Payment"):
+    payment_id = UnicodeAttribute(attr_name="paymentId")
+    user_id = UnicodeAttribute(attr_name="userId")  # the payer
+    kind = UnicodeAttribute()  # order | topup
+    method = UnicodeAttribute()  # card | wallet
+    order_ids = ListAttribute(of=UnicodeAttribute, attr_name="orderIds", default=list)
+    store_ids = ListAttribute(of=UnicodeAttribute, attr_name="storeIds", default=list)
+    store_owner_ids = ListAttribute(of=UnicodeAttribute, attr_name="storeOwnerIds", default=list)
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    # pending | succeeded | failed | canceled | refunded | partially_refunded
+    status = UnicodeAttribute()
+    refunded_amount = NumberAttribute(attr_name="refundedAmount", default=0)
+    stripe_payment_intent_id = UnicodeAttribute(attr_name="stripePaymentIntentId", null=True)
+    client_secret = UnicodeAttribute(attr_name="clientSecret", null=True)
+    failure_reason = UnicodeAttribute(attr_name="failureReason", null=True)
+
+
+class Refund(SoukItem, discriminator="Refund"):
+    refund_id = UnicodeAttribute(attr_name="refundId")
+    payment_id = UnicodeAttribute(attr_name="paymentId")
+    order_id = UnicodeAttribute(attr_name="orderId", null=True)
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    to = UnicodeAttribute()  # original | wallet
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending | succeeded | failed
+    actor_id = UnicodeAttribute(attr_name="actorId")
+    stripe_refund_id = UnicodeAttribute(attr_name="stripeRefundId", null=True)
+
+
+class StripeEvent(SoukItem, discriminator="StripeEvent"):
+    """One Stripe event applied: written with a does-not-exist condition in the effect's transaction."""
+
+    event_id = UnicodeAttribute(attr_name="eventId")
+    type = UnicodeAttribute()
+    outcome = UnicodeAttribute()  # what applying it did, for support

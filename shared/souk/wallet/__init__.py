@@ -1,0 +1,1 @@
+"""wallet domain (see docs/commerce.md)."""
