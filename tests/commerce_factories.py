@@ -1,0 +1,83 @@
+"""Commerce test data written straight to the table: orders, payments, wallets, carts.
+
+For tests of one route that need the others' results without running them (an order to
+cancel, a payment to refund). Checkout's own tests go through POST /orders instead.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from souk.cart.models import Cart
+from souk.db import keys
+from souk.db.base import utc_now
+from souk.db.transactions import WriteTransaction
+from souk.ids import new_id
+from souk.jobs import expiry
+from souk.orders import status as order_status
+from souk.orders.models import Order
+from souk.payments.models import Payment
+from souk.wallet import ledger
+
+
+def fund_wallet(user_id: str, amount: int) -> None:
+    with WriteTransaction() as tx:
+        ledger.credit(tx, user_id, amount, entry_type="credit", description="test funds")
+
+
+def make_payment(user_id: str, amount: int, *, kind: str = "order", method: str = "card", status: str = "succeeded",
+                 order_ids: list[str] | None = None, store_ids: list[str] | None = None,
+                 store_owner_ids: list[str] | None = None, intent_id: str | None = None,
+                 currency: str = "usd") -> Payment:  # fmt: skip
+    payment_id = new_id()
+    now = utc_now()
+    payment = Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id, user_id=user_id,
+                      kind=kind, method=method, order_ids=order_ids or [], store_ids=store_ids or [],
+                      store_owner_ids=store_owner_ids or [], amount=amount, currency=currency, status=status,
+                      stripe_payment_intent_id=intent_id, client_secret=f"{intent_id}_secret_x" if intent_id else None,
+                      gsi1pk=keys.user_payments(user_id), gsi1sk=f"{now.isoformat()}#{payment_id}",
+                      gsi2pk=keys.PAYMENTS_ALL, gsi2sk=f"{now.isoformat()}#{payment_id}",
+                      created_at=now, updated_at=now)  # fmt: skip
+    payment.save()
+    return payment
+
+
+def make_order(customer_id: str, store_id: str, store_owner_id: str, *, status: str = "paid",
+               lines: list[dict[str, Any]] | None = None, method: str = "card", payment_id: str | None = None,
+               currency: str = "usd", minutes_left: int = 30) -> Order:  # fmt: skip
+    """An order as checkout leaves it (``lines`` default: one line of 2 x 1000)."""
+    order_id = new_id()
+    now = utc_now()
+    lines = lines or [{"productId": "p-test", "sku": "SKU-1", "name": "Test product", "variantName": "One",
+                       "quantity": 2, "unitPrice": 1000, "lineTotal": 2000}]  # fmt: skip
+    subtotal = sum(int(line["lineTotal"]) for line in lines)
+    paid = subtotal if status not in ("pending_payment", "cancelled") else 0
+    history = [order_status.history_entry("pending_payment", None)]
+    if status != "pending_payment":
+        history.append(order_status.history_entry(status, None))
+    order = Order(pk=keys.order(order_id), sk=keys.order(order_id), order_id=order_id, checkout_id=new_id(),
+                  customer_id=customer_id, store_id=store_id, store_owner_id=store_owner_id, status=status,
+                  lines=lines, currency=currency, subtotal=subtotal, total=subtotal, payment_method=method,
+                  payment_id=payment_id or new_id(), paid_amount=paid, history=history,
+                  gsi1pk=keys.customer_orders(customer_id), gsi1sk=f"{now.isoformat()}#{order_id}",
+                  gsi2pk=keys.seller_orders(store_owner_id), gsi2sk=f"{now.isoformat()}#{order_id}",
+                  gsi3pk=keys.ORDERS_ALL, gsi3sk=f"{now.isoformat()}#{order_id}",
+                  created_at=now, updated_at=now)  # fmt: skip
+    if status == "pending_payment":
+        until = now + timedelta(minutes=minutes_left)
+        order.reserved_until = until
+        index = expiry.index_keys(until, order.pk)
+        order.gsi4pk, order.gsi4sk = index["gsi4pk"], index["gsi4sk"]
+    order.save()
+    return order
+
+
+def make_cart(user_id: str | None, lines: list[dict[str, Any]], *, cart_id: str | None = None) -> Cart:
+    """A cart with ``lines`` in the stored shape (``id``, ``productId``, ``storeId``, ``sku``, ``quantity``...)."""
+    cart_id = cart_id or user_id or new_id()
+    now = utc_now().isoformat()
+    stored = [{"id": line.get("id") or new_id(), "addedAt": now, **line} for line in lines]
+    cart = Cart(pk=keys.cart(cart_id), sk=keys.CART, cart_id=cart_id, user_id=user_id, lines=stored)
+    cart.save()
+    return cart
