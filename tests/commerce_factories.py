@@ -36,8 +36,8 @@ def make_payment(user_id: str, amount: int, *, kind: str = "order", method: str 
                       kind=kind, method=method, order_ids=order_ids or [], store_ids=store_ids or [],
                       store_owner_ids=store_owner_ids or [], amount=amount, currency=currency, status=status,
                       stripe_payment_intent_id=intent_id, client_secret=f"{intent_id}_secret_x" if intent_id else None,
-                      gsi1pk=keys.user_payments(user_id), gsi1sk=f"{now.isoformat()}#{payment_id}",
-                      gsi2pk=keys.PAYMENTS_ALL, gsi2sk=f"{now.isoformat()}#{payment_id}",
+                      gsi1pk=keys.user_payments(user_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), payment_id),
+                      gsi2pk=keys.PAYMENTS_ALL, gsi2sk=keys.timeline_sort(expiry.stamp(now), payment_id),
                       created_at=now, updated_at=now)  # fmt: skip
     payment.save()
     return payment
@@ -60,9 +60,9 @@ def make_order(customer_id: str, store_id: str, store_owner_id: str, *, status: 
                   customer_id=customer_id, store_id=store_id, store_owner_id=store_owner_id, status=status,
                   lines=lines, currency=currency, subtotal=subtotal, total=subtotal, payment_method=method,
                   payment_id=payment_id or new_id(), paid_amount=paid, history=history,
-                  gsi1pk=keys.customer_orders(customer_id), gsi1sk=f"{now.isoformat()}#{order_id}",
-                  gsi2pk=keys.seller_orders(store_owner_id), gsi2sk=f"{now.isoformat()}#{order_id}",
-                  gsi3pk=keys.ORDERS_ALL, gsi3sk=f"{now.isoformat()}#{order_id}",
+                  gsi1pk=keys.customer_orders(customer_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), order_id),
+                  gsi2pk=keys.seller_orders(store_owner_id), gsi2sk=keys.timeline_sort(expiry.stamp(now), order_id),
+                  gsi3pk=keys.ORDERS_ALL, gsi3sk=keys.timeline_sort(expiry.stamp(now), order_id),
                   created_at=now, updated_at=now)  # fmt: skip
     if status == "pending_payment":
         until = now + timedelta(minutes=minutes_left)

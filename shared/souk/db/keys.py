@@ -346,3 +346,11 @@ def wallet_entry(entry_id: str) -> str:
 
 
 WALLET_ENTRY_PREFIX = "TX#"
+
+
+def timeline_sort(stamp: str, entity_id: str) -> str:
+    """Sort key of an order/payment/entry timeline: ``souk.jobs.expiry.stamp(createdAt)`` then the id.
+
+    Fixed-width UTC stamps compare as strings, so a ``from``/``to`` date filter is a key range.
+    """
+    return _k(stamp, entity_id)

@@ -2,7 +2,7 @@
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|
-| Order | ORDER#<id> | ORDER#<id> | gsi1 USER#<customer>#ORDERS / <created>#<id>; gsi2 USER#<storeOwner>#SALES / <created>#<id>; gsi3 ORDERS / <created>#<id>; gsi4 expiry index while pending_payment, then USER#<courier>#DELIVERIES / <created>#<id> once assigned |
+| Order | ORDER#<id> | ORDER#<id> | gsi1 USER#<customer>#ORDERS / <stamp>#<id>; gsi2 USER#<storeOwner>#SALES / <stamp>#<id>; gsi3 ORDERS / <stamp>#<id>; gsi4 expiry index while pending_payment, then USER#<courier>#DELIVERIES / <stamp>#<id> once assigned |
 
 An order belongs to one store. Its lines, status history and refund total live inside
 the item: a checkout writes one item per order, and a detail read is one GetItem.

@@ -2,7 +2,7 @@
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|
-| Payment | PAYMENT#<id> | PAYMENT#<id> | gsi1 USER#<payer>#PAYMENTS / <created>#<id>; gsi2 PAYMENTS / <created>#<id> |
+| Payment | PAYMENT#<id> | PAYMENT#<id> | gsi1 USER#<payer>#PAYMENTS / <stamp>#<id>; gsi2 PAYMENTS / <stamp>#<id> (stamp: keys.timeline_sort) |
 | Refund | PAYMENT#<id> | REFUND#<refundId> | |
 | StripeEvent | STRIPE_EVENT#<eventId> | STRIPE_EVENT#<eventId> | (ttl: 30 days, longer than Stripe retries) |
 
