@@ -29,6 +29,7 @@ import boto3
 from infra import template
 from infra.local import aws, lambdas
 from infra.local.dynamodb_local import DynamoDBLocal, unavailable_reason
+from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from infra.local.routing import Router
 from infra.local.schedules import ScheduledJob, Scheduler
 from infra.local.workers import QueueWorker
@@ -55,6 +56,9 @@ class Config:
     dynamodb_port: int
     local_dir: Path
     dynamodb: str  # auto | local | moto
+    stripe_port: int = 12111
+    # Set by a developer who wants another Stripe (real test mode): then no localstripe is started.
+    stripe_api_base: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
@@ -65,11 +69,21 @@ class Config:
             dynamodb_port=int(env.get("DYNAMODB_PORT") or 8000),
             local_dir=local_dir if local_dir.is_absolute() else template.ROOT / local_dir,
             dynamodb=(env.get("SOUK_DYNAMODB") or "auto").lower(),
+            stripe_port=int(env.get("STRIPE_PORT") or 12111),
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
         )
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def stripe_url(self) -> str:
+        return self.stripe_api_base or f"http://{HOST}:{self.stripe_port}"
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{self.base_url}/api/v1/webhooks/stripe"
 
 
 def function_overrides(config: Config, env: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, str]:
@@ -78,9 +92,9 @@ def function_overrides(config: Config, env: dict[str, str] | os._Environ[str] = 
         "JWT_SECRET": "souk-local-jwt-secret-change-me-0123456789",
         "SENDGRID_API_KEY": "local",
         "SENDGRID_API_BASE": f"{config.base_url}/_dev/sendgrid",
-        "STRIPE_SECRET_KEY": "sk_test_local",
+        "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": "whsec_local",
-        "STRIPE_API_BASE": "http://127.0.0.1:12111",
+        "STRIPE_API_BASE": config.stripe_url,
     }
     return {key: env.get(key) or value for key, value in defaults.items()}
 
@@ -234,9 +248,12 @@ class Runner:
     outbox: Outbox | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     scheduler: Scheduler | None = None
+    stripe: LocalStripe | None = None
 
     def start(self) -> None:
         ensure_port_free(self.config.port, "the API", "PORT")
+        if self.config.stripe_api_base is None:
+            ensure_port_free(self.config.stripe_port, "localstripe", "STRIPE_PORT")
         self.config.local_dir.mkdir(parents=True, exist_ok=True)
         self.local_aws = LocalAws(self.config)  # assigned first: stop() must find a half-started one
         self.local_aws.start()
@@ -261,6 +278,21 @@ class Runner:
         for thread in self.threads:
             thread.start()
         self.server.start()
+        self._start_stripe()
+
+    def _start_stripe(self) -> None:
+        """localstripe, with our webhook route registered: confirmed test payments send signed events here."""
+        if self.config.stripe_api_base is not None:
+            log(f"Stripe: using STRIPE_API_BASE={self.config.stripe_api_base} (no localstripe started)")
+            return
+        started = time.monotonic()
+        try:
+            self.stripe = LocalStripe(self.config.stripe_port).start()
+        except RuntimeError as exc:
+            raise StartupError(f"{exc} (card payments need it; `make install` installs it)") from exc
+        self.stripe.register_webhook(self.config.webhook_url, os.environ["STRIPE_WEBHOOK_SECRET"])
+        log(f"localstripe listening on {self.stripe.url}, events to {self.config.webhook_url} "
+            f"({time.monotonic() - started:.1f}s)")  # fmt: skip
 
     def banner(self) -> str:
         base, engine = self.config.base_url, self.local_aws
@@ -277,6 +309,8 @@ class Runner:
             f"    Schedules   {base}/api/_dev/schedules   {', '.join(jobs) or 'none yet'}",
             f"    AWS (moto)  {engine.moto_url if engine else '-'}",
             f"    DynamoDB    {engine.engine if engine else '-'}: {engine.engine_reason if engine else '-'}",
+            f"    Stripe      {self.config.stripe_url}"
+            + ("   (localstripe; webhooks to /api/v1/webhooks/stripe)" if self.stripe else ""),
             "  Ctrl-C stops everything.",
             "",
         ])  # fmt: skip
@@ -299,6 +333,8 @@ class Runner:
         self.stop_event.set()
         if self.server is not None:
             self.server.stop()
+        if self.stripe is not None:
+            self.stripe.stop()
         for thread in self.threads:
             thread.join(timeout=10)
             if thread.is_alive():
@@ -311,6 +347,8 @@ class Runner:
         dynamodb = self.local_aws.dynamodb_local if self.local_aws else None
         if dynamodb is not None and dynamodb.process is not None:
             dynamodb.process.kill()
+        if self.stripe is not None and self.stripe.process is not None:
+            self.stripe.process.kill()
 
 
 def _install_signal_handlers(runner: Runner) -> None:

@@ -25,8 +25,8 @@ from infra.template import ROOT
 STARTUP_TIMEOUT = 90.0
 # Variables the runner would otherwise take from the developer's shell (or the test env).
 _NOT_INHERITED = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE", "SENDGRID_API_BASE",
-                  "SENDGRID_API_KEY", "STRIPE_API_BASE", "PORT", "MOTO_PORT", "DYNAMODB_PORT", "SOUK_LOCAL_DIR",
-                  "SOUK_DYNAMODB")  # fmt: skip
+                  "SENDGRID_API_KEY", "STRIPE_API_BASE", "STRIPE_PORT", "PORT", "MOTO_PORT", "DYNAMODB_PORT",
+                  "SOUK_LOCAL_DIR", "SOUK_DYNAMODB", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")  # fmt: skip
 
 
 # The same shape the in-process route tests get, so helpers work on both.
@@ -62,12 +62,17 @@ class RunnerProcess:
     port: int = field(default_factory=free_port)
     moto_port: int = field(default_factory=free_port)
     dynamodb_port: int = field(default_factory=free_port)
+    stripe_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.stripe_port}"
 
     @property
     def moto_url(self) -> str:
@@ -85,7 +90,7 @@ class RunnerProcess:
         env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
         env.update({"PYTHONPATH": os.pathsep.join(["shared", "."]), "PYTHONUNBUFFERED": "1", "PORT": str(self.port),
                     "MOTO_PORT": str(self.moto_port), "DYNAMODB_PORT": str(self.dynamodb_port),
-                    "SOUK_LOCAL_DIR": str(self.local_dir)})  # fmt: skip
+                    "STRIPE_PORT": str(self.stripe_port), "SOUK_LOCAL_DIR": str(self.local_dir)})  # fmt: skip
         env.update(self.extra_env)
         return env
 
