@@ -63,4 +63,4 @@ admin: install ## Create an active admin: make admin EMAIL=a@b.c PASSWORD=...
 	$(PY) -m infra.admin --email "$(EMAIL)" --password "$(PASSWORD)"
 
 clean: ## Remove the virtualenv, local data and caches
-	rm -rf $(VENV) .local infra/local/node_modules .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .venv-localstripe .local infra/local/node_modules .pytest_cache .ruff_cache .mypy_cache
