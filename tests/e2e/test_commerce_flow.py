@@ -56,8 +56,8 @@ def _pay_with_test_card(runner: RunnerProcess, intent_id: str) -> str:
 @pytest.fixture(scope="module")
 def seeded(runner: RunnerProcess) -> RunnerProcess:
     env = {k: v for k, v in runner.env().items() if k != "TABLE_NAME"}
-    done = subprocess.run([sys.executable, "-m", "infra.seed", "--table", local_table_name(), "--endpoint",
-                           runner.dynamodb_url], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    command = [sys.executable, "-m", "infra.seed", "--table", local_table_name(), "--endpoint", runner.dynamodb_url]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return runner
 
