@@ -14,6 +14,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
+from souk.jobs import expiry
 from souk.settings import get_settings
 from souk.wallet.models import Wallet, WalletEntry
 
@@ -37,10 +38,13 @@ def _entry(user_id: str, entry_type: str, amount: int, currency: str, reference:
            description: str | None, entry_id: str | None) -> WalletEntry:  # fmt: skip
     entry_id = entry_id or new_id()
     now = utc_now()
+    # The sk (``TX#<entryId>``) makes a derived id count once, but ``topup-…``/``refund-…`` sort after
+    # every ULID: the ledger's time order is gsi1, ``WALLET#<user>`` / ``<stamp>#<entryId>``.
     return WalletEntry(pk=keys.wallet(user_id), sk=keys.wallet_entry(entry_id), entry_id=entry_id, user_id=user_id,
                        type=entry_type, amount=amount, currency=currency,
                        reference_type=reference.type if reference else None,
                        reference_id=reference.id if reference else None, description=description,
+                       gsi1pk=keys.wallet(user_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), entry_id),
                        created_at=now, updated_at=now)  # fmt: skip
 
 

@@ -3,7 +3,7 @@
 | entity | pk | sk | GSIs |
 |---|---|---|---|
 | Wallet | WALLET#<userId> | WALLET | |
-| WalletEntry | WALLET#<userId> | TX#<entryId> | |
+| WalletEntry | WALLET#<userId> | TX#<entryId> | gsi1 WALLET#<userId> / <stamp>#<entryId> (time order; stamp: keys.timeline_sort) |
 
 The balance item and a ledger entry are always written in one transaction; entries are
 never updated or deleted. A debit is conditional on ``balance >= amount`` (never below 0).
