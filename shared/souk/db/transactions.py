@@ -59,9 +59,11 @@ class WriteTransaction:
         self._tx.save(item, condition=condition)
 
     def update(self, item: SoukItem, actions: list[Action], condition: Condition | None = None,
-               *, label: str | None = None) -> None:  # fmt: skip
+               *, label: str | None = None, add_version_condition: bool = True) -> None:  # fmt: skip
+        """``add_version_condition=False``: a commutative change (a counter ADD) that must not fail on the
+        version a concurrent writer bumped; PynamoDB still bumps the version so versioned saves notice it."""
         self._label("update", label, item)
-        self._tx.update(item, actions, condition=condition)
+        self._tx.update(item, actions, condition=condition, add_version_condition=add_version_condition)
 
     def delete(self, item: SoukItem, condition: Condition | None = None, *, label: str | None = None) -> None:
         self._label("delete", label, item)
