@@ -1,0 +1,23 @@
+"""GET /api/v1/wallet: the caller's balance (0 in the wallet currency before the first credit)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.wallet import service
+
+app = create_app()
+
+
+@app.get("/api/v1/wallet", summary="Wallet balance", tags=["Wallet"])
+def get_wallet(
+    caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "courier"))],
+) -> Envelope[service.WalletOut]:
+    return ok(service.get_wallet(caller))
+
+
+lambda_handler = entrypoint(app)

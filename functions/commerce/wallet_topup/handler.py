@@ -1,0 +1,28 @@
+"""POST /api/v1/wallet/top-up: a card PaymentIntent for `{amount}`; the Stripe webhook credits the wallet."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http.idempotency import HEADER
+from souk.wallet import topups
+
+app = create_app()
+
+
+@app.post("/api/v1/wallet/top-up", status_code=201, summary="Top up the wallet by card", tags=["Wallet"],
+          description="Send an `Idempotency-Key` header: a retry gets the first response.")  # fmt: skip
+def top_up(
+    body: topups.TopUpRequest,
+    caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "courier"))],
+) -> Envelope[topups.TopUpOut]:
+    key = app.current_event.headers.get(HEADER)
+    result, state = topups.top_up(caller, body, idempotency_key=key, context=app.lambda_context)
+    return respond(ok(result), status=201, headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,25 @@
+"""GET /api/v1/wallet/transactions: the caller's ledger entries, newest first (admins: any user's)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.wallet import service
+
+app = create_app()
+
+
+@app.get("/api/v1/wallet/transactions", summary="Wallet ledger", tags=["Wallet"])
+def list_transactions(
+    query: Annotated[service.TransactionsQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
+) -> PageEnvelope[service.WalletEntryOut]:
+    items, next_cursor = service.list_entries(caller, query)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)
