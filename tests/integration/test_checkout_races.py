@@ -1,0 +1,153 @@
+"""Checkout under races, on DynamoDB Local (+ localstripe for card): no overselling, no double order, no overdraft."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+
+from souk.auth.principal import Principal
+from souk.cart.models import Cart
+from souk.catalog import categories, products, stores
+from souk.catalog.models import Variant
+from souk.db import keys
+from souk.http.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
+from souk.identity import addresses
+from souk.ids import new_id
+from souk.orders import checkout
+from souk.orders.models import Order
+from souk.payments.models import Payment
+from souk.wallet.models import Wallet, WalletEntry
+from tests.commerce_factories import fund_wallet, make_cart
+
+pytestmark = pytest.mark.integration
+
+ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
+OWNER = Principal(user_id="it-owner", role="store_owner", session_id=None)
+PRICE = 899
+
+
+@dataclass(frozen=True)
+class Listing:
+    product_id: str
+    store_id: str
+    sku: str = "OIL-1L"
+
+
+def _listing(stock: int) -> Listing:
+    category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name="Pantry"))
+    address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
+    store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
+                                                                 category_ids=[category.category_id]))  # fmt: skip
+    stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
+    request = products.CreateProductRequest(
+        store_id=store.store_id, name="Olive Oil", price={"amount": PRICE, "currency": "usd"},
+        category_id=category.category_id,
+        variants=[{"sku": "OIL-1L", "name": "1 litre", "stock": stock, "low_stock_threshold": 0}],
+    )  # fmt: skip
+    return Listing(products.create_product(OWNER, request).id, store.store_id)
+
+
+def _customer() -> tuple[Principal, checkout.CheckoutRequest]:
+    """A customer with an address, and the card checkout request to it."""
+    principal = Principal(user_id=f"it-customer-{new_id()}", role="customer", session_id=None)
+    body = addresses.AddressIn(label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2)
+    address = addresses.create_address(principal, body)
+    return principal, checkout.CheckoutRequest(address_id=address.id, payment_method="card")
+
+
+def _fill_cart(user_id: str, listing: Listing, *, cart_id: str | None = None) -> None:
+    make_cart(user_id, [{"productId": listing.product_id, "storeId": listing.store_id, "sku": listing.sku,
+                         "quantity": 1, "seenPrice": PRICE, "currency": "usd"}], cart_id=cart_id)  # fmt: skip
+
+
+def _stock(listing: Listing) -> int:
+    return int(Variant.get(keys.product(listing.product_id), keys.variant(listing.sku), consistent_read=True).stock)
+
+
+def _orders_of(user_id: str) -> list[Order]:
+    return [o for o in Order.gsi1.query(keys.customer_orders(user_id)) if isinstance(o, Order)]
+
+
+def _outcome(run) -> str:  # type: ignore[no-untyped-def]
+    try:
+        result = run()
+    except SoukError as error:
+        return error.code
+    return f"ok:{result.checkout_id}" if isinstance(result, checkout.CheckoutOut) else "ok"
+
+
+def test_fifty_card_checkouts_for_ten_units_sell_exactly_ten(table: str, stripe_fake) -> None:
+    # GIVEN a variant with 10 in stock and 50 customers each with 1 unit in their cart
+    listing = _listing(10)
+    customers = [_customer() for _ in range(50)]
+    for principal, _ in customers:
+        _fill_cart(principal.user_id, listing)
+    # WHEN all 50 check out by card at once
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(lambda c: _outcome(lambda: checkout.checkout(c[0], c[1])), customers))
+    # THEN exactly 10 orders went through and 40 were refused for stock; stock is 0, never below
+    assert sum(o.startswith("ok:") for o in outcomes) == 10, outcomes
+    assert outcomes.count(InsufficientStock.code) == 40, outcomes
+    assert _stock(listing) == 0
+    winners = [o for principal, _ in customers for o in _orders_of(principal.user_id)]
+    assert len(winners) == 10 and {o.status for o in winners} == {"pending_payment"}
+    assert sum(int(line["quantity"]) for o in winners for line in o.lines) == 10
+    # AND each winner has one pending payment; the losers' carts are untouched
+    payments = [Payment.get(keys.payment(o.payment_id), keys.payment(o.payment_id)) for o in winners]
+    assert {(p.status, p.amount) for p in payments} == {("pending", PRICE)}
+    assert all(p.stripe_payment_intent_id for p in payments)
+
+
+def test_one_idempotency_key_from_ten_threads_makes_one_order(table: str) -> None:
+    # GIVEN one customer with a funded wallet and 1 unit in the cart
+    listing = _listing(10)
+    principal, card_request = _customer()
+    request = card_request.model_copy(update={"payment_method": "wallet"})
+    fund_wallet(principal.user_id, 10 * PRICE)
+    _fill_cart(principal.user_id, listing)
+    # WHEN 10 threads send the same checkout with the same Idempotency-Key
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(lambda _: _outcome(lambda: checkout.checkout(principal, request,
+                                                                              idempotency_key="same-key")),
+                                 range(10)))  # fmt: skip
+    # THEN one checkout happened: every success is its replay, the rest were told it is in progress
+    successes = {o for o in outcomes if o.startswith("ok:")}
+    assert len(successes) == 1, outcomes
+    assert all(o.startswith("ok:") or o == Conflict.code for o in outcomes), outcomes
+    assert len(_orders_of(principal.user_id)) == 1
+    assert _stock(listing) == 9
+    wallet = Wallet.get(keys.wallet(principal.user_id), keys.WALLET, consistent_read=True)
+    assert int(wallet.balance) == 9 * PRICE
+
+
+def test_fifty_wallet_checkouts_on_a_wallet_for_ten_spend_exactly_ten(table: str) -> None:
+    # GIVEN one customer's wallet funded for exactly 10 payments, and 50 checkouts planned against it
+    # (one cart per checkout, so only the wallet can stop them; stock is plentiful)
+    listing = _listing(100)
+    principal, card_request = _customer()
+    request = card_request.model_copy(update={"payment_method": "wallet"})
+    fund_wallet(principal.user_id, 10 * PRICE)
+    plans = []
+    for _ in range(50):
+        cart_id = new_id()
+        _fill_cart(principal.user_id, listing, cart_id=cart_id)
+        cart = Cart.get(keys.cart(cart_id), keys.CART, consistent_read=True)
+        plans.append(checkout.plan_checkout(principal, request, cart))
+    # WHEN the 50 checkout transactions race
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(lambda plan: _outcome(lambda: checkout.commit_checkout(plan)), plans))
+    # THEN exactly 10 went through, 40 were INSUFFICIENT_FUNDS, and the balance is 0, never below
+    assert outcomes.count("ok") == 10, outcomes
+    assert outcomes.count(InsufficientFunds.code) == 40, outcomes
+    wallet = Wallet.get(keys.wallet(principal.user_id), keys.WALLET, consistent_read=True)
+    assert int(wallet.balance) == 0
+    # AND exactly 10 debit entries, 10 paid orders and 10 units reserved
+    entries = WalletEntry.query(keys.wallet(principal.user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX),
+                                consistent_read=True)  # fmt: skip
+    debits = [e for e in entries if e.type == "debit"]
+    assert len(debits) == 10 and {int(e.amount) for e in debits} == {-PRICE}
+    orders = _orders_of(principal.user_id)
+    assert len(orders) == 10 and {o.status for o in orders} == {"paid"}
+    assert _stock(listing) == 90
