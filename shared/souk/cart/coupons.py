@@ -9,13 +9,345 @@ order that is cancelled or expires unpaid gives the use back with :func:`release
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pynamodb.exceptions import DoesNotExist
+
+from souk.audit import service as audit
+from souk.auth.principal import ensure_owner
 from souk.cart.models import Coupon, CouponUse
+from souk.catalog import stores
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.transactions import WriteTransaction
+from souk.db.paging import one_page
+from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.http.envelope import CamelModel
+from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
+from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
+from souk.jobs.expiry import stamp
+from souk.money import MAX_AMOUNT
+
+if TYPE_CHECKING:
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    from souk.auth.principal import Principal
 
 COUPON_LABEL = "coupon"  # ConditionalCheckFailed: the coupon is used up (maxUses) or was deleted
 COUPON_USE_LABEL = "coupon-use"  # ConditionalCheckFailed: this customer reached the coupon's perUserLimit
+MAX_SAVE_ATTEMPTS = 5  # a PATCH/DELETE re-reads when a checkout counted a use between its read and its save
+
+CouponType = Literal["percent", "fixed"]
+CouponStatus = Literal["active", "deleted"]
+_CODE = re.compile(r"[A-Z0-9_-]{3,32}")
+Limit = Annotated[int, Field(ge=1, le=10**9, strict=True)]
+MinorUnits = Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Timestamps without an offset are read as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _check_value(coupon_type: str, value: int, field: str = "value") -> None:
+    if coupon_type == "percent" and not 1 <= value <= 100:
+        raise ValidationFailed.field(field, "A percent coupon takes 1 to 100.")
+    if coupon_type == "fixed" and not 1 <= value <= MAX_AMOUNT:
+        raise ValidationFailed.field(field, "A fixed coupon takes a positive amount in minor units.")
+
+
+def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise ValidationFailed.field("endsAt", "Must be after startsAt.")
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class CouponIn(CamelModel):
+    """POST /coupons. A store owner names one of their stores; an admin may leave ``storeId`` out (platform-wide)."""
+
+    code: str = Field(max_length=64, description="3 to 32 of A-Z 0-9 _ -; case-insensitive, stored upper-case.",
+                      examples=["SPRING-10"])  # fmt: skip
+    type: CouponType
+    value: int = Field(strict=True, description="percent: 1..100; fixed: minor units in `currency`.")
+    currency: str | None = Field(None, pattern=r"^[a-z]{3}$", examples=["usd"],
+                                 description="Fixed coupons: a store coupon defaults to the store's.")  # fmt: skip
+    min_subtotal: MinorUnits = Field(0, description="Minor units the eligible subtotal must reach.")
+    max_uses: Limit | None = Field(None, description="Uses in all; null: unlimited.")
+    per_user_limit: Limit | None = Field(None, description="Uses per customer; null: unlimited.")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    store_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        code = value.strip().upper()
+        if not _CODE.fullmatch(code):
+            raise ValueError("Use 3 to 32 letters, digits, _ or -.")
+        return code
+
+    @field_validator("value")
+    @classmethod
+    def _value_for_type(cls, value: int, info: ValidationInfo) -> int:
+        coupon_type = info.data.get("type")
+        if coupon_type == "percent" and not 1 <= value <= 100:
+            raise ValueError("A percent coupon takes 1 to 100.")
+        if coupon_type == "fixed" and not 1 <= value <= MAX_AMOUNT:
+            raise ValueError("A fixed coupon takes a positive amount in minor units.")
+        return value
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        starts_at = info.data.get("starts_at")
+        if value is not None and starts_at is not None and value <= starts_at:
+            raise ValueError("Must be after startsAt.")
+        return value
+
+
+class CouponPatch(CamelModel):
+    """PATCH /coupons/{code}: only the fields sent change. ``code``, ``type`` and ``storeId`` never change.
+
+    ``maxUses``, ``perUserLimit``, ``startsAt`` and ``endsAt`` may be null (no limit / no bound).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: int | None = Field(None, strict=True)
+    min_subtotal: MinorUnits | None = None
+    max_uses: Limit | None = None
+    per_user_limit: Limit | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        return _utc(value)
+
+    @field_validator("value", "min_subtotal")
+    @classmethod
+    def _required(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("This field cannot be removed.")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> CouponPatch:
+        if not self.model_fields_set:
+            raise ValueError("Send at least one field to change.")
+        return self
+
+
+class CouponListQuery(PageQuery):
+    store_id: str | None = Field(None, min_length=1, max_length=64, description="Only this store's coupons.")
+    status: CouponStatus | None = Field(None, description="Without it, deleted coupons are left out.")
+
+
+class CouponOut(CamelModel):
+    code: str
+    type: CouponType
+    value: int
+    currency: str | None
+    min_subtotal: int
+    max_uses: int | None
+    per_user_limit: int | None
+    uses: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    store_id: str | None
+    status: CouponStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _out(coupon: Coupon) -> CouponOut:
+    return CouponOut.model_validate({
+        "code": coupon.code, "type": coupon.type, "value": int(coupon.value), "currency": coupon.currency,
+        "min_subtotal": int(coupon.min_subtotal), "max_uses": _int(coupon.max_uses),
+        "per_user_limit": _int(coupon.per_user_limit), "uses": int(coupon.uses), "starts_at": coupon.starts_at,
+        "ends_at": coupon.ends_at, "store_id": coupon.store_id, "status": coupon.status,
+        "created_at": coupon.created_at, "updated_at": coupon.updated_at,
+    })  # fmt: skip
+
+
+def _snapshot(coupon: Coupon) -> dict[str, Any]:
+    return _out(coupon).model_dump(mode="json", exclude={"created_at", "updated_at", "uses"})
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_coupon(code: str, *, consistent: bool = False) -> Coupon | None:
+    """The coupon with this code (any case), deleted ones included; None when there is none."""
+    try:
+        return Coupon.get(keys.coupon(code), keys.COUPON, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
+def _own_active(principal: Principal, code: str) -> Coupon:
+    """An active coupon the caller created (admins: any); otherwise 404."""
+    coupon = get_coupon(code, consistent=True) if len(code) <= 64 else None
+    if coupon is None or coupon.status != "active":
+        raise NotFound("No such coupon.")
+    ensure_owner(principal, coupon.owner_id)
+    return coupon
+
+
+def list_coupons(principal: Principal, query: CouponListQuery) -> tuple[list[CouponOut], str | None]:
+    """Newest first. A store owner sees the coupons they created (gsi1), an admin every coupon (gsi2).
+
+    One Query per page; the ``storeId`` / ``status`` filters apply within it, so a page may
+    come back short with a cursor to go on.
+    """
+    index: GlobalSecondaryIndex[Any]
+    if principal.is_admin:
+        index, attribute, partition = Coupon.gsi2, "gsi2pk", keys.COUPONS_ALL
+    else:
+        index, attribute, partition = Coupon.gsi1, "gsi1pk", keys.coupons_by_owner(principal.user_id)
+    start = decode_cursor(query.cursor)
+    if start is not None and start.get(attribute) != {"S": partition}:
+        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
+    condition = Coupon.status == query.status if query.status else Coupon.status != "deleted"
+    if query.store_id:
+        condition &= Coupon.store_id == query.store_id
+    result = index.query(partition, filter_condition=condition, scan_index_forward=False, page_size=query.limit,
+                         last_evaluated_key=start)  # fmt: skip
+    found, last_key = one_page(Coupon, result)
+    return [_out(c) for c in found if isinstance(c, Coupon)], encode_cursor(last_key)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _store_currency(principal: Principal, body: CouponIn) -> str | None:
+    """The coupon's currency, after checking the store: the caller's own (admins: any existing one)."""
+    if body.store_id is None:
+        if not principal.is_admin:
+            raise ValidationFailed.field("storeId", "Name one of your stores.")
+        if body.type == "fixed" and body.currency is None:
+            raise ValidationFailed.field("currency", "A platform-wide fixed coupon needs a currency.")
+        return body.currency if body.type == "fixed" else None
+    store = stores.get_store(body.store_id)
+    ensure_owner(principal, store.owner_id)
+    if body.currency is not None and body.currency != store.currency:
+        raise ValidationFailed.field("currency", f"The store sells in {store.currency}.")
+    return store.currency if body.type == "fixed" else None
+
+
+def create_coupon(principal: Principal, body: CouponIn) -> CouponOut:
+    """Create a coupon; its code is taken for good (409 DUPLICATE_ENTRY, even if that coupon was deleted).
+
+    Raises
+    ------
+    ValidationFailed
+        A store owner without ``storeId``; a currency other than the store's.
+    NotFound
+        ``storeId`` is another owner's store, or no store.
+    DuplicateEntry
+        The code exists (in any case).
+    """
+    currency = _store_currency(principal, body)
+    now = utc_now()
+    code = body.code
+    coupon = Coupon(pk=keys.coupon(code), sk=keys.COUPON, code=code, owner_id=principal.user_id,
+                    store_id=body.store_id, type=body.type, value=body.value, currency=currency,
+                    min_subtotal=body.min_subtotal, max_uses=body.max_uses, per_user_limit=body.per_user_limit,
+                    starts_at=body.starts_at, ends_at=body.ends_at, uses=0, status="active",
+                    gsi1pk=keys.coupons_by_owner(principal.user_id), gsi1sk=keys.created_sort(stamp(now), code),
+                    gsi2pk=keys.COUPONS_ALL, gsi2sk=keys.created_sort(stamp(now), code),
+                    created_at=now, updated_at=now)  # fmt: skip
+    try:
+        with WriteTransaction() as tx:
+            tx.put(coupon, Coupon.pk.does_not_exist(), label=COUPON_LABEL)
+            audit.record(principal.actor, "coupon.create", "coupon", code, tx=tx, after=_snapshot(coupon))
+    except TransactionCancelled as cancelled:
+        if COUPON_LABEL in cancelled.failed():
+            raise DuplicateEntry("A coupon with this code exists.") from None
+        raise
+    coupon.version = 1
+    return _out(coupon)
+
+
+_PATCHABLE = ("value", "min_subtotal", "max_uses", "per_user_limit", "starts_at", "ends_at")
+
+
+def _save(principal: Principal, coupon: Coupon, action: str, before: dict[str, Any]) -> bool:
+    """Versioned save with its audit record; False when the coupon changed since it was read."""
+    try:
+        with WriteTransaction() as tx:
+            tx.put(coupon, label=COUPON_LABEL)  # + the version condition
+            audit.record(principal.actor, action, "coupon", coupon.code, tx=tx, before=before, after=_snapshot(coupon))
+    except TransactionCancelled as cancelled:
+        if set(cancelled.reasons.values()) <= {"ConditionalCheckFailed", "TransactionConflict"}:
+            return False
+        raise
+    return True
+
+
+def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponOut:
+    """Change the value, limits or dates of an active coupon the caller created (admins: any).
+
+    Raises
+    ------
+    NotFound
+        No such active coupon, or another user's.
+    ValidationFailed
+        A value out of range for the coupon's type; ``endsAt`` not after ``startsAt``.
+    UnprocessableEntity
+        ``maxUses`` below the uses already counted.
+    Conflict
+        The coupon kept changing under us (uses counted by checkouts) for every attempt.
+    """
+    changes = {name: getattr(body, name) for name in _PATCHABLE if name in body.model_fields_set}
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        coupon = _own_active(principal, code)
+        if "value" in changes:
+            _check_value(coupon.type, changes["value"])
+        _check_window(changes.get("starts_at", coupon.starts_at), changes.get("ends_at", coupon.ends_at))
+        max_uses = changes.get("max_uses", coupon.max_uses)
+        if max_uses is not None and int(max_uses) < int(coupon.uses):
+            raise UnprocessableEntity(f"maxUses cannot go below the {int(coupon.uses)} uses already counted.")
+        before = _snapshot(coupon)
+        for name, value in changes.items():
+            setattr(coupon, name, value)
+        coupon.updated_at = utc_now()
+        if _save(principal, coupon, "coupon.update", before):
+            return _out(coupon)
+    raise Conflict("The coupon is changing too fast; retry.")
+
+
+def delete_coupon(principal: Principal, code: str) -> CouponOut:
+    """Soft-delete: the coupon stops applying (carts holding it say it does not exist) and its code stays taken."""
+    for _ in range(MAX_SAVE_ATTEMPTS):
+        coupon = _own_active(principal, code)
+        before = _snapshot(coupon)
+        coupon.status = "deleted"
+        coupon.updated_at = utc_now()
+        if _save(principal, coupon, "coupon.delete", before):
+            return _out(coupon)
+    raise Conflict("The coupon is changing too fast; retry.")
 
 
 # ---------------------------------------------------------------- building blocks for checkout

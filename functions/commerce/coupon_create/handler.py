@@ -1,0 +1,24 @@
+"""POST /api/v1/coupons: a store owner's coupon for one of their stores, or an admin's (platform-wide)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import Principal, require_roles
+from souk.cart import coupons
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/coupons", status_code=201, summary="Create a coupon", tags=["Coupons"])
+def create_coupon(
+    body: coupons.CouponIn,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[coupons.CouponOut]:
+    return ok(coupons.create_coupon(caller, body))
+
+
+lambda_handler = entrypoint(app)

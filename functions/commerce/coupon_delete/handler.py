@@ -1,0 +1,25 @@
+"""DELETE /api/v1/coupons/{code}: soft-delete an own coupon (admins: any); its code stays taken."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.cart import coupons
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.delete("/api/v1/coupons/<code>", summary="Delete a coupon", tags=["Coupons"])
+def delete_coupon(
+    code: Annotated[str, Path(max_length=64)],
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[coupons.CouponOut]:
+    return ok(coupons.delete_coupon(caller, code))
+
+
+lambda_handler = entrypoint(app)

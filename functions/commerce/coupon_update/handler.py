@@ -1,0 +1,26 @@
+"""PATCH /api/v1/coupons/{code}: change the value, limits or dates of an own coupon (admins: any)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.cart import coupons
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/coupons/<code>", summary="Update a coupon", tags=["Coupons"])
+def update_coupon(
+    code: Annotated[str, Path(max_length=64)],
+    body: coupons.CouponPatch,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> Envelope[coupons.CouponOut]:
+    return ok(coupons.update_coupon(caller, code, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,26 @@
+"""GET /api/v1/coupons: a store owner's own coupons, or every coupon for an admin (one Query a page)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, require_roles
+from souk.cart import coupons
+from souk.http import PageEnvelope, create_app, entrypoint, page
+
+app = create_app()
+
+
+@app.get("/api/v1/coupons", summary="List coupons", tags=["Coupons"])
+def list_coupons(
+    query: Annotated[coupons.CouponListQuery, Query()],
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
+) -> PageEnvelope[coupons.CouponOut]:
+    items, next_cursor = coupons.list_coupons(caller, query)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)
