@@ -6,6 +6,7 @@ import socket
 import time
 from typing import Any
 
+import botocore.client
 import pytest
 from stripe import StripeClient
 
@@ -55,6 +56,20 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every DynamoDB operation sent from now on, in order."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: botocore.client.BaseClient, operation_name: str, api_params: dict) -> dict:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls
 
 
 # --- GET /wallet
@@ -189,6 +204,23 @@ def test_transactions_validation(api: ApiClient, query: str) -> None:
     # THEN 400 VALIDATION_ERROR naming the field
     payload = assert_error(response, 400, "VALIDATION_ERROR")
     assert payload["error"]["details"][0]["field"] == query.split("=")[0]
+
+
+def test_reads_cost_a_constant_number_of_dynamodb_calls(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a ledger of 30 entries
+    user = create_user("customer")
+    token = token_for(user)
+    for _ in range(30):
+        fund_wallet(user.user_id, 10)
+    calls = _dynamodb_calls(monkeypatch)
+    # WHEN the balance and a filtered page are read
+    assert api.get(WALLET, token=token).json["data"]["balance"]["amount"] == 300
+    balance_calls = list(calls)
+    calls.clear()
+    assert len(api.get(f"{LEDGER}?limit=5&type=credit", token=token).json["data"]) == 5
+    # THEN the session check plus one GetItem / one Query, whatever the ledger holds
+    assert balance_calls == ["GetItem", "GetItem"]
+    assert calls == ["GetItem", "Query"]
 
 
 def test_transactions_need_a_token(api: ApiClient) -> None:

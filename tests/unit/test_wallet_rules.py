@@ -1,0 +1,81 @@
+"""Wallet rules without AWS: whose ledger a caller reads, how balances and entries are shown, top-up amounts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from souk.auth.principal import Principal
+from souk.http.errors import NotFound
+from souk.wallet import service, topups
+from souk.wallet.models import Wallet, WalletEntry
+
+ALICE = Principal(user_id="alice", role="customer", session_id="s1")
+ADMIN = Principal(user_id="root", role="admin", session_id="s2")
+
+
+def test_a_caller_reads_their_own_ledger_by_default_or_by_name() -> None:
+    # GIVEN / WHEN / THEN no userId or their own id is their ledger
+    assert service.ledger_owner(ALICE, None) == "alice"
+    assert service.ledger_owner(ALICE, "alice") == "alice"
+
+
+def test_another_users_ledger_is_not_found_except_for_admins() -> None:
+    # GIVEN a customer naming someone else THEN 404 (its existence is not revealed)
+    with pytest.raises(NotFound):
+        service.ledger_owner(ALICE, "bob")
+    # AND an admin reads anyone's, and their own by default
+    assert service.ledger_owner(ADMIN, "bob") == "bob"
+    assert service.ledger_owner(ADMIN, None) == "root"
+
+
+def test_a_missing_wallet_shows_zero_in_the_wallet_currency() -> None:
+    # GIVEN no wallet item WHEN shaped THEN 0 usd and no update time
+    out = service.wallet_out(None)
+    assert (out.balance.amount, out.balance.currency, out.currency, out.updated_at) == (0, "usd", "usd", None)
+
+
+def test_a_wallet_shows_its_balance_and_last_movement() -> None:
+    # GIVEN a wallet with 1234 usd
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    wallet = Wallet(pk="WALLET#alice", sk="WALLET", user_id="alice", balance=1234, currency="usd", updated_at=moment)
+    # WHEN shaped THEN the balance is Money and the time is the last update
+    out = service.wallet_out(wallet)
+    assert out.model_dump(mode="json") == {"balance": {"amount": 1234, "currency": "usd"}, "currency": "usd",
+                                           "updatedAt": "2026-01-02T03:04:05Z"}  # fmt: skip
+
+
+def test_a_debit_entry_is_shown_with_a_negative_amount() -> None:
+    # GIVEN a debit entry of -700 for an order
+    moment = datetime(2026, 1, 2, tzinfo=UTC)
+    entry = WalletEntry(pk="WALLET#alice", sk="TX#e1", entry_id="e1", user_id="alice", type="debit", amount=-700,
+                        currency="usd", reference_type="order", reference_id="o1", description=None,
+                        created_at=moment)  # fmt: skip
+    # WHEN shaped THEN the contract's fields, amount signed
+    assert service.entry_out(entry).model_dump(mode="json") == {
+        "id": "e1", "type": "debit", "amount": {"amount": -700, "currency": "usd"}, "referenceType": "order",
+        "referenceId": "o1", "description": None, "createdAt": "2026-01-02T00:00:00Z"}  # fmt: skip
+
+
+@pytest.mark.parametrize("amount", [topups.MIN_TOP_UP, 5000, topups.MAX_TOP_UP])
+def test_top_up_amounts_in_range_are_accepted(amount: int) -> None:
+    # GIVEN / WHEN / THEN an integer between 1.00 and 10,000.00 is a valid top-up
+    assert topups.TopUpRequest.model_validate({"amount": amount}).amount == amount
+
+
+@pytest.mark.parametrize("amount", [topups.MIN_TOP_UP - 1, topups.MAX_TOP_UP + 1, 0, -100, "500", 500.0, True, None])
+def test_top_up_amounts_out_of_range_or_not_integers_are_refused(amount: object) -> None:
+    # GIVEN / WHEN / THEN anything else fails validation on amount
+    with pytest.raises(ValidationError) as error:
+        topups.TopUpRequest.model_validate({"amount": amount})
+    assert error.value.errors()[0]["loc"] == ("amount",)
+
+
+def test_transactions_query_reads_camel_case_user_id_and_limits() -> None:
+    # GIVEN the query string as API Gateway passes it WHEN parsed THEN userId and type land, limit defaults to 20
+    query = service.TransactionsQuery.model_validate({"userId": "bob", "type": "topup"})
+    assert (query.user_id, query.type, query.limit, query.cursor) == ("bob", "topup", 20, None)
+    with pytest.raises(ValidationError):
+        service.TransactionsQuery.model_validate({"type": "bonus"})
