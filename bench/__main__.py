@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from bench import cold, cold_report, ddb
+from bench import checkout, cold, cold_report, ddb
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-cold", action="store_true", help="leave out the cold-start section")
     parser.add_argument("--skip-ddb", action="store_true", help="leave out the DynamoDB calls section")
+    parser.add_argument("--skip-checkout", action="store_true", help="leave out the checkout write-cost section")
     parser.add_argument("--strict", action="store_true", help="exit 1 on findings (heavy imports, growing routes)")
     args = parser.parse_args(argv)
     if min(args.runs, args.min_runs, args.fastapi_sample) < 1:
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         print(ddb.render_report(calls) + "\n")
         findings += [f"{name}: cost grows with the table" for name in ddb.flagged(calls.results)]
         timings.append(f"DynamoDB calls {time.monotonic() - section_started:.0f} s")
+    if not args.skip_checkout:
+        section_started = time.monotonic()
+        cost = checkout.run(progress=progress)
+        print("## Checkout write cost (moto, WCU from item sizes: 2 per KB per item in a transaction)\n")
+        print(checkout.render_report(cost) + "\n")
+        timings.append(f"checkout {time.monotonic() - section_started:.0f} s")
     print(f"Total bench time: {time.monotonic() - started:.0f} s ({', '.join(timings)}).")
     if broken:
         # A function that cannot even start is a failure, not a finding.
