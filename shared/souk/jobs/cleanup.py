@@ -21,6 +21,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
+from souk.cart.models import Cart
 from souk.db import keys
 from souk.db.base import SoukItem
 from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session
@@ -99,6 +100,7 @@ HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "OneTimeCode": _deleter(OneTimeCode),
     "ResetToken": _deleter(ResetToken),
     "OAuthState": _deleter(OAuthState),
+    "Cart": _deleter(Cart),  # guest carts only (customers' carts carry no expiry keys)
 }
 
 

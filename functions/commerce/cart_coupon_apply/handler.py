@@ -1,0 +1,23 @@
+"""POST /api/v1/cart/coupon: apply a coupon code, checked against this cart now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/cart/coupon", summary="Apply a coupon", tags=["Cart"])
+def apply_coupon(
+    body: carts.ApplyCouponRequest,
+    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+) -> Envelope[carts.CartOut]:
+    return ok(carts.apply_coupon(owner, body))
+
+
+lambda_handler = entrypoint(app)

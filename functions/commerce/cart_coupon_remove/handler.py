@@ -1,0 +1,20 @@
+"""DELETE /api/v1/cart/coupon: take the coupon off the cart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.delete("/api/v1/cart/coupon", summary="Remove the coupon", tags=["Cart"])
+def remove_coupon(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
+    return ok(carts.remove_coupon(owner))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,23 @@
+"""POST /api/v1/cart: a new guest cart and its token (X-Cart-Token); rate-limited per IP."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.auth.principal import origin
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.identity.sessions import Client
+
+app = create_app()
+
+
+@app.post("/api/v1/cart", status_code=201, summary="Create a guest cart", tags=["Cart"])
+def create_cart(client: Annotated[Client, Depends(origin)]) -> Envelope[carts.CartCreated]:
+    created, state = carts.create_guest_cart(client)
+    return respond(ok(created), status=201, headers=state.headers())
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,20 @@
+"""GET /api/v1/cart: the caller's cart (or the X-Cart-Token guest cart), priced from the current catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.get("/api/v1/cart", summary="Show the cart", tags=["Cart"])
+def get_cart(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
+    return ok(carts.get_cart(owner))
+
+
+lambda_handler = entrypoint(app)

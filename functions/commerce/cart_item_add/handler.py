@@ -1,0 +1,23 @@
+"""POST /api/v1/cart/items: add a product variant to the cart (stock checked, not reserved)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/cart/items", summary="Add an item to the cart", tags=["Cart"])
+def add_item(
+    body: carts.AddItemRequest,
+    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+) -> Envelope[carts.CartOut]:
+    return ok(carts.add_item(owner, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,25 @@
+"""PATCH /api/v1/cart/items/{itemId}: change a line's quantity (stock checked, not reserved)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.patch("/api/v1/cart/items/<itemId>", summary="Change an item's quantity", tags=["Cart"])
+def update_item(
+    item_id: Annotated[str, Path(alias="itemId", max_length=64)],
+    body: carts.UpdateItemRequest,
+    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+) -> Envelope[carts.CartOut]:
+    return ok(carts.update_item(owner, item_id, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,20 @@
+"""POST /api/v1/cart/merge: after login, move the guest cart (X-Cart-Token) into the customer's cart."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.cart import carts
+from souk.http import Envelope, create_app, entrypoint, ok
+
+app = create_app()
+
+
+@app.post("/api/v1/cart/merge", summary="Merge a guest cart into yours", tags=["Cart"])
+def merge_cart(parties: Annotated[carts.MergeParties, Depends(carts.merge_parties)]) -> Envelope[carts.CartOut]:
+    return ok(carts.merge_guest_cart(parties))
+
+
+lambda_handler = entrypoint(app)
