@@ -1,0 +1,26 @@
+"""GET /api/v1/payments/{paymentId}: a payment with its refunds (payer, its stores' owners, admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.payments import queries
+from souk.payments.schemas import PaymentDetailOut
+
+app = create_app()
+
+
+@app.get("/api/v1/payments/<paymentId>", summary="A payment with its refunds", tags=["Payments"])
+def get_payment(
+    payment_id: Annotated[str, Path(alias="paymentId", max_length=64)],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[PaymentDetailOut]:
+    return ok(queries.get_payment(caller, payment_id))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,27 @@
+"""GET /api/v1/payments: the caller's payments as payer (admins: every payment), newest first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.payments import queries
+from souk.payments.schemas import PaymentOut
+
+app = create_app()
+
+
+@app.get("/api/v1/payments", summary="Payments", tags=["Payments"])
+def list_payments(
+    query: Annotated[queries.PaymentsQuery, Query()],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> PageEnvelope[PaymentOut]:
+    items, next_cursor = queries.list_payments(caller, query)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)

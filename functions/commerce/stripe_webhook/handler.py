@@ -1,0 +1,23 @@
+"""POST /api/v1/webhooks/stripe: Stripe's signed events on the exact raw body, each applied once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.payments import webhooks
+
+app = create_app()
+
+
+# No body parameter: the resolver must not parse or re-serialize what Stripe signed.
+@app.post("/api/v1/webhooks/stripe", summary="Stripe webhook (Stripe-Signature on the raw body)", tags=["Payments"])
+def stripe_webhook(
+    delivery: Annotated[webhooks.Delivery, Depends(webhooks.delivery)],
+) -> Envelope[webhooks.WebhookAck]:
+    return ok(webhooks.receive(delivery))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,394 @@
+"""POST /api/v1/webhooks/stripe: Stripe's signed events, each applied exactly once.
+
+The signature is checked on the exact bytes Stripe sent (base64-decoded when API Gateway
+encoded them). Every event is applied in one DynamoDB transaction that also puts its
+:class:`~souk.payments.models.StripeEvent` with a does-not-exist condition: a second
+delivery of the same event fails on that label alone and changes nothing. Effects are
+conditional on the state they read (the payment's and orders' statuses), never on the
+order events arrive in; a transaction that loses a race is rebuilt from a fresh read.
+
+- ``payment_intent.succeeded``: an order payment becomes ``succeeded`` and its
+  ``pending_payment`` orders ``paid``; orders cancelled meanwhile (expiry) are refunded to
+  the card after the commit. A top-up becomes ``succeeded`` and credits the wallet once
+  (ledger entry ``topup-<paymentId>``).
+- ``payment_intent.payment_failed``: payment ``pending → failed`` with the reason; the
+  orders keep waiting (the customer may retry with another card until they expire).
+- ``payment_intent.canceled``: the checkout's unpaid orders cancelled and their stock
+  released, the payment ``canceled``.
+- ``charge.refunded``: a refund made outside the API (Stripe dashboard) recorded once.
+- anything else: recorded as ``ignored``.
+
+The common path makes no Stripe call: one GetItem (the payment), one BatchGetItem
+(its orders) and one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Request
+
+from souk.audit import service as audit
+from souk.audit.service import Actor
+from souk.db import keys
+from souk.db.base import utc_now
+from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.http.envelope import CamelModel
+from souk.http.errors import BadRequest, Conflict, SoukError, UpstreamError
+from souk.observability import logger
+from souk.orders import status as order_status
+from souk.orders.models import Order
+from souk.payments.models import Payment, Refund, StripeEvent
+from souk.wallet import ledger
+
+EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already
+PAYMENT_LABEL = "payment"
+EVENT_TTL = timedelta(days=30)  # longer than Stripe retries a delivery (3 days)
+MAX_ATTEMPTS = 6  # transactions rebuilt after losing a race to another delivery
+STRIPE = Actor(user_id="stripe", role="system")  # who the audit log says did it
+# Statuses a payment may succeed from: a late success after expiry cancelled it still took the money.
+SUCCEEDS_FROM = frozenset({"pending", "failed", "canceled"})
+
+
+class WebhookAck(CamelModel):
+    received: bool = True
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What Stripe sent: the exact body bytes and the ``Stripe-Signature`` header."""
+
+    raw: bytes
+    signature: str | None
+
+
+@dataclass
+class Applied:
+    """What applying an event did (the StripeEvent's ``outcome``) and what to do after the commit."""
+
+    outcome: str
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+def delivery(request: Request) -> Delivery:
+    """The raw body and signature of the request (a ``Depends`` dependency): never re-serialized JSON."""
+    event = request.resolved_event
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise BadRequest("The webhook body is not valid base64.") from error
+    else:
+        raw = body.encode("utf-8")
+    return Delivery(raw=raw, signature=event.headers.get("stripe-signature"))
+
+
+def receive(sent: Delivery) -> WebhookAck:
+    """Verify a delivery and apply its event once.
+
+    Raises
+    ------
+    BadRequest
+        Missing, invalid or stale (older than 300 s) signature, or a body that is not an event.
+    Conflict
+        The event kept losing races for :data:`MAX_ATTEMPTS` transactions (Stripe retries it).
+    """
+    from souk.payments import gateway
+
+    gateway.verify_webhook(sent.raw, sent.signature)
+    try:
+        event = json.loads(sent.raw)
+        event_id, event_type, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BadRequest("The webhook body is not a Stripe event.") from error
+    if not isinstance(obj, dict):
+        raise BadRequest("The webhook body is not a Stripe event.")
+    return apply_once(event_id, event_type, APPLIERS.get(event_type, _ignored(event_type)), obj)
+
+
+def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction, dict[str, Any]], Applied],
+               obj: dict[str, Any]) -> WebhookAck:  # fmt: skip
+    """Run ``apply`` and put the event record in one transaction; a lost race is retried from a fresh read."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with WriteTransaction() as tx:
+                applied = apply(tx, obj)
+                tx.put(_event_item(event_id, event_type, applied.outcome), StripeEvent.pk.does_not_exist(),
+                       label=EVENT_LABEL)  # fmt: skip
+        except TransactionCancelled as cancelled:
+            if cancelled.reasons.get("*") == "ValidationException":
+                raise  # our bug, not a race: retrying cannot help
+            if EVENT_LABEL in cancelled.failed():
+                logger.info("stripe event already applied", extra={"event_id": event_id, "event_type": event_type})
+                return WebhookAck(duplicate=True)
+            logger.info("stripe event lost a race, retrying",
+                        extra={"event_id": event_id, "reasons": cancelled.reasons, "attempt": attempt})  # fmt: skip
+            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # jitter, not crypto
+            continue
+        logger.info("stripe event applied", extra={"event_id": event_id, "event_type": event_type,
+                                                   "outcome": applied.outcome})  # fmt: skip
+        for action in applied.after_commit:
+            action()
+        return WebhookAck()
+    raise Conflict("The event could not be applied now; it will be retried.")
+
+
+def _event_item(event_id: str, event_type: str, outcome: str) -> StripeEvent:
+    now = utc_now()
+    return StripeEvent(pk=keys.stripe_event(event_id), sk=keys.stripe_event(event_id), event_id=event_id,
+                       type=event_type, outcome=outcome[:500], expires_at=now + EVENT_TTL, created_at=now,
+                       updated_at=now)  # fmt: skip
+
+
+# ---------------------------------------------------------------- reading what an event is about
+
+
+def _load_payment(payment_id: str | None) -> Payment | None:
+    if not payment_id:
+        return None
+    try:
+        return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+    except Payment.DoesNotExist:
+        return None
+
+
+def _payment_of_intent(intent: dict[str, Any]) -> Payment | None:
+    """Our payment named by the intent's ``metadata.paymentId`` (one GetItem), if it is that intent's."""
+    payment = _load_payment((intent.get("metadata") or {}).get("paymentId"))
+    if payment is None:
+        return None
+    if payment.stripe_payment_intent_id and payment.stripe_payment_intent_id != intent.get("id"):
+        logger.warning("stripe intent does not match the payment",
+                       extra={"payment_id": payment.payment_id, "intent_id": intent.get("id")})  # fmt: skip
+        return None
+    return payment
+
+
+def _payment_update(payment: Payment, actions: list[Any], tx: WriteTransaction) -> None:
+    """Update the payment only if it is still in the status (and refund total) it was read with."""
+    known = int(payment.refunded_amount or 0)
+    same_total = Payment.refunded_amount == known
+    if not known:
+        same_total |= Payment.refunded_amount.does_not_exist()
+    condition = (Payment.status == payment.status) & same_total
+    tx.update(payment, [*actions, Payment.updated_at.set(utc_now())], condition, label=PAYMENT_LABEL)
+
+
+def _ignored(event_type: str) -> Callable[[WriteTransaction, dict[str, Any]], Applied]:
+    def apply(_tx: WriteTransaction, _obj: dict[str, Any]) -> Applied:
+        return Applied(f"ignored: {event_type} is not handled")
+
+    return apply
+
+
+# ---------------------------------------------------------------- payment_intent.succeeded
+
+
+def _succeeded(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
+    payment = _payment_of_intent(intent)
+    if payment is None:
+        return Applied("ignored: no such payment")
+    if payment.status not in SUCCEEDS_FROM:
+        return Applied(f"no change: payment already {payment.status}")
+    if payment.kind == "topup":
+        return _top_up_succeeded(tx, payment)
+    return _order_payment_succeeded(tx, payment)
+
+
+def _top_up_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
+    _payment_update(payment, [Payment.status.set("succeeded"), Payment.failure_reason.remove()], tx)
+    ledger.credit(tx, payment.user_id, int(payment.amount), entry_type="topup",
+                  reference=ledger.Reference("payment", payment.payment_id), description="Card top-up",
+                  entry_id=f"topup-{payment.payment_id}")  # fmt: skip
+    audit.record(STRIPE, "payment.succeeded", "payment", payment.payment_id, tx=tx,
+                 before={"status": payment.status},
+                 after={"status": "succeeded", "walletCredit": int(payment.amount)})  # fmt: skip
+    return Applied(f"succeeded: wallet credited {int(payment.amount)} {payment.currency}")
+
+
+def _auto_refund(payment: Payment, order: Order) -> Refund:
+    refund_id = f"auto-{order.order_id}"
+    return Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+                  payment_id=payment.payment_id, order_id=order.order_id, amount=int(order.total),
+                  currency=payment.currency, to="original", status="pending", actor_id=STRIPE.user_id,
+                  reason="The order was cancelled before the payment arrived.")  # fmt: skip
+
+
+def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
+    order_ids = list(payment.order_ids or [])
+    orders = list(Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids], consistent_read=True))
+    paid, refunds = [], []
+    for order in orders:
+        if order.status == "pending_payment":
+            actions, condition = order_status.move_actions(order, "paid", None, "card payment succeeded")
+            tx.update(order, [*actions, Order.paid_amount.set(int(order.total))], condition,
+                      label=f"order:{order.order_id}")  # fmt: skip
+            paid.append(order.order_id)
+        elif order.status == "cancelled" and not int(order.paid_amount or 0):
+            refund = _auto_refund(payment, order)
+            tx.put(refund, Refund.sk.does_not_exist(), label=f"refund:{order.order_id}")
+            refunds.append(refund)
+    refunded = int(payment.refunded_amount or 0) + sum(int(r.amount) for r in refunds)
+    new_status = "refunded" if refunded >= int(payment.amount) else "partially_refunded" if refunded else "succeeded"
+    _payment_update(payment, [Payment.status.set(new_status), Payment.refunded_amount.set(refunded),
+                              Payment.failure_reason.remove()], tx)  # fmt: skip
+    audit.record(STRIPE, "payment.succeeded", "payment", payment.payment_id, tx=tx, before={"status": payment.status},
+                 after={"status": new_status, "paidOrders": paid,
+                        "autoRefunds": {r.order_id: int(r.amount) for r in refunds}})  # fmt: skip
+    outcome = f"succeeded: {len(paid)} order(s) paid"
+    if refunds:
+        returned = sum(int(r.amount) for r in refunds)
+        outcome += f"; {len(refunds)} cancelled order(s) refunded to the card ({returned} {payment.currency})"
+    return Applied(outcome, [lambda r=r: _send_refund(payment, r) for r in refunds])
+
+
+def _send_refund(payment: Payment, refund: Refund) -> None:
+    """After the commit: the money of an order cancelled meanwhile goes back to the card.
+
+    The Refund item and the payment's ``refundedAmount`` were written first, so the
+    ``charge.refunded`` event this causes finds nothing left to record. A Stripe failure
+    leaves the refund ``pending`` (logged) for support; the idempotency key makes a retry safe.
+    """
+    from souk.payments import gateway
+
+    try:
+        stripe_id = gateway.create_refund(str(payment.stripe_payment_intent_id), int(refund.amount),
+                                          idempotency_key=f"auto-refund-{refund.order_id}",
+                                          metadata={"paymentId": payment.payment_id, "refundId": refund.refund_id,
+                                                    "orderId": str(refund.order_id)})  # fmt: skip
+    except SoukError:
+        logger.error("automatic refund not sent", extra={"payment_id": payment.payment_id,
+                                                         "refund_id": refund.refund_id})  # fmt: skip
+        return
+    with WriteTransaction() as tx:
+        tx.update(refund, [Refund.status.set("succeeded"), Refund.stripe_refund_id.set(stripe_id),
+                           Refund.updated_at.set(utc_now())], Refund.status == "pending", label="refund")  # fmt: skip
+        audit.record(STRIPE, "refund.sent", "payment", payment.payment_id, tx=tx,
+                     after={"refundId": refund.refund_id, "stripeRefundId": stripe_id,
+                            "amount": int(refund.amount)})  # fmt: skip
+
+
+# ---------------------------------------------------------------- payment_intent.payment_failed / canceled
+
+
+def _payment_failed(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
+    payment = _payment_of_intent(intent)
+    if payment is None:
+        return Applied("ignored: no such payment")
+    if payment.status not in ("pending", "failed"):
+        return Applied(f"no change: payment already {payment.status}")
+    reason = str((intent.get("last_payment_error") or {}).get("message") or "The card payment failed.")[:500]
+    _payment_update(payment, [Payment.status.set("failed"), Payment.failure_reason.set(reason)], tx)
+    audit.record(STRIPE, "payment.failed", "payment", payment.payment_id, tx=tx,
+                 before={"status": payment.status}, after={"status": "failed", "failureReason": reason})  # fmt: skip
+    return Applied(f"failed: {reason}")
+
+
+def _canceled(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
+    payment = _payment_of_intent(intent)
+    if payment is None:
+        return Applied("ignored: no such payment")
+    if payment.status not in ("pending", "failed"):
+        return Applied(f"no change: payment already {payment.status}")
+    if payment.kind == "order":
+        from souk.orders import expiry as order_expiry
+
+        # Its own conditional writes (orders still pending_payment only), so running it again is harmless.
+        order_expiry.cancel_unpaid_checkout(payment, reason="The card payment was canceled.", actor=None)
+        payment = _load_payment(payment.payment_id) or payment
+        if payment.status not in ("pending", "failed"):
+            return Applied(f"canceled: unpaid orders cancelled, payment {payment.status}")
+    _payment_update(payment, [Payment.status.set("canceled")], tx)
+    audit.record(STRIPE, "payment.canceled", "payment", payment.payment_id, tx=tx,
+                 before={"status": payment.status}, after={"status": "canceled"})  # fmt: skip
+    return Applied("canceled: payment canceled" + (", unpaid orders cancelled" if payment.kind == "order" else ""))
+
+
+# ---------------------------------------------------------------- charge.refunded
+
+
+def _payment_of_charge(charge: dict[str, Any]) -> Payment | None:
+    """By ``metadata.paymentId`` when the charge carries it, else from its PaymentIntent (a Stripe call)."""
+    payment_id = (charge.get("metadata") or {}).get("paymentId")
+    intent_id = charge.get("payment_intent")
+    if not payment_id and intent_id:
+        from souk.payments import gateway
+
+        try:
+            intent = gateway.client().v1.payment_intents.retrieve(str(intent_id))
+        except Exception as error:  # any SDK failure: answer 502 and Stripe delivers the event again
+            logger.warning("stripe intent not read", extra={"intent_id": intent_id, "error_type": type(error).__name__})
+            raise UpstreamError("The payment provider could not be reached.") from error
+        payment_id = (intent.metadata or {}).get("paymentId")
+    payment = _load_payment(payment_id)
+    if payment is not None and intent_id and payment.stripe_payment_intent_id not in (None, intent_id):
+        return None
+    return payment
+
+
+def _stripe_refund_id(charge: dict[str, Any]) -> str:
+    """The newest refund's id when the charge lists its refunds, else one derived from the new total."""
+    listed = [r for r in ((charge.get("refunds") or {}).get("data") or []) if isinstance(r, dict) and r.get("id")]
+    if listed:
+        return str(max(listed, key=lambda r: int(r.get("created") or 0))["id"])
+    return f"{charge.get('id')}-{int(charge.get('amount_refunded') or 0)}"
+
+
+def _order_refund_actions(order: Order, amount: int) -> tuple[list[Any], Any]:
+    refunded = int(order.refunded_amount or 0) + amount
+    actions: list[Any] = [Order.refunded_amount.set(refunded), Order.updated_at.set(utc_now())]
+    condition = (Order.status == order.status) & (Order.refunded_amount == int(order.refunded_amount or 0))
+    if order.status in order_status.REFUNDABLE:
+        target = "refunded" if refunded >= int(order.paid_amount or 0) else "partially_refunded"
+        if target != order.status:
+            moves, condition = order_status.move_actions(order, target, None, "refunded in the Stripe dashboard")
+            actions = [Order.refunded_amount.set(refunded), *moves]  # moves set updatedAt
+            condition &= Order.refunded_amount == int(order.refunded_amount or 0)
+    return actions, condition
+
+
+def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
+    payment = _payment_of_charge(charge)
+    if payment is None:
+        return Applied("ignored: no such payment")
+    total = min(int(charge.get("amount_refunded") or 0), int(payment.amount))
+    known = int(payment.refunded_amount or 0)
+    if total <= known:
+        return Applied(f"no change: {known} already recorded as refunded")
+    amount = total - known
+    stripe_id = _stripe_refund_id(charge)
+    refund_id = f"stripe-{stripe_id}"
+    only_order = payment.order_ids[0] if len(payment.order_ids or []) == 1 else None
+    refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+                    payment_id=payment.payment_id, order_id=only_order, amount=amount, currency=payment.currency,
+                    to="original", reason="Refunded in the Stripe dashboard.", status="succeeded",
+                    actor_id=STRIPE.user_id, stripe_refund_id=stripe_id)  # fmt: skip
+    tx.put(refund, Refund.sk.does_not_exist(), label="refund")
+    new_status = "refunded" if total >= int(payment.amount) else "partially_refunded"
+    _payment_update(payment, [Payment.status.set(new_status), Payment.refunded_amount.set(total)], tx)
+    if only_order:
+        order = Order.get(keys.order(only_order), keys.order(only_order), consistent_read=True)
+        actions, condition = _order_refund_actions(order, amount)
+        tx.update(order, actions, condition, label=f"order:{only_order}")
+    audit.record(STRIPE, "payment.refunded_outside", "payment", payment.payment_id, tx=tx,
+                 before={"status": payment.status, "refundedAmount": known},
+                 after={"status": new_status, "refundedAmount": total, "refundId": refund_id})  # fmt: skip
+    return Applied(f"refunded outside the API: {amount} {payment.currency} recorded as {refund_id}")
+
+
+APPLIERS: dict[str, Callable[[WriteTransaction, dict[str, Any]], Applied]] = {
+    "payment_intent.succeeded": _succeeded,
+    "payment_intent.payment_failed": _payment_failed,
+    "payment_intent.canceled": _canceled,
+    "charge.refunded": _charge_refunded,
+}
