@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from souk.auth.principal import Principal
 from souk.cart import coupons
 from souk.cart.models import Coupon, CouponUse
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.http.errors import DuplicateEntry
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +154,50 @@ def test_a_deleted_coupon_cannot_be_used(table: str) -> None:
     assert _uses("GONE") == 0
     with pytest.raises(CouponUse.DoesNotExist):
         CouponUse.get(keys.coupon("GONE"), keys.coupon_use("user-1"), consistent_read=True)
+
+
+ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
+
+
+def test_parallel_creates_of_one_code_exactly_one_wins(table: str) -> None:
+    # GIVEN ten admins' requests for the same code in different cases
+    bodies = [coupons.CouponIn(code=code, type="percent", value=n + 1)
+              for n, code in enumerate(["race-1", "RACE-1", "Race-1", "rACE-1", "race-1"] * 2)]  # fmt: skip
+
+    def create(body: coupons.CouponIn) -> str:
+        try:
+            coupons.create_coupon(ADMIN, body)
+        except DuplicateEntry:
+            return "duplicate"
+        return "created"
+
+    # WHEN they run in parallel
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(create, bodies))
+    # THEN exactly one coupon exists, made by the one that won
+    assert outcomes.count("created") == 1 and outcomes.count("duplicate") == 9
+    winner = bodies[outcomes.index("created")]
+    stored = Coupon.get(keys.coupon("RACE-1"), keys.COUPON, consistent_read=True)
+    assert (stored.code, int(stored.value), int(stored.uses)) == ("RACE-1", winner.value, 0)
+
+
+def test_an_update_racing_checkouts_never_loses_a_use(table: str) -> None:
+    # GIVEN an unlimited coupon
+    coupon = _coupon("BUSY")
+    # WHEN 12 checkouts use it while its owner changes the value and the limit, all in parallel
+    patches = [coupons.CouponPatch(value=20), coupons.CouponPatch(max_uses=1000), coupons.CouponPatch(value=30)]
+
+    def run(n: int) -> str | None:
+        if n % 5 == 0:
+            coupons.update_coupon(ADMIN, "busy", patches[n // 5])
+            return None
+        return _retrying(_use, coupon, f"user-{n}")
+
+    with ThreadPoolExecutor(max_workers=15) as pool:
+        outcomes = list(pool.map(run, range(15)))
+    # THEN every use counted and every change applied (the versioned saves re-read, never write stale uses)
+    assert outcomes == [None] * 15
+    stored = Coupon.get(keys.coupon("BUSY"), keys.COUPON, consistent_read=True)
+    assert int(stored.uses) == 12
+    assert int(stored.max_uses) == 1000 and int(stored.value) in (20, 30)
+    assert stored.version == 1 + 12 + 3

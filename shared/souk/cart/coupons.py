@@ -9,7 +9,9 @@ order that is cancelled or expires unpaid gives the use back with :func:`release
 
 from __future__ import annotations
 
+import random
 import re
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 
 COUPON_LABEL = "coupon"  # ConditionalCheckFailed: the coupon is used up (maxUses) or was deleted
 COUPON_USE_LABEL = "coupon-use"  # ConditionalCheckFailed: this customer reached the coupon's perUserLimit
-MAX_SAVE_ATTEMPTS = 5  # a PATCH/DELETE re-reads when a checkout counted a use between its read and its save
+MAX_SAVE_ATTEMPTS = 10  # a PATCH/DELETE re-reads when a checkout counted a use between its read and its save
 
 CouponType = Literal["percent", "fixed"]
 CouponStatus = Literal["active", "deleted"]
@@ -301,6 +303,7 @@ def _save(principal: Principal, coupon: Coupon, action: str, before: dict[str, A
             audit.record(principal.actor, action, "coupon", coupon.code, tx=tx, before=before, after=_snapshot(coupon))
     except TransactionCancelled as cancelled:
         if set(cancelled.reasons.values()) <= {"ConditionalCheckFailed", "TransactionConflict"}:
+            time.sleep(random.uniform(0, 0.05))  # jitter: the next read lands after the racing checkouts
             return False
         raise
     return True
