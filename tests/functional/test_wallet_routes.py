@@ -21,6 +21,7 @@ from souk.wallet import ledger, topups
 from souk.wallet.models import Wallet
 from tests.commerce_factories import fund_wallet
 from tests.factories import create_user, token_for
+from tests.stripe_support import WEBHOOK_PATH, confirm_with_test_card, event, signed_request
 from tests.support import ApiClient, assert_error
 
 WALLET, LEDGER, TOP_UP = "/api/v1/wallet", "/api/v1/wallet/transactions", "/api/v1/wallet/top-up"
@@ -345,3 +346,26 @@ def test_top_ups_are_rate_limited_per_user(api: ApiClient, stripe_fake) -> None:
     assert payload and int(response.headers["Retry-After"]) >= 1
     assert _payments_of(user) == []
     assert _top_up(api, token_for(other), 1000).status == 201
+
+
+def test_a_confirmed_top_up_is_credited_once_by_the_webhook(api: ApiClient, stripe_fake) -> None:
+    # GIVEN a customer with 200 who tops up 3000 and confirms the intent with a test card
+    user = create_user("customer")
+    token = token_for(user)
+    fund_wallet(user.user_id, 200)
+    payment_id = _top_up(api, token, 3000, key="flow").json["data"]["paymentId"]
+    payment = Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+    confirmed = confirm_with_test_card(stripe_fake, payment.stripe_payment_intent_id)
+    assert confirmed["status"] == "succeeded"
+    # WHEN Stripe delivers payment_intent.succeeded, twice (a retry)
+    body, headers = signed_request(event("payment_intent.succeeded", confirmed))
+    first = api.post(WEBHOOK_PATH, body=body, headers=headers)
+    again = api.post(WEBHOOK_PATH, body=body, headers=headers)
+    # THEN the wallet is credited once, the ledger shows the top-up on top, the payment succeeded
+    assert first.status == 200 and again.status == 200, (first.body, again.body)
+    assert api.get(WALLET, token=token).json["data"]["balance"] == {"amount": 3200, "currency": "usd"}
+    entries = api.get(LEDGER, token=token).json["data"]
+    assert [(e["type"], e["amount"]["amount"], e["referenceId"]) for e in entries] == [
+        ("topup", 3000, payment_id), ("credit", 200, None)]  # fmt: skip
+    assert entries[0]["id"] == f"topup-{payment_id}"
+    assert Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True).status == "succeeded"
