@@ -405,6 +405,47 @@ def test_a_cart_changed_meanwhile_is_409_conflict(api: ApiClient, monkeypatch: p
     assert len(_saved_cart(customer.user).lines) == 2 and _orders_of(customer.user) == []
 
 
+def test_a_coupon_used_up_meanwhile_is_409_conflict(api: ApiClient, stripe_fake,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # GIVEN a one-use coupon in the cart, used by someone else right after checkout read it
+    seller = make_seller()
+    product = seller.create(api)
+    customer = _customer()
+    Coupon(pk=keys.coupon("ONCE"), sk=keys.COUPON, code="ONCE", owner_id="test-admin", type="fixed", value=500,
+           currency="usd", max_uses=1, uses=0).save()  # fmt: skip
+    cart = _cart(customer, _line(product, "TRS-42", 1, PRICE_42), coupon="ONCE")
+    real_plan = checkout.plan_checkout
+
+    def plan_then_use_up(*args: Any, **kwargs: Any) -> checkout.CheckoutPlan:
+        plan = real_plan(*args, **kwargs)
+        Coupon(pk=keys.coupon("ONCE"), sk=keys.COUPON).update([Coupon.uses.add(1)], add_version_condition=False)
+        return plan
+
+    monkeypatch.setattr(checkout, "plan_checkout", plan_then_use_up)
+    # WHEN the transaction runs
+    payload = assert_error(_checkout(api, customer, "card"), 409, "CONFLICT")
+    # THEN the coupon is not over-used and nothing else was written
+    assert payload["error"]["message"] == "This coupon was just used up."
+    assert Coupon.get(keys.coupon("ONCE"), keys.COUPON, consistent_read=True).uses == 1
+    _assert_nothing_written(customer, cart, {(product["id"], "TRS-42"): 10})
+
+
+def test_two_lines_of_one_variant_reserve_their_sum(api: ApiClient) -> None:
+    # GIVEN a cart holding TRS-43 (3 in stock) twice, 2 units each (the cart merges lines; checkout must not rely on it)
+    seller = make_seller()
+    product = seller.create(api)
+    customer = _customer()
+    fund_wallet(customer.user.user_id, 100_000)
+    cart = _cart(customer, _line(product, "TRS-43", 2, PRICE_43), _line(product, "TRS-43", 2, PRICE_43))
+    # WHEN they check out
+    payload = assert_error(_checkout(api, customer, "wallet"), 409, "INSUFFICIENT_STOCK")
+    # THEN both lines are named and nothing was written
+    assert [line["lineId"] for line in payload["data"]["lines"]] == [line["id"] for line in cart.lines]
+    assert {line["available"] for line in payload["data"]["lines"]} == {3}
+    _assert_nothing_written(customer, cart, {(product["id"], "TRS-43"): 3})
+    assert _balance(customer.user) == 100_000
+
+
 def test_insufficient_funds_is_409_and_writes_nothing(api: ApiClient) -> None:
     # GIVEN a wallet holding less than the cart's total
     seller = make_seller()

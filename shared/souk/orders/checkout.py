@@ -249,8 +249,13 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
 
 def write_checkout(tx: WriteTransaction, plan: CheckoutPlan) -> None:
     """Add every item of the checkout to ``tx`` (at most 67: docs/commerce.md)."""
+    # One update per variant: a transaction may not touch an item twice (the cart merges lines, this makes sure).
+    wanted: dict[tuple[str, str], int] = {}
     for reservation in plan.reservations:
-        inventory.reserve_stock(tx, reservation.product_id, reservation.sku, reservation.quantity)
+        variant = (reservation.product_id, reservation.sku)
+        wanted[variant] = wanted.get(variant, 0) + reservation.quantity
+    for (product_id, sku), quantity in wanted.items():
+        inventory.reserve_stock(tx, product_id, sku, quantity)
     for order in plan.orders:
         tx.put(order, Order.pk.does_not_exist(), label=f"{ORDER_LABEL}:{order.order_id}")
     tx.put(plan.payment, Payment.pk.does_not_exist(), label=PAYMENT_LABEL)
@@ -279,7 +284,13 @@ def _stock_refusal(plan: CheckoutPlan, labels: set[str]) -> InsufficientStock:
 
 
 def _refusal(plan: CheckoutPlan, cancelled: TransactionCancelled) -> Exception | None:
-    """The client error for a cancelled checkout, or None when it lost a race worth retrying."""
+    """The client error for a cancelled checkout, or None when it lost a race worth retrying.
+
+    A failure that is not a cancellation (``"*"``: validation, throttling past the SDK's
+    retries) comes back as it is: a 500, logged, never mistaken for a client error.
+    """
+    if "*" in cancelled.reasons:
+        return None if cancelled.reasons["*"] in _RETRYABLE else cancelled
     failed = set(cancelled.failed())
     stock_labels = {inventory.stock_label(r.product_id, r.sku) for r in plan.reservations}
     if failed & stock_labels:
@@ -314,6 +325,8 @@ def commit_checkout(plan: CheckoutPlan) -> None:
                 write_checkout(tx, plan)
         except TransactionCancelled as cancelled:
             refusal = _refusal(plan, cancelled)
+            if refusal is cancelled:
+                raise
             if refusal is not None:
                 raise refusal from cancelled
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
