@@ -94,6 +94,12 @@ def _expire_session(raw: RawItem) -> bool:
     return True
 
 
+def _expire_order(raw: RawItem) -> bool:
+    from souk.orders.expiry import expire_raw  # lazily: the orders package imports the catalog
+
+    return expire_raw(raw)
+
+
 # Entity (discriminator) -> how to remove one expired item. A new expiring entity adds itself here.
 HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "Session": _expire_session,
@@ -101,6 +107,7 @@ HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "ResetToken": _deleter(ResetToken),
     "OAuthState": _deleter(OAuthState),
     "Cart": _deleter(Cart),  # guest carts only (customers' carts carry no expiry keys)
+    "Order": _expire_order,  # unpaid card orders past reservedUntil: cancelled, stock released
 }
 
 

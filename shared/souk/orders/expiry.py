@@ -1,0 +1,245 @@
+"""Unpaid card orders: cancelled together when their payment window passes or their payment is abandoned.
+
+A card checkout's orders share one Payment (one PaymentIntent) and hold their stock until
+``reservedUntil`` (checkout + 30 minutes). :func:`expire_unpaid` runs from the hourly
+cleanup job (``HANDLERS["Order"]`` in :mod:`souk.jobs.cleanup`) and on read (GET order)
+once that instant has passed; :func:`cancel_unpaid_checkout` is the same cancellation
+without the time check (the ``payment_intent.canceled`` webhook, a customer cancelling an
+unpaid order).
+
+One transaction per checkout: every still ``pending_payment`` order → ``cancelled``
+(conditional on that status, out of the expiry index), each line's stock released, the
+payment ``pending|failed → canceled``, the coupon's use given back, one audit record. The
+webhook marking the payment paid updates the same payment and orders conditionally, so
+of the two exactly one applies: the loser changes nothing. After the commit the intent is
+cancelled at Stripe and the products' stock flags refreshed, both best effort.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from souk.audit import service as audit
+from souk.catalog import inventory
+from souk.db import keys
+from souk.db.base import utc_now
+from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.http.errors import Conflict
+from souk.observability import logger
+from souk.orders import status as order_status
+from souk.orders.models import Order
+from souk.payments.models import Payment
+
+if TYPE_CHECKING:
+    from souk.audit.service import Actor
+
+WINDOW_REASON = "payment window passed"
+PAYMENT_LABEL = "payment"
+# Payment statuses an unpaid checkout may be cancelled from (``canceled``: the payment went first).
+CANCELS_FROM = frozenset({"pending", "failed", "canceled"})
+MAX_ATTEMPTS = 12  # transactions lost to a concurrent one on the same items (TransactionConflict), retried
+_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
+
+
+def _order_label(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def _load_payment(payment_id: str) -> Payment | None:
+    try:
+        return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _load_orders(order_ids: list[str]) -> list[Order]:
+    """One BatchGetItem (consistent), in the payment's order."""
+    if not order_ids:
+        return []
+    found = {o.order_id: o for o in Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids],
+                                                    consistent_read=True)}  # fmt: skip
+    return [found[i] for i in order_ids if i in found]
+
+
+def _releases(orders: list[Order]) -> dict[tuple[str, str], int]:
+    """Units per (product, sku) over all the orders: one update per variant in the transaction."""
+    units: Counter[tuple[str, str]] = Counter()
+    for order in orders:
+        for line in order.lines or []:
+            units[(str(line["productId"]), str(line["sku"]))] += int(line["quantity"])
+    return dict(units)
+
+
+def _coupons(orders: list[Order]) -> list[str]:
+    """The coupon codes the checkout used (one use per checkout, whatever its orders)."""
+    return list(dict.fromkeys(o.coupon_code for o in orders if o.coupon_code))
+
+
+def _release_coupon(tx: WriteTransaction, code: str, customer_id: str) -> bool:
+    """Give the coupon's use back when souk.cart.coupons offers it; False when it does not."""
+    try:
+        from souk.cart.coupons import release_coupon
+    except ImportError:  # pragma: no cover - the coupons feature not deployed
+        return False
+    release_coupon(tx, code, customer_id)
+    return True
+
+
+def _coupon_labels() -> frozenset[str]:
+    try:
+        from souk.cart.coupons import COUPON_LABEL, COUPON_USE_LABEL
+    except ImportError:  # pragma: no cover
+        return frozenset()
+    return frozenset({COUPON_LABEL, COUPON_USE_LABEL})
+
+
+def _write(payment: Payment | None, orders: list[Order], reason: str, actor: Actor | None, *,
+           gone: set[str], with_coupons: bool) -> None:  # fmt: skip
+    """The cancellation as one transaction (raises TransactionCancelled when a condition fails)."""
+    releases = _releases(orders)
+    codes = _coupons(orders) if with_coupons else []
+    with WriteTransaction() as tx:
+        for order in orders:
+            actions, condition = order_status.move_actions(order, "cancelled", actor, reason)
+            tx.update(order, actions, condition, label=_order_label(order.order_id))
+        for (product_id, sku), quantity in releases.items():
+            if inventory.stock_label(product_id, sku) not in gone:
+                inventory.release_stock(tx, product_id, sku, quantity)
+        if payment is not None:
+            if payment.status == "canceled":
+                tx.check(Payment, payment.pk, payment.sk, Payment.status == "canceled", label=PAYMENT_LABEL)
+            else:
+                tx.update(payment, [Payment.status.set("canceled"), Payment.updated_at.set(utc_now())],
+                          Payment.status == payment.status, label=PAYMENT_LABEL)  # fmt: skip
+        released_codes = [code for code in codes if _release_coupon(tx, code, orders[0].customer_id)]
+        audit.record(actor or audit.SYSTEM, "order.cancel_unpaid", "payment",
+                     payment.payment_id if payment is not None else orders[0].payment_id, tx=tx,
+                     before={"paymentStatus": payment.status if payment is not None else None,
+                             "orders": {o.order_id: o.status for o in orders}},
+                     after={"paymentStatus": "canceled", "orders": {o.order_id: "cancelled" for o in orders},
+                            "reason": reason, "couponsReleased": released_codes,
+                            "released": [{"productId": p, "sku": s, "quantity": q}
+                                         for (p, s), q in releases.items()
+                                         if inventory.stock_label(p, s) not in gone]})  # fmt: skip
+
+
+def _after_commit(payment: Payment | None, orders: list[Order]) -> None:
+    """Best effort: the intent cancelled at Stripe, the listings caught up with the stock released."""
+    if payment is not None and payment.stripe_payment_intent_id and payment.status != "canceled":
+        from souk.payments import gateway
+
+        try:
+            gateway.cancel_payment_intent(payment.stripe_payment_intent_id)
+        except Exception:
+            logger.exception("payment intent not cancelled", extra={"payment_id": payment.payment_id})
+    for product_id in dict.fromkeys(p for p, _ in _releases(orders)):
+        try:
+            inventory.refresh_stock_flags(product_id)
+        except Exception:
+            logger.exception("stock flags not refreshed", extra={"product_id": product_id})
+
+
+def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Actor | None,
+            reload: Any) -> list[Order]:  # fmt: skip
+    """Cancel the pending ones of ``orders``; ``reload()`` re-reads (payment, orders) after a lost condition."""
+    gone: set[str] = set()
+    with_coupons = True
+    coupon_labels = _coupon_labels()
+    for attempt in range(MAX_ATTEMPTS):
+        if payment is not None and payment.status not in CANCELS_FROM:
+            return []  # paid (or refunded) meanwhile: nothing to cancel
+        pending = [o for o in orders if o.status == "pending_payment"]
+        if not pending:
+            return []
+        try:
+            _write(payment, pending, reason, actor, gone=gone, with_coupons=with_coupons)
+        except TransactionCancelled as cancelled:
+            failed = set(cancelled.failed())
+            if failed & ({PAYMENT_LABEL} | {_order_label(o.order_id) for o in pending}):
+                payment, orders = reload()  # a webhook or another cancel got there first: decide again
+                continue
+            if failed & coupon_labels:
+                with_coupons = False  # no use left to give back: cancel without it
+                logger.warning("unpaid checkout: coupon use not given back", extra={"labels": sorted(failed)})
+            if failed - coupon_labels:  # stock labels: those variants no longer exist
+                gone |= failed - coupon_labels
+                logger.warning("unpaid checkout: variants gone, stock not released", extra={"labels": sorted(failed)})
+            if failed:
+                continue
+            if not set(cancelled.reasons.values()) <= _RETRYABLE:
+                raise
+            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            continue
+        _after_commit(payment, pending)
+        return _load_orders([o.order_id for o in pending])
+    raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
+
+
+def cancel_unpaid_checkout(payment: Payment, reason: str, actor: Actor | None = None) -> list[Order]:
+    """Cancel every still ``pending_payment`` order of ``payment`` and the payment itself, in one transaction.
+
+    Parameters
+    ----------
+    payment
+        The checkout's payment as read (``pending``, ``failed`` or ``canceled``; any other
+        status means it was paid: nothing happens).
+    reason
+        Kept in each order's history and the audit record.
+    actor
+        Who cancels (None: the system, e.g. expiry or Stripe's webhook).
+
+    Returns
+    -------
+    list[Order]
+        The orders this call cancelled, as stored afterwards; empty when none was left
+        pending or the payment succeeded first (then nothing was changed).
+
+    Reads: one BatchGetItem (the orders), one more after the commit; a lost race re-reads
+    the payment (GetItem) and its orders.
+    """
+
+    def reload() -> tuple[Payment | None, list[Order]]:
+        fresh = _load_payment(payment.payment_id)
+        return fresh, _load_orders(list(fresh.order_ids or []) if fresh is not None else [])
+
+    return _cancel(payment, _load_orders(list(payment.order_ids or [])), reason, actor, reload)
+
+
+def expire_unpaid(order: Order, *, now: datetime | None = None) -> list[Order]:
+    """Cancel ``order``'s checkout if it is still unpaid and its ``reservedUntil`` has passed.
+
+    Returns the orders cancelled (``order`` among them), or [] when it was not due, already
+    moved on, or paid meanwhile (the webhook won the race: nothing changed).
+    """
+    now = now or datetime.now(UTC)
+    if order.status != "pending_payment" or order.reserved_until is None or order.reserved_until > now:
+        return []
+    payment = _load_payment(order.payment_id)
+    if payment is None:  # an order without its payment (data repair): cancel it alone
+        logger.warning("unpaid order without its payment", extra={"order_id": order.order_id})
+
+        def reload_alone() -> tuple[Payment | None, list[Order]]:
+            return None, _load_orders([order.order_id])
+
+        return _cancel(None, [order], WINDOW_REASON, None, reload_alone)
+    if order.order_id not in (payment.order_ids or []):
+        payment.order_ids = [*(payment.order_ids or []), order.order_id]
+    return cancel_unpaid_checkout(payment, WINDOW_REASON, None)
+
+
+def expire_raw(raw: dict[str, Any]) -> bool:
+    """The cleanup job's handler for an Order in the expiry index: True when it cancelled it.
+
+    The job hands over only entries that expired before its run's clock (``gsi4sk < now``),
+    so the entry itself says the window has passed: a run given a later ``now`` (tests, a
+    catch-up) expires what it found.
+    """
+    order = Order.from_raw_data(raw)
+    due = max(utc_now(), order.reserved_until) if order.reserved_until is not None else None
+    return any(o.order_id == order.order_id for o in expire_unpaid(order, now=due))
