@@ -16,6 +16,9 @@ update, never reserved (checkout reserves it). Every route answers the priced ca
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -53,6 +56,7 @@ CART_TOKEN_HEADER = "X-Cart-Token"
 GUEST_CART_DAYS = 30  # the token's life, and the guest cart's after its last write
 GUEST_CART_CREATION = RateLimit("guest-cart-create", limit=30, window_seconds=60)  # per IP
 MAX_WRITE_ATTEMPTS = 4
+RETRY_PAUSE_SECONDS = 0.02  # times the attempt number, at most
 CART_LABEL = "cart"
 GUEST_CART_LABEL = "guest-cart"
 _RETRY_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -270,6 +274,14 @@ def _commit(cart: Cart, actor: audit.Actor, action: str, *, detail: dict[str, An
     return True
 
 
+def _attempts() -> Iterator[int]:
+    """MAX_WRITE_ATTEMPTS tries, with a short random pause before each retry so racing writers spread out."""
+    for attempt in range(MAX_WRITE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))  # jitter, not security
+        yield attempt
+
+
 def _conflict() -> Conflict:
     return Conflict("The cart changed while saving; try again.")
 
@@ -434,7 +446,7 @@ def add_item(owner: CartOwner, request: AddItemRequest) -> CartOut:
         raise ValidationFailed.field("variantSku", "This product has no variant with this SKU.")
     product, variant, store = offer.product, offer.variant, offer.store
     assert store is not None
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         cart = _cart_of(owner)
         line = _find_line(cart, product.product_id, variant.sku)
         quantity = min(MAX_QUANTITY, (int(line["quantity"]) if line else 0) + request.quantity)
@@ -455,7 +467,7 @@ def add_item(owner: CartOwner, request: AddItemRequest) -> CartOut:
 
 def update_item(owner: CartOwner, item_id: str, request: UpdateItemRequest) -> CartOut:
     """PATCH /cart/items/{itemId}: set a line's quantity (checked against the stock now)."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         cart = _cart_of(owner)
         line = _line_by_id(cart, item_id)
         _check_stock(_offer(line["productId"], line["sku"], line["storeId"]), request.quantity)
@@ -467,7 +479,7 @@ def update_item(owner: CartOwner, item_id: str, request: UpdateItemRequest) -> C
 
 def remove_item(owner: CartOwner, item_id: str) -> CartOut:
     """DELETE /cart/items/{itemId}."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         cart = _cart_of(owner)
         _line_by_id(cart, item_id)
         cart.lines = [line for line in cart.lines if line["id"] != item_id]
@@ -478,7 +490,7 @@ def remove_item(owner: CartOwner, item_id: str) -> CartOut:
 
 def apply_coupon(owner: CartOwner, request: ApplyCouponRequest) -> CartOut:
     """POST /cart/coupon: checked now against this cart (422 with the reason), then kept on the cart."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         cart = _cart_of(owner)
         cart.coupon_code = request.code
         priced = _priced(cart, owner.user_id)
@@ -491,7 +503,7 @@ def apply_coupon(owner: CartOwner, request: ApplyCouponRequest) -> CartOut:
 
 def remove_coupon(owner: CartOwner) -> CartOut:
     """DELETE /cart/coupon: no coupon is no write."""
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         cart = _cart_of(owner)
         if not cart.coupon_code:
             return _answer(cart, owner.guest, owner.user_id)
@@ -523,7 +535,7 @@ def merge_guest_cart(parties: MergeParties) -> CartOut:
     already merged or gone: 404.
     """
     principal = parties.principal
-    for _ in range(MAX_WRITE_ATTEMPTS):
+    for _ in _attempts():
         guest = _guest_cart(parties.guest_cart_id)
         mine = _read(principal.user_id) or _new_cart(principal.user_id, principal.user_id)
         lines = _merged_lines(mine.lines, guest.lines)
