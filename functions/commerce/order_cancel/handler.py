@@ -1,0 +1,27 @@
+"""POST /api/v1/orders/{orderId}/cancel: cancel an order before it is ready; stock released, payment refunded."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.orders import cancel
+
+app = create_app()
+
+
+@app.post("/api/v1/orders/<orderId>/cancel", summary="Cancel an order", tags=["Orders"],
+          description="The customer, the store's owner or an admin; before `ready`. The body is optional.")  # fmt: skip
+def cancel_order(
+    order_id: Annotated[str, Path(alias="orderId", max_length=64)],
+    caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "admin"))],
+    body: cancel.CancelRequest | None = None,
+) -> Envelope[cancel.CancelOut]:
+    return ok(cancel.cancel_order(caller, order_id, body or cancel.CancelRequest()))
+
+
+lambda_handler = entrypoint(app)
