@@ -405,18 +405,41 @@ def test_a_dashboard_refund_is_recorded_once_and_kept_in_step_with_the_order(hoo
     assert (_order(order).status, int(_order(order).refunded_amount)) == ("refunded", 2000)
 
 
-def test_a_refund_already_recorded_by_the_api_is_not_counted_again(hook: ApiClient) -> None:
-    # GIVEN a payment whose 800 refund our API reserved before calling Stripe
+def _api_refund(payment: Payment, amount: int, to: str) -> None:
+    """A refund made through POST /payments/{id}/refund: the Refund item and the payment's total, reserved first."""
+    refund_id = new_id()
+    Refund(pk=payment.pk, sk=keys.refund(refund_id), refund_id=refund_id, payment_id=payment.payment_id,
+           amount=amount, currency=payment.currency, to=to, reason="damaged", status="succeeded",
+           actor_id="admin").save()  # fmt: skip
+    payment.update([Payment.refunded_amount.add(amount), Payment.status.set("partially_refunded")])
+
+
+def test_a_card_refund_already_recorded_by_the_api_is_not_counted_again(hook: ApiClient) -> None:
+    # GIVEN a payment whose 800 card refund our API recorded before calling Stripe
     customer = create_user()
     payment, _ = _checkout(customer.user_id, statuses=("paid",), payment_status="succeeded")
-    payment.update([Payment.refunded_amount.set(800), Payment.status.set("partially_refunded")])
+    _api_refund(payment, 800, "original")
     # WHEN Stripe reports the charge refunded by 800
     payload = _charge_refunded(payment, 800, "re_api")
     assert _deliver(hook, payload).status == 200
     # THEN nothing new is recorded
-    assert _refunds(payment) == []
+    assert len(_refunds(payment)) == 1
     assert int(_payment(payment).refunded_amount) == 800
-    assert _stored_event(payload["id"]).outcome == "no change: 800 already recorded as refunded"
+    assert _stored_event(payload["id"]).outcome == "no change: 800 already recorded as refunded to the card"
+
+
+def test_a_dashboard_refund_after_a_wallet_refund_is_still_recorded(hook: ApiClient) -> None:
+    # GIVEN a card payment of 2000 of which our API refunded 1000 to the wallet (not on the card)
+    customer = create_user()
+    payment, (order,) = _checkout(customer.user_id, statuses=("paid",), payment_status="succeeded")
+    _api_refund(payment, 1000, "wallet")
+    # WHEN 500 is refunded to the card in the Stripe dashboard
+    assert _deliver(hook, _charge_refunded(payment, 500, "re_dash")).status == 200
+    # THEN the 500 is recorded on top of the wallet refund
+    assert sorted((r.to, int(r.amount)) for r in _refunds(payment)) == [("original", 500), ("wallet", 1000)]
+    saved = _payment(payment)
+    assert (saved.status, int(saved.refunded_amount)) == ("partially_refunded", 1500)
+    assert (_order(order).status, int(_order(order).refunded_amount)) == ("partially_refunded", 500)
 
 
 # ---------------------------------------------------------------- end to end with localstripe

@@ -39,7 +39,8 @@ from aws_lambda_powertools.event_handler import Request
 from souk.audit import service as audit
 from souk.audit.service import Actor
 from souk.db import keys
-from souk.db.base import utc_now
+from souk.db.base import SoukItem, utc_now
+from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import BadRequest, Conflict, SoukError, UpstreamError
@@ -317,8 +318,12 @@ def _canceled(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
 # ---------------------------------------------------------------- charge.refunded
 
 
-def _payment_of_charge(charge: dict[str, Any]) -> Payment | None:
-    """By ``metadata.paymentId`` when the charge carries it, else from its PaymentIntent (a Stripe call)."""
+def _payment_of_charge(charge: dict[str, Any]) -> tuple[Payment, list[Refund]] | None:
+    """The payment and its refunds (one Query), found by the charge's ``metadata.paymentId``.
+
+    A charge without it (Stripe does not always copy the intent's metadata) costs one Stripe
+    call for its PaymentIntent: ``charge.refunded`` is not the common path.
+    """
     payment_id = (charge.get("metadata") or {}).get("paymentId")
     intent_id = charge.get("payment_intent")
     if not payment_id and intent_id:
@@ -330,10 +335,13 @@ def _payment_of_charge(charge: dict[str, Any]) -> Payment | None:
             logger.warning("stripe intent not read", extra={"intent_id": intent_id, "error_type": type(error).__name__})
             raise UpstreamError("The payment provider could not be reached.") from error
         payment_id = (intent.metadata or {}).get("paymentId")
-    payment = _load_payment(payment_id)
-    if payment is not None and intent_id and payment.stripe_payment_intent_id not in (None, intent_id):
+    if not payment_id:
         return None
-    return payment
+    found, _ = one_page(SoukItem, SoukItem.query(keys.payment(str(payment_id)), consistent_read=True, page_size=500))
+    payment = next((item for item in found if isinstance(item, Payment)), None)
+    if payment is None or (intent_id and payment.stripe_payment_intent_id not in (None, intent_id)):
+        return None
+    return payment, [item for item in found if isinstance(item, Refund)]
 
 
 def _stripe_refund_id(charge: dict[str, Any]) -> str:
@@ -358,14 +366,20 @@ def _order_refund_actions(order: Order, amount: int) -> tuple[list[Any], Any]:
 
 
 def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
-    payment = _payment_of_charge(charge)
-    if payment is None:
+    found = _payment_of_charge(charge)
+    if found is None:
         return Applied("ignored: no such payment")
-    total = min(int(charge.get("amount_refunded") or 0), int(payment.amount))
-    known = int(payment.refunded_amount or 0)
-    if total <= known:
-        return Applied(f"no change: {known} already recorded as refunded")
-    amount = total - known
+    payment, refunds = found
+    # What we already know went back to the card (refunds to the wallet are not in Stripe's total).
+    known = sum(int(r.amount) for r in refunds if r.to == "original" and r.status != "failed")
+    on_card = int(charge.get("amount_refunded") or 0)
+    if on_card <= known:
+        return Applied(f"no change: {known} already recorded as refunded to the card")
+    before = int(payment.refunded_amount or 0)
+    amount = min(on_card - known, int(payment.amount) - before)
+    if amount <= 0:
+        return Applied(f"no change: the payment is refunded in full ({before})")
+    total = before + amount
     stripe_id = _stripe_refund_id(charge)
     refund_id = f"stripe-{stripe_id}"
     only_order = payment.order_ids[0] if len(payment.order_ids or []) == 1 else None
@@ -381,7 +395,7 @@ def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
         actions, condition = _order_refund_actions(order, amount)
         tx.update(order, actions, condition, label=f"order:{only_order}")
     audit.record(STRIPE, "payment.refunded_outside", "payment", payment.payment_id, tx=tx,
-                 before={"status": payment.status, "refundedAmount": known},
+                 before={"status": payment.status, "refundedAmount": before},
                  after={"status": new_status, "refundedAmount": total, "refundId": refund_id})  # fmt: skip
     return Applied(f"refunded outside the API: {amount} {payment.currency} recorded as {refund_id}")
 
