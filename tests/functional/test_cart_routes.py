@@ -559,3 +559,17 @@ def test_cleanup_removes_abandoned_guest_carts_but_not_customer_carts(api: ApiCl
     assert report.deleted.get("Cart") == 1
     assert _stored(guest_id) is None and _stored(user_id) is not None
     assert_error(api.get("/api/v1/cart", **guest), 404, "NOT_FOUND")
+
+
+def test_an_expired_guest_cart_not_yet_swept_is_404(api: ApiClient, shoes: dict[str, Any]) -> None:
+    # GIVEN a guest cart whose expiry has passed, still in the table (TTL and the cleanup are late)
+    cart_id, guest = _guest(api)
+    _add(api, guest, shoes["id"])
+    stored = _stored(cart_id)
+    assert stored is not None
+    stored.update(actions=[Cart.expires_at.set(datetime.now(UTC) - timedelta(minutes=1))])
+    # THEN reading or writing it finds nothing, and the write did not revive it
+    assert_error(api.get("/api/v1/cart", **guest), 404, "NOT_FOUND")
+    assert_error(_add(api, guest, shoes["id"], "TRS-43"), 404, "NOT_FOUND")
+    after = _stored(cart_id)
+    assert after is not None and [line["sku"] for line in after.lines] == ["TRS-42"]
