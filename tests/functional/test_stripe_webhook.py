@@ -338,6 +338,51 @@ def test_an_unhandled_event_type_is_recorded_as_ignored(hook: ApiClient) -> None
     assert _stored_event(payload["id"]).outcome == "ignored: customer.created is not handled"
 
 
+def test_a_canceled_intent_cancels_the_unpaid_orders_and_releases_their_stock(hook: ApiClient) -> None:
+    # GIVEN a card checkout holding 2 of a variant's 10 units, waiting for payment
+    from souk.catalog import inventory
+    from souk.catalog.models import Variant
+    from souk.db.transactions import WriteTransaction
+    from tests.functional.product_support import make_seller
+
+    customer = create_user()
+    seller = make_seller()
+    product = seller.create(hook)
+    with WriteTransaction() as tx:
+        inventory.reserve_stock(tx, product["id"], "TRS-42", 2)
+    line = {"productId": product["id"], "sku": "TRS-42", "name": "Trail Running Shoes", "variantName": "Size 42",
+            "quantity": 2, "unitPrice": 5999, "lineTotal": 11998}  # fmt: skip
+    order = make_order(customer.user_id, seller.store.store_id, seller.user.user_id, status="pending_payment",
+                       lines=[line])  # fmt: skip
+    payment = make_payment(customer.user_id, 11998, status="pending", order_ids=[order.order_id],
+                           intent_id=f"pi_{new_id().lower()}")  # fmt: skip
+    order.update([Order.payment_id.set(payment.payment_id)])
+    # WHEN Stripe says the intent was canceled (delivered twice)
+    payload = _intent_event("payment_intent.canceled", payment, status="canceled")
+    assert _deliver(hook, payload).json["data"]["duplicate"] is False
+    assert _deliver(hook, payload).json["data"]["duplicate"] is True
+    # THEN the order is cancelled, its 2 units are back, the payment is canceled
+    saved = _order(order)
+    assert saved.status == "cancelled" and [h["status"] for h in saved.history] == ["pending_payment", "cancelled"]
+    variant = Variant.get(keys.product(product["id"]), keys.variant("TRS-42"), consistent_read=True)
+    assert int(variant.stock) == 10
+    assert _payment(payment).status == "canceled"
+    assert _stored_event(payload["id"]).outcome.startswith("canceled")
+
+
+def test_a_canceled_intent_after_success_changes_nothing(hook: ApiClient) -> None:
+    # GIVEN a checkout already paid
+    customer = create_user()
+    payment, (order,) = _checkout(customer.user_id)
+    assert _deliver(hook, _intent_event("payment_intent.succeeded", payment)).status == 200
+    # WHEN a canceled event arrives late
+    late = _intent_event("payment_intent.canceled", payment, status="canceled")
+    assert _deliver(hook, late).status == 200
+    # THEN the payment stays succeeded and the order paid
+    assert _payment(payment).status == "succeeded" and _order(order).status == "paid"
+    assert _stored_event(late["id"]).outcome == "no change: payment already succeeded"
+
+
 # ---------------------------------------------------------------- refunds
 
 
