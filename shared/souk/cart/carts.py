@@ -3,9 +3,10 @@
 Which cart (:func:`cart_owner`): a signed-in caller (any role, bearer or API key) uses
 their own cart, id = their user id, created on the first write (a GET of a missing cart
 shows an empty one and writes nothing). A guest sends ``X-Cart-Token``, a purpose token
-(purpose ``cart``, subject the cart id, 30 days) from ``POST /cart``. A guest cart moves
-its expiry (TTL + the expiry index, see :mod:`souk.jobs.expiry`) on every write, so the
-hourly cleanup removes abandoned ones promptly.
+(purpose ``cart``, subject the cart id) from ``POST /cart``. A guest cart moves its expiry
+(TTL + the expiry index, see :mod:`souk.jobs.expiry`) on every write, so the hourly cleanup
+removes abandoned ones promptly. The token outlives any cart kept in use (a year): the
+cart's own expiry decides, and a token whose cart is gone answers 404.
 
 Writes are optimistic: the cart is a :class:`~souk.db.base.VersionedItem`, put in one
 transaction with its audit record on the version read; a lost race re-reads and tries
@@ -53,7 +54,9 @@ from souk.money import Money, money
 
 CART_TOKEN_PURPOSE = "cart"
 CART_TOKEN_HEADER = "X-Cart-Token"
-GUEST_CART_DAYS = 30  # the token's life, and the guest cart's after its last write
+GUEST_CART_DAYS = 30  # a guest cart's life after its last write
+# The token only names the cart; it must not expire under a cart still in use (expiry moves on each write).
+GUEST_TOKEN_DAYS = 365
 GUEST_CART_CREATION = RateLimit("guest-cart-create", limit=30, window_seconds=60)  # per IP
 MAX_WRITE_ATTEMPTS = 4
 RETRY_PAUSE_SECONDS = 0.02  # times the attempt number, at most
@@ -427,7 +430,7 @@ def create_guest_cart(client: Client) -> tuple[CartCreated, RateState]:
     with WriteTransaction() as tx:
         tx.put(cart, condition=Cart.pk.does_not_exist(), label=CART_LABEL)
         audit.record(guest_actor(cart_id, client), "cart.create", "cart", cart_id, tx=tx, after={"guest": True})
-    ttl = GUEST_CART_DAYS * 24 * 3600
+    ttl = GUEST_TOKEN_DAYS * 24 * 3600
     token = tokens.issue_purpose_token(CART_TOKEN_PURPOSE, cart_id, ttl)
     return CartCreated(cart_id=cart_id, cart_token=token, expires_at=now + timedelta(seconds=ttl)), state
 
