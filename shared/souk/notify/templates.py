@@ -162,6 +162,18 @@ TEMPLATES: dict[str, MessageTemplate] = {
             sms="Souk: $product_name ($variant_sku) is low on stock: $stock left.",
         ),
         MessageTemplate(
+            name="order_status_changed",
+            subject="Your order $order_id is $status",
+            text=("Hi,\n\nYour order $order_id from $store_name is now $status.\n\n$detail" + _FOOTER),
+            html=(
+                "<p>Hi,</p>\n"
+                "<p>Your order <strong>$order_id</strong> from $store_name is now <strong>$status</strong>.</p>\n"
+                "<p>$detail</p>"
+            ),
+            sms="Souk: your order $order_id is $status.",
+            defaults={"detail": ""},
+        ),
+        MessageTemplate(
             name="broadcast",
             subject="$subject",
             text="$body" + _FOOTER,

@@ -1,0 +1,26 @@
+"""GET /api/v1/orders/{orderId}: one order with its status history (its customer, store owner, courier, admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.orders import queries
+from souk.orders.schemas import OrderOut
+
+app = create_app()
+
+
+@app.get("/api/v1/orders/<orderId>", summary="An order with its status history", tags=["Orders"])
+def get_order(
+    order_id: Annotated[str, Path(alias="orderId", max_length=64)],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> Envelope[OrderOut]:
+    return ok(queries.get_order(caller, order_id))
+
+
+lambda_handler = entrypoint(app)

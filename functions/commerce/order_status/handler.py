@@ -1,0 +1,29 @@
+"""PATCH /api/v1/orders/{orderId}/status: the next fulfilment step (store owner, assigned courier, admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from souk.auth.principal import Principal, require_roles
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.orders import fulfilment
+from souk.orders.schemas import OrderOut
+
+app = create_app()
+
+
+@app.patch("/api/v1/orders/<orderId>/status", summary="Move an order to its next status", tags=["Orders"],
+           description="Store owners: accepted, preparing, ready; couriers: picked_up, delivered; admins: any of "
+                       "them. Only the next step of the chain, else 409 INVALID_STATE.")  # fmt: skip
+def move_order(
+    order_id: Annotated[str, Path(alias="orderId", max_length=64)],
+    body: fulfilment.StatusRequest,
+    caller: Annotated[Principal, Depends(require_roles("store_owner", "courier", "admin"))],
+) -> Envelope[OrderOut]:
+    return ok(fulfilment.move_order(caller, order_id, body))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,29 @@
+"""GET /api/v1/orders: customers their own, store owners their stores', couriers assigned ones, admins all."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from souk.auth.principal import Principal, authenticated
+from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.orders import queries
+from souk.orders.schemas import OrderOut
+
+app = create_app()
+
+
+@app.get("/api/v1/orders", summary="Orders", tags=["Orders"],
+         description="Newest first unless `order=asc`; `status`/`store` filter a page, so one may come back short "
+                     "with a cursor to go on.")  # fmt: skip
+def list_orders(
+    query: Annotated[queries.OrdersQuery, Query()],
+    caller: Annotated[Principal, Depends(authenticated)],
+) -> PageEnvelope[OrderOut]:
+    items, next_cursor = queries.list_orders(caller, query)
+    return page(items, limit=query.limit, next_cursor=next_cursor)
+
+
+lambda_handler = entrypoint(app)
