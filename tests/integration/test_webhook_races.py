@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -110,3 +111,45 @@ def test_one_order_payment_event_delivered_five_times_pays_the_orders_once(webho
         assert (saved.status, int(saved.paid_amount)) == ("paid", int(order.total))
         assert [h["status"] for h in saved.history] == ["pending_payment", "paid"]
     assert Payment.get(payment.pk, payment.sk, consistent_read=True).status == "succeeded"
+
+
+def test_a_success_racing_the_expiry_either_pays_or_refunds_never_both(webhook_secret: str) -> None:
+    from datetime import timedelta
+
+    from souk.db.base import utc_now
+    from souk.orders import expiry
+    from souk.payments.models import Refund
+
+    def late_receive(delivery: webhooks.Delivery, delay: float) -> webhooks.WebhookAck:
+        time.sleep(delay)
+        return webhooks.receive(delivery)
+
+    outcomes = []
+    for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.2):  # the event arriving a little later each time
+        # GIVEN an unpaid checkout whose payment window has just passed
+        customer = f"user-{new_id()}"
+        order = make_order(customer, "store-1", "owner-1", status="pending_payment")
+        payment = make_payment(customer, int(order.total), status="pending", order_ids=[order.order_id],
+                               intent_id=f"pi_{new_id().lower()}")  # fmt: skip
+        order.update([Order.payment_id.set(payment.payment_id)])
+        later = utc_now() + timedelta(hours=1)
+        # WHEN the card's success event and the expiry run at the same time
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ack = pool.submit(late_receive, _delivery(_succeeded(payment)), delay)
+            expired = pool.submit(expiry.expire_unpaid, order, now=later)
+            ack.result(), expired.result()
+        # THEN exactly one of them won: paid and kept, or cancelled with the money sent back
+        saved_order = Order.get(order.pk, order.sk, consistent_read=True)
+        saved_payment = Payment.get(payment.pk, payment.sk, consistent_read=True)
+        outcomes.append(saved_order.status)
+        refunds = list(Refund.query(payment.pk, Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True))
+        if saved_order.status == "paid":
+            assert (saved_payment.status, int(saved_payment.refunded_amount), refunds) == ("succeeded", 0, [])
+            assert int(saved_order.paid_amount) == int(order.total)
+        else:
+            assert saved_order.status == "cancelled" and int(saved_order.paid_amount) == 0
+            assert (saved_payment.status, int(saved_payment.refunded_amount)) == ("refunded", int(order.total))
+            assert [(r.refund_id, int(r.amount)) for r in refunds] == [(f"auto-{order.order_id}", int(order.total))]
+        assert [h["status"] for h in saved_order.history].count("pending_payment") == 1
+        assert len(saved_order.history) == 2
+    assert set(outcomes) <= {"paid", "cancelled"}

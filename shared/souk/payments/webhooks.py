@@ -53,7 +53,7 @@ from souk.wallet import ledger
 EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already
 PAYMENT_LABEL = "payment"
 EVENT_TTL = timedelta(days=30)  # longer than Stripe retries a delivery (3 days)
-MAX_ATTEMPTS = 6  # transactions rebuilt after losing a race to another delivery
+MAX_ATTEMPTS = 10  # transactions rebuilt after losing a race (another delivery, the expiry)
 STRIPE = Actor(user_id="stripe", role="system")  # who the audit log says did it
 # Statuses a payment may succeed from: a late success after expiry cancelled it still took the money.
 SUCCEEDS_FROM = frozenset({"pending", "failed", "canceled"})
