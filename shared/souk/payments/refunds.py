@@ -122,8 +122,10 @@ def _plan(order: Order, payment: Payment, amount: int | None, to: str) -> _Plan:
     InvalidState
         The order or payment is not in a refundable status.
     """
-    if payment.kind != "order" or order.order_id not in (payment.order_ids or []):
+    if payment.kind != "order":
         raise UnprocessableEntity("Wallet top-ups are not refunded here.")
+    if order.order_id not in (payment.order_ids or []):
+        raise NotFound("This order is not paid by this payment.")
     paid, done = int(order.paid_amount or 0), int(order.refunded_amount or 0)
     left = paid - done
     if paid > 0 and left <= 0:
