@@ -199,11 +199,11 @@ def test_refund_to_the_card_reaches_stripe(api: ApiClient, stripe_fake) -> None:
 def test_stripe_down_compensates_the_refund(api: ApiClient, stripe_fake, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a card-paid order and Stripe unreachable
     sale = _sale(intent_id=_succeeded_intent(stripe_fake, PAID))
+    token = token_for(create_user("admin"))
     monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{_closed_port()}")
     get_settings.cache_clear()
     # WHEN an admin refunds it to the card
-    response = _refund(api, token_for(create_user("admin")), sale.payment.payment_id, reason="x", to="original",
-                       key="down")  # fmt: skip
+    response = _refund(api, token, sale.payment.payment_id, reason="x", to="original", key="down")
     # THEN 503; the refund is recorded as failed and the totals and statuses are as before
     assert_error(response, 503, "SERVICE_UNAVAILABLE")
     [failed] = _refunds(sale.payment.payment_id)
@@ -215,10 +215,10 @@ def test_stripe_down_compensates_the_refund(api: ApiClient, stripe_fake, monkeyp
     # WHEN Stripe is back and the same key is retried
     monkeypatch.setenv("STRIPE_API_BASE", stripe_fake.url)
     get_settings.cache_clear()
-    again = _refund(api, token_for(create_user("admin")), sale.payment.payment_id, reason="x", to="original",
-                    key="down")  # fmt: skip
-    # THEN it goes through this time (another admin: keys are per caller)
+    again = _refund(api, token, sale.payment.payment_id, reason="x", to="original", key="down")
+    # THEN the failed attempt did not hold the key: the refund goes through this time
     assert again.status == 201, again.body
+    assert again.json["data"]["status"] == "succeeded" and again.json["data"]["id"] != failed.refund_id
     assert _payment(sale.payment.payment_id).refunded_amount == PAID
 
 
