@@ -158,6 +158,20 @@ def test_bad_list_filters_are_400(api: ApiClient, query: str) -> None:
     assert_error(response, 400, "VALIDATION_ERROR")
 
 
+@pytest.mark.parametrize("role", ["store_owner", "courier"])
+def test_every_role_lists_its_own_payments_as_payer(api: ApiClient, role: str) -> None:
+    # GIVEN a user of another role who paid once, and a customer's payment
+    # (the route is open to any signed-in role: there is no role to refuse with 403)
+    user, customer = create_user(role), create_user()
+    own = make_payment(user.user_id, 300, kind="topup")
+    make_payment(customer.user_id, 400)
+    # WHEN they list payments
+    response = api.get(LIST, token=token_for(user))
+    # THEN only their own payment
+    assert response.status == 200, response.body
+    assert [p["id"] for p in response.json["data"]] == [own.payment_id]
+
+
 def test_the_list_needs_a_token(api: ApiClient) -> None:
     assert_error(api.get(LIST), 401, "UNAUTHORIZED")
     assert_error(api.get(LIST, token="not-a-token"), 401, "INVALID_TOKEN")
