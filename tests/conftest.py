@@ -45,6 +45,18 @@ def forbid_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", guarded)
 
 
+# Fixed-window rate limits: a burst of hits crossing a window boundary would reset the count
+# mid-test, so tests run at one instant inside a window (the start of an hour, plus 1 s).
+STEADY_RATE_CLOCK = 1_800_000_001.0
+
+
+@pytest.fixture(autouse=True)
+def steady_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from souk.http import ratelimit
+
+    monkeypatch.setattr(ratelimit, "clock", lambda: STEADY_RATE_CLOCK)
+
+
 # Stripe: localstripe, a fake Stripe server the real SDK talks to.
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,11 @@ from souk.db.base import SoukItem
 from souk.http.errors import RateLimitExceeded
 
 
+def clock() -> float:
+    """Now, in epoch seconds (tests hold it still, so a burst never straddles two windows)."""
+    return time.time()
+
+
 class RateWindow(SoukItem, discriminator="RateWindow"):
     hits = NumberAttribute(default=0)
 
@@ -44,7 +49,7 @@ class RateState:
         }
 
     def error(self, now: float | None = None) -> RateLimitExceeded:
-        retry_after = max(1, self.reset_epoch - int(now if now is not None else time.time()))
+        retry_after = max(1, self.reset_epoch - int(now if now is not None else clock()))
         return RateLimitExceeded(retry_after, limit=self.limit, reset_epoch=self.reset_epoch)
 
 
@@ -62,7 +67,7 @@ class RateLimit:
 
     def hit(self, subject: str, *, now: float | None = None) -> RateState:
         """Count one hit; the caller raises ``state.error()`` when ``state.exceeded``."""
-        now = time.time() if now is None else now
+        now = clock() if now is None else now
         sk, reset = self._window(now)
         window = RateWindow(pk=keys.rate_window(self.scope, subject), sk=sk)
         # One call: ADD returns the new count. The item outlives its window by a minute.
@@ -73,7 +78,7 @@ class RateLimit:
 
     def peek(self, subject: str, *, now: float | None = None) -> RateState:
         """The current count without adding to it (one GetItem)."""
-        now = time.time() if now is None else now
+        now = clock() if now is None else now
         sk, reset = self._window(now)
         try:
             hits = int(RateWindow.get(keys.rate_window(self.scope, subject), sk).hits)
