@@ -21,7 +21,7 @@ def cancel_order(
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "admin"))],
     body: cancel.CancelRequest | None = None,
 ) -> Envelope[cancel.CancelOut]:
-    return ok(cancel.cancel_order(caller, order_id, body or cancel.CancelRequest()))
+    return ok(cancel.cancel_order(caller, order_id, body or cancel.CancelRequest(reason=None)))
 
 
 lambda_handler = entrypoint(app)

@@ -178,9 +178,9 @@ def _payment_update(plan: _Plan) -> tuple[list[Action], Condition]:
     payment = plan.payment
     done = int(payment.refunded_amount or 0)
     room = _refunded_room(Payment.refunded_amount, done, int(payment.amount), plan.amount, full=plan.payment_full)
-    actions = [Payment.refunded_amount.add(plan.amount),
-               Payment.status.set("refunded" if plan.payment_full else "partially_refunded"),
-               Payment.updated_at.set(utc_now())]  # fmt: skip
+    actions: list[Action] = [Payment.refunded_amount.add(plan.amount),
+                             Payment.status.set("refunded" if plan.payment_full else "partially_refunded"),
+                             Payment.updated_at.set(utc_now())]  # fmt: skip
     return actions, Payment.status.is_in(*REFUNDABLE_PAYMENTS) & room
 
 
@@ -247,7 +247,8 @@ def _send_to_card(plan: _Plan, refund: Refund, actor: Actor) -> None:
 
 def _status_before_refunds(order: Order) -> str:
     """The newest status of the history that a refund did not set (what a failed refund restores)."""
-    for entry in reversed(order.history or []):
+    history: list[Any] = list(order.history or [])
+    for entry in reversed(history):
         if entry.get("status") not in _REFUND_STATUSES:
             return str(entry["status"])
     return "paid"
@@ -351,7 +352,7 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
 
 def _order_to_refund(principal: Principal, payment: Payment, order_id: str | None) -> Order:
     """The order named (it must be in the payment and, for a store owner, theirs) or the only candidate."""
-    order_ids = list(payment.order_ids or [])
+    order_ids: list[str] = [str(i) for i in payment.order_ids or []]
     if order_id is not None:
         if order_id not in order_ids:
             raise NotFound()
@@ -360,7 +361,7 @@ def _order_to_refund(principal: Principal, payment: Payment, order_id: str | Non
         candidates = order_ids
     else:  # a store owner: their orders among the payment's (one BatchGetItem, at most 30)
         found = Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids], consistent_read=True)
-        candidates = [o.order_id for o in found if o.store_owner_id == principal.user_id]
+        candidates = [str(o.order_id) for o in found if o.store_owner_id == principal.user_id]
     if len(candidates) != 1:
         raise ValidationFailed.field("orderId", "This payment pays several orders; send the orderId to refund.")
     try:
