@@ -88,6 +88,7 @@ def _filter(query: PaymentsQuery) -> Condition | None:
 
 def list_payments(principal: Principal, query: PaymentsQuery) -> tuple[list[PaymentOut], str | None]:
     """The caller's payments as payer, or every payment for an admin; newest first, one Query."""
+    index: Any
     if principal.is_admin:
         index, partition, sort_key, attribute = Payment.gsi2, keys.PAYMENTS_ALL, Payment.gsi2sk, "gsi2pk"
     else:

@@ -57,8 +57,9 @@ def payment_out(payment: Payment, *, viewer_id: str | None = None) -> PaymentOut
         id=payment.payment_id, kind=payment.kind, method=payment.method, status=payment.status,  # type: ignore[arg-type]
         amount=Money(amount=int(payment.amount), currency=payment.currency),
         refunded=Money(amount=int(payment.refunded_amount or 0), currency=payment.currency),
-        order_ids=list(payment.order_ids or []), client_secret=payment.client_secret if show_secret else None,
-        failure_reason=payment.failure_reason, created_at=payment.created_at, updated_at=payment.updated_at,
+        order_ids=[str(i) for i in payment.order_ids or []],
+        client_secret=payment.client_secret if show_secret else None, failure_reason=payment.failure_reason,
+        created_at=payment.created_at, updated_at=payment.updated_at,
     )  # fmt: skip
 
 

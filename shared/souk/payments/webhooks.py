@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Request
@@ -226,7 +227,7 @@ def _auto_refund(payment: Payment, order: Order) -> Refund:
 
 
 def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
-    order_ids = list(payment.order_ids or [])
+    order_ids = [str(i) for i in payment.order_ids or []]
     orders = list(Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids], consistent_read=True))
     paid, refunds = [], []
     for order in orders:
@@ -250,7 +251,7 @@ def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
     if refunds:
         returned = sum(int(r.amount) for r in refunds)
         outcome += f"; {len(refunds)} cancelled order(s) refunded to the card ({returned} {payment.currency})"
-    return Applied(outcome, [lambda r=r: _send_refund(payment, r) for r in refunds])
+    return Applied(outcome, [partial(_send_refund, payment, r) for r in refunds])
 
 
 def _send_refund(payment: Payment, refund: Refund) -> None:
@@ -334,7 +335,7 @@ def _payment_of_charge(charge: dict[str, Any]) -> tuple[Payment, list[Refund]] |
         except Exception as error:  # any SDK failure: answer 502 and Stripe delivers the event again
             logger.warning("stripe intent not read", extra={"intent_id": intent_id, "error_type": type(error).__name__})
             raise UpstreamError("The payment provider could not be reached.") from error
-        payment_id = (intent.metadata or {}).get("paymentId")
+        payment_id = (intent.to_dict().get("metadata") or {}).get("paymentId")
     if not payment_id:
         return None
     found, _ = one_page(SoukItem, SoukItem.query(keys.payment(str(payment_id)), consistent_read=True, page_size=500))
@@ -382,7 +383,8 @@ def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
     total = before + amount
     stripe_id = _stripe_refund_id(charge)
     refund_id = f"stripe-{stripe_id}"
-    only_order = payment.order_ids[0] if len(payment.order_ids or []) == 1 else None
+    order_ids = [str(i) for i in payment.order_ids or []]
+    only_order = order_ids[0] if len(order_ids) == 1 else None
     refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
                     payment_id=payment.payment_id, order_id=only_order, amount=amount, currency=payment.currency,
                     to="original", reason="Refunded in the Stripe dashboard.", status="succeeded",
