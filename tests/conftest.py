@@ -59,6 +59,7 @@ def steady_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Stripe: localstripe, a fake Stripe server the real SDK talks to.
 
+
 @pytest.fixture(scope="session")
 def localstripe_server():  # type: ignore[no-untyped-def]
     """One localstripe per test process (xdist worker), started from scratch."""

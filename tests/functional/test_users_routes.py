@@ -396,9 +396,13 @@ def test_status_needs_an_admin(api: ApiClient) -> None:
 
 def test_status_validation_names_each_bad_field(api: ApiClient) -> None:
     user, token = create_user(), token_for(create_user("admin"))
-    cases = [({}, "status"), ({"status": "deleted"}, "status"), ({"status": "banned"}, "status"),
-             ({"status": "suspended", "reason": ""}, "reason"),
-             ({"status": "suspended", "reason": "x" * 501}, "reason")]
+    cases = [
+        ({}, "status"),
+        ({"status": "deleted"}, "status"),
+        ({"status": "banned"}, "status"),
+        ({"status": "suspended", "reason": ""}, "reason"),
+        ({"status": "suspended", "reason": "x" * 501}, "reason"),
+    ]
     for body, field in cases:
         payload = assert_error(_status(api, user, token, **body), 400, "VALIDATION_ERROR")
         assert [d["field"] for d in payload["error"]["details"]] == [field], body

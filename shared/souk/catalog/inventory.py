@@ -382,4 +382,3 @@ def refresh_stock_flags(product_id: str) -> None:
             _refresh_search(product)
         return
     raise Conflict("The stock of this product is changing too fast; retry.")
-

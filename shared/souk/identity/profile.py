@@ -19,7 +19,6 @@ from souk.identity.models import User
 from souk.identity.users import UPLOAD_ID, apply_user_changes, check_avatar, get_user, owned_user
 
 if TYPE_CHECKING:
-
     from souk.auth.principal import Principal
 
 # BCP 47, loosely: a 2-3 letter language, then subtags (script, region, variant), e.g. pt-BR, zh-Hant-TW.

@@ -46,7 +46,7 @@ def _checks(settings: Settings) -> dict[str, Callable[[], object]]:
     queues = {"emailQueue": settings.email_queue_url, "payoutsQueue": settings.payouts_queue_url,
               "exportsQueue": settings.exports_queue_url}  # fmt: skip
     for name, url in queues.items():
-        checks[name] = (lambda url=url: _client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))
+        checks[name] = lambda url=url: _client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     return checks
 
 
