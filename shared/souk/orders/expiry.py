@@ -204,11 +204,21 @@ def cancel_unpaid_checkout(payment: Payment, reason: str, actor: Actor | None = 
     the payment (GetItem) and its orders.
     """
 
+    return _cancel_checkout(payment, [], reason, actor)
+
+
+def _order_ids(payment: Payment, extra: list[str]) -> list[str]:
+    return list(dict.fromkeys([str(i) for i in payment.order_ids or []] + extra))
+
+
+def _cancel_checkout(payment: Payment, extra: list[str], reason: str, actor: Actor | None) -> list[Order]:
+    """The payment's orders (and ``extra`` ones naming it) cancelled; a lost race re-reads the payment and them."""
+
     def reload() -> tuple[Payment | None, list[Order]]:
         fresh = _load_payment(payment.payment_id)
-        return fresh, _load_orders(list(fresh.order_ids or []) if fresh is not None else [])
+        return fresh, _load_orders(_order_ids(fresh, extra) if fresh is not None else extra)
 
-    return _cancel(payment, _load_orders(list(payment.order_ids or [])), reason, actor, reload)
+    return _cancel(payment, _load_orders(_order_ids(payment, extra)), reason, actor, reload)
 
 
 def expire_unpaid(order: Order, *, now: datetime | None = None) -> list[Order]:
@@ -228,9 +238,7 @@ def expire_unpaid(order: Order, *, now: datetime | None = None) -> list[Order]:
             return None, _load_orders([order.order_id])
 
         return _cancel(None, [order], WINDOW_REASON, None, reload_alone)
-    if order.order_id not in (payment.order_ids or []):
-        payment.order_ids = [*(payment.order_ids or []), order.order_id]
-    return cancel_unpaid_checkout(payment, WINDOW_REASON, None)
+    return _cancel_checkout(payment, [order.order_id], WINDOW_REASON, None)
 
 
 def expire_raw(raw: dict[str, Any]) -> bool:
