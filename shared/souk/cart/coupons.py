@@ -28,7 +28,7 @@ from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
+from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.jobs.expiry import stamp
 from souk.money import MAX_AMOUNT
 
@@ -228,9 +228,7 @@ def list_coupons(principal: Principal, query: CouponListQuery) -> tuple[list[Cou
         index, attribute, partition = Coupon.gsi2, "gsi2pk", keys.COUPONS_ALL
     else:
         index, attribute, partition = Coupon.gsi1, "gsi1pk", keys.coupons_by_owner(principal.user_id)
-    start = decode_cursor(query.cursor)
-    if start is not None and start.get(attribute) != {"S": partition}:
-        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
+    start = decode_cursor_for(query.cursor, attribute, partition)
     condition = Coupon.status == query.status if query.status else Coupon.status != "deleted"
     if query.store_id:
         condition &= Coupon.store_id == query.store_id

@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
@@ -35,7 +35,7 @@ from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
-from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
+from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
 from souk.ids import new_id
 from souk.observability import logger
 
@@ -135,18 +135,10 @@ def _movement_out(movement: StockMovement) -> MovementOut:
 # ---------------------------------------------------------------- reading
 
 
-def _own_cursor(cursor: str | None, attribute: str, partition: str) -> dict[str, Any] | None:
-    """The position in a cursor made for this very partition (another route's cursor is a 400, not a 500)."""
-    start = decode_cursor(cursor)
-    if start is not None and start.get(attribute) != {"S": partition}:
-        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
-    return start
-
-
 def get_inventory(principal: Principal, product_id: str, query: InventoryQuery) -> InventoryOut:
     """Stock per variant (one Query) and a page of movements, newest first (one Query)."""
     product, variants = products.load_owned(principal, product_id)
-    start = _own_cursor(query.cursor, "pk", keys.product(product_id))
+    start = decode_cursor_for(query.cursor, "pk", keys.product(product_id))
     result = StockMovement.query(keys.product(product_id), StockMovement.sk.startswith(keys.MOVEMENT_PREFIX),
                                  scan_index_forward=False, page_size=query.limit, last_evaluated_key=start)  # fmt: skip
     movements, last_key = one_page(StockMovement, result)
@@ -167,7 +159,7 @@ def low_stock(principal: Principal, store_id: str, *, limit: int, cursor: str | 
     """
     store = stores.get_store(store_id)
     ensure_owner(principal, store.owner_id)
-    start = _own_cursor(cursor, "gsi2pk", keys.low_stock(store_id))
+    start = decode_cursor_for(cursor, "gsi2pk", keys.low_stock(store_id))
     result = Variant.gsi2.query(keys.low_stock(store_id), page_size=limit, last_evaluated_key=start)
     found, last_key = one_page(Variant, result)
     variants = [v for v in found if isinstance(v, Variant)]

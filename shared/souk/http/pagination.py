@@ -51,3 +51,15 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     except (ValueError, KeyError, TypeError):
         raise ValidationFailed.field("cursor", "The cursor is invalid; start again without it.") from None
     return key
+
+
+def decode_cursor_for(cursor: str | None, attribute: str, partition: str) -> dict[str, Any] | None:
+    """:func:`decode_cursor`, for a cursor that must come from this very list.
+
+    ``attribute`` is the list's partition key attribute (``pk``, ``gsi1pk``...): a cursor
+    from another list (another user's, another index) is a 400, never a page of the other list.
+    """
+    start = decode_cursor(cursor)
+    if start is not None and start.get(attribute) != {"S": partition}:
+        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
+    return start

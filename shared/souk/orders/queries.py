@@ -23,71 +23,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
 from souk.catalog import stores
 from souk.db import keys
 from souk.db.paging import one_page
-from souk.http.errors import NotFound, ValidationFailed
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
-from souk.jobs import expiry as expiry_index
+from souk.db.timeline import TimelineQuery, all_of, window
+from souk.http.errors import NotFound
+from souk.http.pagination import decode_cursor_for, encode_cursor
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
 from souk.orders.status import OrderStatus
 
 if TYPE_CHECKING:
-    from pynamodb.expressions.condition import Condition
-
     from souk.auth.principal import Principal
 
 
-class OrdersQuery(PageQuery):
+class OrdersQuery(TimelineQuery):
     status: OrderStatus | None = None
     store: str | None = Field(None, min_length=1, max_length=64, description="Only this store's orders.")
-    from_: datetime | None = Field(None, alias="from", description="Placed at or after (ISO-8601, UTC if no zone).")
-    to: datetime | None = Field(None, description="Placed at or before (ISO-8601, UTC if no zone).")
     order: Literal["asc", "desc"] = Field("desc", description="By time placed; newest first by default.")
-
-    @model_validator(mode="after")
-    def _range(self) -> OrdersQuery:
-        if self.from_ and self.to and _utc(self.from_) > _utc(self.to):
-            raise ValueError("`from` must not be after `to`")
-        return self
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def _own_cursor(cursor: str | None, attribute: str, partition: str) -> dict[str, Any] | None:
-    """The position in a cursor made for this very list (another list's cursor is a 400)."""
-    start = decode_cursor(cursor)
-    if start is not None and start.get(attribute) != {"S": partition}:
-        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
-    return start
-
-
-def _range_condition(sort_key: Any, query: OrdersQuery) -> Condition | None:
-    low = keys.timeline_sort(expiry_index.stamp(_utc(query.from_)), "") if query.from_ else None
-    # "~" sorts after every id character: everything stamped exactly at ``to`` is included.
-    high = keys.timeline_sort(expiry_index.stamp(_utc(query.to)), "~") if query.to else None
-    if low and high:
-        return sort_key.between(low, high)
-    if low:
-        return sort_key >= low
-    if high:
-        return sort_key <= high
-    return None
-
-
-def _filter(query: OrdersQuery) -> Condition | None:
-    condition: Condition | None = None
-    for part in (Order.status == query.status if query.status else None,
-                 Order.store_id == query.store if query.store else None):  # fmt: skip
-        if part is not None:
-            condition = part if condition is None else condition & part
-    return condition
 
 
 def _timeline(principal: Principal, query: OrdersQuery) -> tuple[Any, str, Any, str]:
@@ -110,8 +66,10 @@ def _timeline(principal: Principal, query: OrdersQuery) -> tuple[Any, str, Any, 
 def list_orders(principal: Principal, query: OrdersQuery) -> tuple[list[OrderOut], str | None]:
     """The caller's orders (see the module table): one Query, plus one GetItem with ``store`` for owners/admins."""
     index, partition, sort_key, attribute = _timeline(principal, query)
-    start = _own_cursor(query.cursor, attribute, partition)
-    result = index.query(partition, _range_condition(sort_key, query), filter_condition=_filter(query),
+    start = decode_cursor_for(query.cursor, attribute, partition)
+    conditions = all_of(Order.status == query.status if query.status else None,
+                        Order.store_id == query.store if query.store else None)  # fmt: skip
+    result = index.query(partition, window(sort_key, query), filter_condition=conditions,
                          scan_index_forward=query.order == "asc", page_size=query.limit,
                          last_evaluated_key=start)  # fmt: skip
     found, last_key = one_page(Order, result)

@@ -11,7 +11,7 @@ with a cursor to go on.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
@@ -19,8 +19,8 @@ from pynamodb.exceptions import DoesNotExist
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.http.envelope import CamelModel
-from souk.http.errors import NotFound, ValidationFailed
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
+from souk.http.errors import NotFound
+from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.money import MAX_AMOUNT, Money, money
 from souk.wallet.ledger import wallet_currency
 from souk.wallet.models import Wallet, WalletEntry
@@ -106,19 +106,11 @@ def ledger_owner(principal: Principal, user_id: str | None) -> str:
     return user_id
 
 
-def _own_cursor(cursor: str | None, partition: str) -> dict[str, Any] | None:
-    """The position in a cursor made for this very ledger (another list's cursor is a 400)."""
-    start = decode_cursor(cursor)
-    if start is not None and start.get("gsi1pk") != {"S": partition}:
-        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
-    return start
-
-
 def list_entries(principal: Principal, query: TransactionsQuery) -> tuple[list[WalletEntryOut], str | None]:
     """A page of ledger entries, newest first: one Query on gsi1 ``WALLET#<user>``."""
     owner = ledger_owner(principal, query.user_id)
     partition = keys.wallet(owner)
-    start = _own_cursor(query.cursor, partition)
+    start = decode_cursor_for(query.cursor, "gsi1pk", partition)
     condition = WalletEntry.type == query.type if query.type else None
     result = WalletEntry.gsi1.query(partition, filter_condition=condition, scan_index_forward=False,
                                     page_size=query.limit, last_evaluated_key=start)  # fmt: skip
