@@ -88,3 +88,17 @@ def stripe_fake(localstripe_server, monkeypatch: pytest.MonkeyPatch):  # type: i
     get_settings.cache_clear()
     yield localstripe_server
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def stripe_offline(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Our webhook secret, and Stripe on a closed port: paths that must not call Stripe fail fast if they do."""
+    from souk.settings import get_settings
+    from tests.stripe_support import STRIPE_WEBHOOK_SECRET
+
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_unused")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET)
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,6 @@ from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user
 from tests.stripe_support import (
-    STRIPE_WEBHOOK_SECRET,
     WEBHOOK_PATH,
     confirm_with_test_card,
     event,
@@ -34,16 +32,9 @@ from tests.support import ApiClient, assert_error
 
 
 @pytest.fixture
-def hook(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiClient]:
-    """The webhook secret, and Stripe pointed at a closed port: the common path never calls Stripe."""
-    from souk.settings import get_settings
-
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_unused")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET)
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    yield api
-    get_settings.cache_clear()
+def hook(api: ApiClient, stripe_offline: None) -> ApiClient:
+    """The route client, with our webhook secret and Stripe offline: the common path never calls Stripe."""
+    return api
 
 
 def _deliver(api: ApiClient, payload: dict[str, Any], **sign_options: Any) -> HttpResponse:

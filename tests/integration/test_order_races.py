@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from souk.orders.models import Order
 from souk.payments import webhooks
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment
-from tests.stripe_support import STRIPE_WEBHOOK_SECRET, event, intent_object, signed_request
+from tests.stripe_support import event, intent_object, signed_request
 
 pytestmark = pytest.mark.integration
 
@@ -30,16 +30,9 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def no_stripe(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Our webhook secret; Stripe itself on a closed port (best-effort calls fail fast and are logged)."""
-    from souk.settings import get_settings
-
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_unused")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET)
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    yield table
-    get_settings.cache_clear()
+def no_stripe(table: str, stripe_offline: None) -> str:
+    """The table, with our webhook secret and Stripe offline (best-effort calls fail fast and are logged)."""
+    return table
 
 
 def _together(*calls: Callable[[], T]) -> list[T | Exception]:

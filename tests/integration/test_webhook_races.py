@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,22 +15,15 @@ from souk.payments import webhooks
 from souk.payments.models import Payment, StripeEvent
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment
-from tests.stripe_support import STRIPE_WEBHOOK_SECRET, event, intent_object, signed_request
+from tests.stripe_support import event, intent_object, signed_request
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def webhook_secret(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Our webhook secret; Stripe itself on a closed port (these events never call it)."""
-    from souk.settings import get_settings
-
-    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_unused")
-    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET)
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
-    get_settings.cache_clear()
-    yield table
-    get_settings.cache_clear()
+def webhook_secret(table: str, stripe_offline: None) -> str:
+    """The table, with our webhook secret and Stripe offline (these events never call it)."""
+    return table
 
 
 def _delivery(payload: dict[str, Any]) -> webhooks.Delivery:
