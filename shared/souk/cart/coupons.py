@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
@@ -26,7 +26,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, PatchModel
 from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.jobs.expiry import stamp
@@ -123,13 +123,14 @@ class CouponIn(CamelModel):
         return value
 
 
-class CouponPatch(CamelModel):
+class CouponPatch(PatchModel):
     """PATCH /coupons/{code}: only the fields sent change. ``code``, ``type`` and ``storeId`` never change.
 
     ``maxUses``, ``perUserLimit``, ``startsAt`` and ``endsAt`` may be null (no limit / no bound).
     """
 
     model_config = ConfigDict(extra="forbid")
+    not_nullable = ("value", "min_subtotal")
 
     value: int | None = Field(None, strict=True)
     min_subtotal: MinorUnits | None = None
@@ -142,19 +143,6 @@ class CouponPatch(CamelModel):
     @classmethod
     def _as_utc(cls, value: datetime | None) -> datetime | None:
         return _utc(value)
-
-    @field_validator("value", "min_subtotal")
-    @classmethod
-    def _required(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("This field cannot be removed.")
-        return value
-
-    @model_validator(mode="after")
-    def _something(self) -> CouponPatch:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        return self
 
 
 class CouponListQuery(PageQuery):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextvars
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -19,6 +19,30 @@ class CamelModel(BaseModel):
     """Base for every API schema: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+class PatchModel(CamelModel):
+    """Base of PATCH bodies: every field optional, but an empty body is a 400, not a silent no-op.
+
+    Fields that may be changed but not cleared list themselves in ``not_nullable`` (a JSON
+    ``null`` for them is a 400 on that field).
+    """
+
+    not_nullable: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PatchModel:
+        if not self.model_fields_set:
+            raise ValueError("Send at least one field to change.")
+        cleared = [name for name in self.not_nullable if name in self.model_fields_set and getattr(self, name) is None]
+        if cleared:
+            from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+            errors = [InitErrorDetails(type=PydanticCustomError("not_nullable", "This field cannot be removed."),
+                                       loc=(type(self).model_fields[name].alias or name,), input=None)
+                      for name in cleared]  # fmt: skip
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
 
 
 class Meta(CamelModel):

@@ -12,14 +12,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, PatchModel
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import Address, AddressBook
@@ -81,8 +81,10 @@ class AddressIn(CamelModel):
     _country = field_validator("country")(_country)
 
 
-class AddressPatch(CamelModel):
+class AddressPatch(PatchModel):
     """PATCH body: only the fields sent change; ``line2`` and ``postalCode`` may be null to clear them."""
+
+    not_nullable = ("label", "line1", "city", "country", "lat", "lng", "is_default")
 
     label: Label | None = None  # type: ignore[valid-type]
     line1: Line | None = None  # type: ignore[valid-type]
@@ -95,19 +97,6 @@ class AddressPatch(CamelModel):
     is_default: bool | None = Field(None, description="Only true is accepted: make another address the default.")
 
     _country = field_validator("country")(_country)
-
-    @field_validator("label", "line1", "city", "country", "lat", "lng", "is_default")
-    @classmethod
-    def _required(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("This field cannot be removed.")
-        return value
-
-    @model_validator(mode="after")
-    def _something(self) -> AddressPatch:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        return self
 
 
 class AddressOut(CamelModel):
