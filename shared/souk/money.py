@@ -25,3 +25,17 @@ class Money(CamelModel):
 
 def money(amount: int, currency: str) -> Money:
     return Money(amount=int(amount), currency=currency)
+
+
+# ISO 4217 currencies without minor units (Stripe's list of zero-decimal currencies).
+ZERO_DECIMAL = frozenset({"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+                          "xaf", "xof", "xpf"})  # fmt: skip
+
+
+def display(amount: int, currency: str) -> str:
+    """``1999, "usd"`` → ``"19.99 USD"``: for messages to people, never for computing."""
+    if currency.lower() in ZERO_DECIMAL:
+        return f"{amount} {currency.upper()}"
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole}.{cents:02d} {currency.upper()}"

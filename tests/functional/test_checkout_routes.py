@@ -22,7 +22,7 @@ from souk.payments.models import Payment
 from souk.settings import get_settings
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import fund_wallet, make_cart
-from tests.factories import create_user, token_for
+from tests.factories import create_user, queued_jobs, token_for
 from tests.functional.product_support import make_seller, principal_of
 from tests.stripe_support import confirm_with_test_card
 from tests.support import ApiClient, assert_error
@@ -527,3 +527,19 @@ def test_stripe_unreachable_is_503_and_writes_nothing(api: ApiClient, stripe_fak
     # THEN 503, nothing written, the cart intact
     assert_error(response, 503, "SERVICE_UNAVAILABLE")
     _assert_nothing_written(customer, cart, {(product["id"], "TRS-42"): 10})
+
+
+def test_a_wallet_checkout_emails_the_customer_and_the_store_owner(api: ApiClient, aws_resources: dict) -> None:
+    # GIVEN a funded customer with 3 x TRS-42 in their cart
+    seller = make_seller()
+    product = seller.create(api)
+    customer = _customer()
+    fund_wallet(customer.user.user_id, 20_000)
+    _cart(customer, _line(product, "TRS-42", 3, PRICE_42))
+    queued_jobs(aws_resources["EmailQueue"])  # the store approval email
+    # WHEN they pay with the wallet
+    order_id = _checkout(api, customer, "wallet").json["data"]["orders"][0]["id"]
+    # THEN the confirmation and the owner's new-order email are queued with the total
+    jobs = {(j["template"], j["to"]): j["variables"] for j in queued_jobs(aws_resources["EmailQueue"])}
+    assert set(jobs) == {("order_paid", customer.user.email), ("new_order", seller.user.email)}
+    assert all(v["order_id"] == order_id and v["total"] == "179.97 USD" and v["items"] == 3 for v in jobs.values())

@@ -19,7 +19,8 @@ from souk.orders.models import Order
 from souk.payments.models import Payment, Refund, StripeEvent
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment
-from tests.factories import create_user
+from tests.factories import create_user, queued_jobs
+from tests.functional.product_support import make_seller
 from tests.stripe_support import (
     WEBHOOK_PATH,
     confirm_with_test_card,
@@ -334,7 +335,6 @@ def test_a_canceled_intent_cancels_the_unpaid_orders_and_releases_their_stock(ho
     from souk.catalog import inventory
     from souk.catalog.models import Variant
     from souk.db.transactions import WriteTransaction
-    from tests.functional.product_support import make_seller
 
     customer = create_user()
     seller = make_seller()
@@ -499,3 +499,25 @@ def test_a_top_up_confirmed_on_localstripe_is_credited_from_the_real_intent(api:
     assert response.status == 200, response.body
     assert _payment(payment).status == "succeeded"
     assert _balance(user.user_id) == 4200
+
+
+def test_a_paid_order_emails_its_customer_and_its_store_owner_once(hook: ApiClient, aws_resources: dict) -> None:
+    # GIVEN an unpaid card order of a real store, 2 x 59.99
+    customer, seller = create_user(), make_seller()
+    line = {"productId": "p-1", "sku": "TRS-42", "name": "Trail Running Shoes", "variantName": "Size 42",
+            "quantity": 2, "unitPrice": 5999, "lineTotal": 11998}  # fmt: skip
+    order = make_order(customer.user_id, seller.store.store_id, seller.user.user_id, status="pending_payment",
+                       lines=[line])  # fmt: skip
+    payment = make_payment(customer.user_id, 11998, status="pending", order_ids=[order.order_id],
+                           intent_id=f"pi_{new_id().lower()}")  # fmt: skip
+    order.update([Order.payment_id.set(payment.payment_id)])
+    queued_jobs(aws_resources["EmailQueue"])  # the store approval email
+    # WHEN Stripe says the payment succeeded, twice
+    payload = _intent_event("payment_intent.succeeded", payment)
+    assert _deliver(hook, payload).status == 200 and _deliver(hook, payload).json["data"]["duplicate"] is True
+    # THEN the customer got the confirmation and the owner the new order, once each, with the total
+    jobs = {(j["template"], j["to"]): j["variables"] for j in queued_jobs(aws_resources["EmailQueue"])}
+    assert set(jobs) == {("order_paid", customer.email), ("new_order", seller.user.email)}
+    for variables in jobs.values():
+        assert variables["order_id"] == order.order_id and variables["total"] == "119.98 USD"
+        assert variables["store_name"] == seller.store.name and variables["items"] == 2

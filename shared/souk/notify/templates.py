@@ -174,6 +174,36 @@ TEMPLATES: dict[str, MessageTemplate] = {
             defaults={"detail": ""},
         ),
         MessageTemplate(
+            name="order_paid",
+            subject="Order $order_id confirmed",
+            text=(
+                "Hi,\n\nThank you! Your order $order_id from $store_name is paid: $total for $items item(s).\n"
+                "We will tell you when it is ready." + _FOOTER
+            ),
+            html=(
+                "<p>Hi,</p>\n"
+                "<p>Thank you! Your order <strong>$order_id</strong> from $store_name is paid: "
+                "<strong>$total</strong> for $items item(s).</p>\n"
+                "<p>We will tell you when it is ready.</p>"
+            ),
+            sms="Souk: order $order_id is paid ($total).",
+        ),
+        MessageTemplate(
+            name="new_order",
+            subject="New order $order_id for $store_name",
+            text=(
+                "Hi,\n\n$store_name has a new paid order $order_id: $total for $items item(s).\n"
+                "Accept it to start preparing." + _FOOTER
+            ),
+            html=(
+                "<p>Hi,</p>\n"
+                "<p><strong>$store_name</strong> has a new paid order <strong>$order_id</strong>: "
+                "$total for $items item(s).</p>\n"
+                "<p>Accept it to start preparing.</p>"
+            ),
+            sms="Souk: new order $order_id for $store_name ($total).",
+        ),
+        MessageTemplate(
             name="broadcast",
             subject="$subject",
             text="$body" + _FOOTER,

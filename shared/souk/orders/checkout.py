@@ -44,6 +44,7 @@ from souk.ids import new_id
 from souk.jobs import expiry
 from souk.money import Money
 from souk.observability import logger
+from souk.orders import notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
@@ -382,6 +383,9 @@ def place_order(principal: Principal, request: CheckoutRequest) -> CheckoutOut:
             gateway.cancel_payment_intent(intent.id)
         raise
     _refresh_flags(plan.product_ids)
+    if plan.settled:
+        for order in plan.orders:
+            notifications.order_paid(order)
     return _result(plan)
 
 

@@ -27,7 +27,7 @@ from souk.audit import service as audit
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from souk.observability import logger
+from souk.orders import notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.queries import load_order
@@ -41,7 +41,6 @@ ORDER_LABEL = "order"
 MAX_ATTEMPTS = 8  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
 _RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 # The customer hears about these moves by email.
-EMAILED = frozenset({"ready", "delivered"})
 _SET_ELSEWHERE = {
     "cancelled": "Cancel an order with POST /api/v1/orders/{orderId}/cancel.",
     "pending_payment": "An order is pending payment only until its payment arrives.",
@@ -128,27 +127,6 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
             continue
         moved = load_order(order_id)
-        if target in EMAILED:
-            _email_customer(moved)
+        notifications.status_changed(moved)
         return order_out(moved)
     raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
-
-
-def _email_customer(order: Order) -> None:
-    """Best effort after the commit: the move stands even if the email cannot be queued."""
-    from souk.catalog.stores import get_store
-    from souk.identity.users import get_user
-    from souk.notify.exceptions import NotificationError
-    from souk.notify.queue import enqueue_email
-
-    detail = {"ready": "It is ready and waits for its courier.", "delivered": "It has been delivered. Enjoy!"}
-    try:
-        customer = get_user(order.customer_id)
-        store = get_store(order.store_id)
-        enqueue_email("order_status_changed", customer.email,
-                      {"order_id": order.order_id, "store_name": store.name, "status": _label(order.status),
-                       "detail": detail.get(order.status, "")},
-                      idempotency_id=f"order-status:{order.order_id}:{order.status}")  # fmt: skip
-    except (NotFound, NotificationError) as exc:
-        logger.warning("order status email not queued", extra={"order_id": order.order_id,
-                                                                "error_type": type(exc).__name__})  # fmt: skip

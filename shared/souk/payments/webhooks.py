@@ -46,6 +46,7 @@ from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
 from souk.http.errors import BadRequest, Conflict, SoukError, UpstreamError
 from souk.observability import logger
+from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments.models import Payment, Refund, StripeEvent
@@ -251,7 +252,8 @@ def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
     if refunds:
         returned = sum(int(r.amount) for r in refunds)
         outcome += f"; {len(refunds)} cancelled order(s) refunded to the card ({returned} {payment.currency})"
-    return Applied(outcome, [partial(_send_refund, payment, r) for r in refunds])
+    emails = [partial(order_notifications.order_paid, o) for o in orders if o.order_id in paid]
+    return Applied(outcome, [*[partial(_send_refund, payment, r) for r in refunds], *emails])
 
 
 def _send_refund(payment: Payment, refund: Refund) -> None:
