@@ -277,8 +277,9 @@ class Runner:
                         *queue_workers(refs, self.stop_event)]  # fmt: skip
         for thread in self.threads:
             thread.start()
-        self.server.start()
+        # Before the API answers: a client that sees /api/health can already pay.
         self._start_stripe()
+        self.server.start()
 
     def _start_stripe(self) -> None:
         """localstripe, with our webhook route registered: confirmed test payments send signed events here."""
