@@ -1,4 +1,5 @@
-"""The hourly cleanup: expired sessions, one-time codes, reset tokens and OAuth states, promptly.
+"""The hourly cleanup: expired sessions, codes, reset tokens, OAuth states and guest carts, unpaid orders
+(cancelled, stock released) and card refunds still pending (sent again), promptly.
 
 TTL would delete them too, but only eventually; until then an expired session still shows
 in its user's list and dead codes and states sit in the table. The job walks the expiry
@@ -100,6 +101,12 @@ def _expire_order(raw: RawItem) -> bool:
     return expire_raw(raw)
 
 
+def _resend_refund(raw: RawItem) -> bool:
+    from souk.payments.refund_retry import resend  # lazily: only runs that meet a pending refund load Stripe
+
+    return resend(raw)
+
+
 # Entity (discriminator) -> how to remove one expired item. A new expiring entity adds itself here.
 HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "Session": _expire_session,
@@ -108,6 +115,7 @@ HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "OAuthState": _deleter(OAuthState),
     "Cart": _deleter(Cart),  # guest carts only (customers' carts carry no expiry keys)
     "Order": _expire_order,  # unpaid card orders past reservedUntil: cancelled, stock released
+    "Refund": _resend_refund,  # card refunds still pending: sent again with their idempotency key
 }
 
 

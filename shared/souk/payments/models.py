@@ -3,7 +3,7 @@
 | entity | pk | sk | GSIs |
 |---|---|---|---|
 | Payment | PAYMENT#<id> | PAYMENT#<id> | gsi1 USER#<payer>#PAYMENTS / <stamp>#<id>; gsi2 PAYMENTS / <stamp>#<id> (stamp: keys.timeline_sort) |
-| Refund | PAYMENT#<id> | REFUND#<refundId> | |
+| Refund | PAYMENT#<id> | REFUND#<refundId> | gsi4 expiry index while a card refund is pending (souk.payments.refund_retry) |
 | StripeEvent | STRIPE_EVENT#<eventId> | STRIPE_EVENT#<eventId> | (ttl: 30 days, longer than Stripe retries) |
 
 One payment per checkout (its orders share one PaymentIntent) or per wallet top-up.
@@ -46,6 +46,8 @@ class Refund(SoukItem, discriminator="Refund"):
     status = UnicodeAttribute()  # pending | succeeded | failed
     actor_id = UnicodeAttribute(attr_name="actorId")
     stripe_refund_id = UnicodeAttribute(attr_name="stripeRefundId", null=True)
+    # The key Stripe deduplicates this refund by: a retry sends the same one, so it never refunds twice.
+    stripe_idempotency_key = UnicodeAttribute(attr_name="stripeIdempotencyKey", null=True)
 
 
 class StripeEvent(SoukItem, discriminator="StripeEvent"):

@@ -37,6 +37,7 @@ from souk.ids import new_id
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
+from souk.payments import refund_retry
 from souk.payments.models import Payment, Refund
 from souk.payments.schemas import RefundOut, refund_out
 from souk.wallet import ledger
@@ -187,10 +188,15 @@ def _payment_update(plan: _Plan) -> tuple[list[Action], Condition]:
 def _refund_item(plan: _Plan, refund_id: str, to: str, reason: str, actor: Actor) -> Refund:
     now = utc_now()
     payment_id = plan.payment.payment_id
-    return Refund(pk=keys.payment(payment_id), sk=keys.refund(refund_id), refund_id=refund_id, payment_id=payment_id,
-                  order_id=plan.order.order_id, amount=plan.amount, currency=plan.order.currency, to=to, reason=reason,
-                  status="pending" if plan.destination == "card" else "succeeded", actor_id=actor.user_id,
-                  created_at=now, updated_at=now)  # fmt: skip
+    refund = Refund(pk=keys.payment(payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+                    payment_id=payment_id, order_id=plan.order.order_id, amount=plan.amount,
+                    currency=plan.order.currency, to=to, reason=reason,
+                    status="pending" if plan.destination == "card" else "succeeded", actor_id=actor.user_id,
+                    created_at=now, updated_at=now)  # fmt: skip
+    if plan.destination == "card":
+        refund.stripe_idempotency_key = f"refund-{refund_id}"
+        refund_retry.schedule(refund, now)
+    return refund
 
 
 def _reserve(plan: _Plan, refund: Refund, actor: Actor, reason: str) -> None:
@@ -225,22 +231,23 @@ def _send_to_card(plan: _Plan, refund: Refund, actor: Actor) -> None:
     metadata = {"refundId": refund.refund_id, "orderId": plan.order.order_id, "paymentId": plan.payment.payment_id}
     try:
         stripe_id = gateway.create_refund(str(plan.payment.stripe_payment_intent_id), plan.amount,
-                                          idempotency_key=f"refund-{refund.refund_id}", metadata=metadata)  # fmt: skip
+                                          idempotency_key=str(refund.stripe_idempotency_key),
+                                          metadata=metadata)  # fmt: skip
     except SoukError:
         _compensate(refund, actor)
         raise
     refund.status, refund.stripe_refund_id = "succeeded", stripe_id
     try:
         with WriteTransaction() as tx:
-            tx.update(refund, [Refund.status.set("succeeded"), Refund.stripe_refund_id.set(stripe_id),
-                               Refund.updated_at.set(utc_now())],
+            tx.update(refund, [*refund_retry.settled_actions("succeeded"), Refund.stripe_refund_id.set(stripe_id)],
                       Refund.status == "pending", label=REFUND_LABEL)  # fmt: skip
             audit.record(actor, "payment.refund_sent", "payment", plan.payment.payment_id, tx=tx,
                          after={"refundId": refund.refund_id, "stripeRefundId": stripe_id,
                                 "amount": plan.amount})  # fmt: skip
     except Exception:
         # The money went back at Stripe and the totals already say so: never answer an error that a
-        # retry (a new refund id) would turn into a second refund. Support sees the pending record.
+        # retry (a new refund id) would turn into a second refund. The hourly job settles the pending record
+        # (souk.payments.refund_retry: the same idempotency key, so Stripe answers with this very refund).
         logger.exception("refund sent but not marked succeeded", extra={"refund_id": refund.refund_id,
                                                                         "stripe_refund_id": stripe_id})  # fmt: skip
 
@@ -277,8 +284,8 @@ def _compensate(refund: Refund, actor: Actor) -> None:
         payment_condition = (Payment.status == payment.status) & (Payment.refunded_amount == payment_done + x)
         try:
             with WriteTransaction() as tx:
-                tx.update(refund, [Refund.status.set("failed"), Refund.updated_at.set(utc_now())],
-                          Refund.status == "pending", label=REFUND_LABEL)  # fmt: skip
+                tx.update(refund, refund_retry.settled_actions("failed"), Refund.status == "pending",
+                          label=REFUND_LABEL)  # fmt: skip
                 tx.update(payment, payment_actions, payment_condition, label=PAYMENT_LABEL)
                 tx.update(order, order_actions, order_condition, label=ORDER_LABEL)
                 audit.record(actor, "payment.refund_failed", "payment", refund.payment_id, tx=tx,

@@ -49,6 +49,7 @@ from souk.observability import logger
 from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
+from souk.payments import refund_retry
 from souk.payments.models import Payment, Refund, StripeEvent
 from souk.wallet import ledger
 
@@ -221,10 +222,13 @@ def _top_up_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
 
 def _auto_refund(payment: Payment, order: Order) -> Refund:
     refund_id = f"auto-{order.order_id}"
-    return Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
-                  payment_id=payment.payment_id, order_id=order.order_id, amount=int(order.total),
-                  currency=payment.currency, to="original", status="pending", actor_id=STRIPE.user_id,
-                  reason="The order was cancelled before the payment arrived.")  # fmt: skip
+    refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+                    payment_id=payment.payment_id, order_id=order.order_id, amount=int(order.total),
+                    currency=payment.currency, to="original", status="pending", actor_id=STRIPE.user_id,
+                    reason="The order was cancelled before the payment arrived.",
+                    stripe_idempotency_key=f"auto-refund-{order.order_id}")  # fmt: skip
+    refund_retry.schedule(refund)
+    return refund
 
 
 def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
@@ -261,13 +265,14 @@ def _send_refund(payment: Payment, refund: Refund) -> None:
 
     The Refund item and the payment's ``refundedAmount`` were written first, so the
     ``charge.refunded`` event this causes finds nothing left to record. A Stripe failure
-    leaves the refund ``pending`` (logged) for support; the idempotency key makes a retry safe.
+    leaves the refund ``pending``; the hourly job sends it again (souk.payments.refund_retry) with the
+    same idempotency key, so the card is refunded once.
     """
     from souk.payments import gateway
 
     try:
         stripe_id = gateway.create_refund(str(payment.stripe_payment_intent_id), int(refund.amount),
-                                          idempotency_key=f"auto-refund-{refund.order_id}",
+                                          idempotency_key=str(refund.stripe_idempotency_key),
                                           metadata={"paymentId": payment.payment_id, "refundId": refund.refund_id,
                                                     "orderId": str(refund.order_id)})  # fmt: skip
     except SoukError:
@@ -275,8 +280,8 @@ def _send_refund(payment: Payment, refund: Refund) -> None:
                                                          "refund_id": refund.refund_id})  # fmt: skip
         return
     with WriteTransaction() as tx:
-        tx.update(refund, [Refund.status.set("succeeded"), Refund.stripe_refund_id.set(stripe_id),
-                           Refund.updated_at.set(utc_now())], Refund.status == "pending", label="refund")  # fmt: skip
+        tx.update(refund, [*refund_retry.settled_actions("succeeded"), Refund.stripe_refund_id.set(stripe_id)],
+                  Refund.status == "pending", label="refund")  # fmt: skip
         audit.record(STRIPE, "refund.sent", "payment", payment.payment_id, tx=tx,
                      after={"refundId": refund.refund_id, "stripeRefundId": stripe_id,
                             "amount": int(refund.amount)})  # fmt: skip
