@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import pytest
 
 from souk.auth.principal import Principal
 from souk.cart.models import Cart
-from souk.catalog import categories, products, stores
 from souk.catalog.models import Variant
 from souk.db import keys
 from souk.http.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
@@ -20,33 +18,11 @@ from souk.orders.models import Order
 from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import fund_wallet, make_cart
+from tests.integration.catalog_data import Listing, product_with_stock
 
 pytestmark = pytest.mark.integration
 
-ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
-OWNER = Principal(user_id="it-owner", role="store_owner", session_id=None)
 PRICE = 899
-
-
-@dataclass(frozen=True)
-class Listing:
-    product_id: str
-    store_id: str
-    sku: str = "OIL-1L"
-
-
-def _listing(stock: int) -> Listing:
-    category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name="Pantry"))
-    address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
-    store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
-                                                                 category_ids=[category.category_id]))  # fmt: skip
-    stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
-    request = products.CreateProductRequest(
-        store_id=store.store_id, name="Olive Oil", price={"amount": PRICE, "currency": "usd"},
-        category_id=category.category_id,
-        variants=[{"sku": "OIL-1L", "name": "1 litre", "stock": stock, "low_stock_threshold": 0}],
-    )  # fmt: skip
-    return Listing(products.create_product(OWNER, request).id, store.store_id)
 
 
 def _customer() -> tuple[Principal, checkout.CheckoutRequest]:
@@ -80,7 +56,7 @@ def _outcome(run) -> str:  # type: ignore[no-untyped-def]
 
 def test_fifty_card_checkouts_for_ten_units_sell_exactly_ten(table: str, stripe_fake) -> None:
     # GIVEN a variant with 10 in stock and 50 customers each with 1 unit in their cart
-    listing = _listing(10)
+    listing = product_with_stock(10)
     customers = [_customer() for _ in range(50)]
     for principal, _ in customers:
         _fill_cart(principal.user_id, listing)
@@ -102,7 +78,7 @@ def test_fifty_card_checkouts_for_ten_units_sell_exactly_ten(table: str, stripe_
 
 def test_one_idempotency_key_from_ten_threads_makes_one_order(table: str) -> None:
     # GIVEN one customer with a funded wallet and 1 unit in the cart
-    listing = _listing(10)
+    listing = product_with_stock(10)
     principal, card_request = _customer()
     request = card_request.model_copy(update={"payment_method": "wallet"})
     fund_wallet(principal.user_id, 10 * PRICE)
@@ -125,7 +101,7 @@ def test_one_idempotency_key_from_ten_threads_makes_one_order(table: str) -> Non
 def test_fifty_wallet_checkouts_on_a_wallet_for_ten_spend_exactly_ten(table: str) -> None:
     # GIVEN one customer's wallet funded for exactly 10 payments, and 50 checkouts planned against it
     # (one cart per checkout, so only the wallet can stop them; stock is plentiful)
-    listing = _listing(100)
+    listing = product_with_stock(100)
     principal, card_request = _customer()
     request = card_request.model_copy(update={"payment_method": "wallet"})
     fund_wallet(principal.user_id, 10 * PRICE)

@@ -6,30 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.auth.principal import Principal
-from souk.catalog import categories, inventory, products, stores
+from souk.catalog import inventory, products
 from souk.catalog.models import StockMovement
 from souk.db import keys
 from souk.http.errors import InsufficientStock
+from tests.integration.catalog_data import OWNER, product_with_stock
 
 pytestmark = pytest.mark.integration
-
-ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
-OWNER = Principal(user_id="it-owner", role="store_owner", session_id=None)
-
-
-def _product_with_stock(stock: int) -> str:
-    category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name="Pantry"))
-    address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
-    store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
-                                                                 category_ids=[category.category_id]))  # fmt: skip
-    stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
-    request = products.CreateProductRequest(
-        store_id=store.store_id, name="Olive Oil", price={"amount": 899, "currency": "usd"},
-        category_id=category.category_id,
-        variants=[{"sku": "OIL-1L", "name": "1 litre", "stock": stock, "low_stock_threshold": 0}],
-    )  # fmt: skip
-    return products.create_product(OWNER, request).id
 
 
 def _take_one(product_id: str) -> bool:
@@ -43,7 +26,7 @@ def _take_one(product_id: str) -> bool:
 
 def test_parallel_adjustments_never_oversell(table: str) -> None:
     # GIVEN a variant with 10 in stock
-    product_id = _product_with_stock(10)
+    product_id = product_with_stock(10).product_id
     # WHEN 20 adjustments of -1 race each other
     with ThreadPoolExecutor(max_workers=20) as pool:
         outcomes = list(pool.map(_take_one, [product_id] * 20))

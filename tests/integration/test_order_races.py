@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from souk.auth.principal import Principal
-from souk.catalog import categories, inventory, products, stores
+from souk.catalog import inventory, products
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.http.errors import InvalidState
@@ -20,12 +19,11 @@ from souk.orders.models import Order
 from souk.payments import webhooks
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment
+from tests.integration.catalog_data import ADMIN, OWNER, product_with_stock
 from tests.stripe_support import event, intent_object, signed_request
 
 pytestmark = pytest.mark.integration
 
-ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
-OWNER = Principal(user_id="it-owner", role="store_owner", session_id=None)
 T = TypeVar("T")
 
 
@@ -48,20 +46,6 @@ def _together(*calls: Callable[[], T]) -> list[T | Exception]:
 
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(run, calls))
-
-
-def _product_with_stock(stock: int) -> str:
-    category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name="Pantry"))
-    address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
-    store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
-                                                                 category_ids=[category.category_id]))  # fmt: skip
-    stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
-    request = products.CreateProductRequest(
-        store_id=store.store_id, name="Olive Oil", price={"amount": 899, "currency": "usd"},
-        category_id=category.category_id,
-        variants=[{"sku": "OIL-1L", "name": "1 litre", "stock": stock, "low_stock_threshold": 0}],
-    )  # fmt: skip
-    return products.create_product(OWNER, request).id
 
 
 def _stock(product_id: str) -> int:
@@ -135,7 +119,7 @@ def test_ten_racing_moves_of_one_order_apply_once(table: str) -> None:
 
 def test_expiry_racing_a_payment_has_exactly_one_outcome(no_stripe: str) -> None:
     # GIVEN a product with 100 in stock
-    product_id = _product_with_stock(100)
+    product_id = product_with_stock(100).product_id
     outcomes: set[str] = set()
     for round_ in range(10):
         # GIVEN an expired unpaid checkout of 2 units
@@ -166,7 +150,7 @@ def test_expiry_racing_a_payment_has_exactly_one_outcome(no_stripe: str) -> None
 
 def test_expiry_racing_the_real_webhook_never_pays_a_released_order(no_stripe: str) -> None:
     # GIVEN a product with 100 in stock
-    product_id = _product_with_stock(100)
+    product_id = product_with_stock(100).product_id
     for round_ in range(6):
         # GIVEN an expired unpaid checkout of 2 units
         before = _stock(product_id)
@@ -202,7 +186,7 @@ def test_expiry_racing_the_real_webhook_never_pays_a_released_order(no_stripe: s
 
 def test_concurrent_expiries_release_the_stock_once(no_stripe: str) -> None:
     # GIVEN an expired unpaid checkout of 2 units out of 10
-    product_id = _product_with_stock(10)
+    product_id = product_with_stock(10).product_id
     order, payment = _expired_checkout(product_id)
     assert _stock(product_id) == 8
     # WHEN five expiries (job, reads, a customer cancel) run at once

@@ -374,3 +374,16 @@ def refresh_stock_flags(product_id: str) -> None:
             _refresh_search(product)
         return
     raise Conflict("The stock of this product is changing too fast; retry.")
+
+
+def refresh_after_commit(product_ids: list[str]) -> None:
+    """Best effort after a checkout, cancel or expiry committed: listings catch up with the stock.
+
+    The write that moved the stock stands whatever happens here; a failure is logged and the
+    next change of that product's stock brings its flags in line again.
+    """
+    for product_id in dict.fromkeys(product_ids):
+        try:
+            refresh_stock_flags(product_id)
+        except Exception:
+            logger.exception("stock flags not refreshed", extra={"product_id": product_id})

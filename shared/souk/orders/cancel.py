@@ -143,15 +143,6 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
     raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
 
 
-def _refresh_flags(product_ids: list[str]) -> None:
-    """Best effort after the commit: listings catch up with the stock; the cancel stands regardless."""
-    for product_id in product_ids:
-        try:
-            inventory.refresh_stock_flags(product_id)
-        except Exception:
-            logger.exception("stock flags not refreshed", extra={"product_id": product_id})
-
-
 def _cancel_unpaid(principal: Principal, order: Order, reason: str | None) -> CancelOut | Order:
     """The checkout's unpaid orders cancelled together; or the order re-read when it was paid meanwhile."""
     from souk.orders import expiry
@@ -190,7 +181,7 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
         cancelled = order  # cancelled before, its refund did not go through: retry just that
     else:
         cancelled = cancel_paid_order(principal.actor, order, request.reason)
-        _refresh_flags(list(dict.fromkeys(p for p, _ in _releases(order))))
+        inventory.refresh_after_commit([p for p, _ in _releases(order)])
     if left > 0:
         refund_order(principal.actor, cancelled, _payment(cancelled.payment_id), None, to="original",
                      reason=REFUND_REASON)  # fmt: skip

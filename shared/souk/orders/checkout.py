@@ -43,7 +43,6 @@ from souk.identity.models import Address
 from souk.ids import new_id
 from souk.jobs import expiry
 from souk.money import Money
-from souk.observability import logger
 from souk.orders import notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
@@ -339,15 +338,6 @@ def commit_checkout(plan: CheckoutPlan) -> None:
 # ---------------------------------------------------------------- the route's service
 
 
-def _refresh_flags(product_ids: list[str]) -> None:
-    """Best effort after the commit: listings catch up with the stock; the checkout stands regardless."""
-    for product_id in product_ids:
-        try:
-            inventory.refresh_stock_flags(product_id)
-        except Exception:
-            logger.exception("stock flags not refreshed", extra={"product_id": product_id})
-
-
 def _result(plan: CheckoutPlan) -> CheckoutOut:
     payment = plan.payment
     return CheckoutOut(checkout_id=plan.checkout_id, orders=[order_out(o) for o in plan.orders],
@@ -382,7 +372,7 @@ def place_order(principal: Principal, request: CheckoutRequest) -> CheckoutOut:
 
             gateway.cancel_payment_intent(intent.id)
         raise
-    _refresh_flags(plan.product_ids)
+    inventory.refresh_after_commit(plan.product_ids)
     if plan.settled:
         for order in plan.orders:
             notifications.order_paid(order)

@@ -138,11 +138,7 @@ def _after_commit(payment: Payment | None, orders: list[Order]) -> None:
             gateway.cancel_payment_intent(payment.stripe_payment_intent_id)
         except Exception:
             logger.exception("payment intent not cancelled", extra={"payment_id": payment.payment_id})
-    for product_id in dict.fromkeys(p for p, _ in _releases(orders)):
-        try:
-            inventory.refresh_stock_flags(product_id)
-        except Exception:
-            logger.exception("stock flags not refreshed", extra={"product_id": product_id})
+    inventory.refresh_after_commit([p for p, _ in _releases(orders)])
 
 
 def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Actor | None,
