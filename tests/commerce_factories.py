@@ -17,7 +17,7 @@ from souk.ids import new_id
 from souk.jobs import expiry
 from souk.orders import status as order_status
 from souk.orders.models import Order
-from souk.payments.models import Payment
+from souk.payments.models import Payment, Refund
 from souk.wallet import ledger
 
 
@@ -81,3 +81,17 @@ def make_cart(user_id: str | None, lines: list[dict[str, Any]], *, cart_id: str 
     cart = Cart(pk=keys.cart(cart_id), sk=keys.CART, cart_id=cart_id, user_id=user_id, lines=stored)
     cart.save()
     return cart
+
+
+# Reads for assertions: consistent, so a test sees what the code under test just wrote.
+def stored_order(order_id: str) -> Order:
+    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
+
+
+def stored_payment(payment_id: str) -> Payment:
+    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+
+
+def stored_refunds(payment_id: str) -> list[Refund]:
+    found = Refund.query(keys.payment(payment_id), Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True)
+    return [r for r in found if isinstance(r, Refund)]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import botocore.client
+import pytest
+
 from infra.local.routing import HttpResponse, Router
 
 
@@ -57,3 +60,17 @@ def assert_error(response: HttpResponse, status: int, code: str) -> dict[str, An
     assert payload["error"]["code"] == code, payload
     assert payload["meta"]["requestId"] == response.headers["X-Request-Id"]
     return payload
+
+
+def record_dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every DynamoDB operation sent from now on, in order (to check a route's calls stay constant)."""
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: botocore.client.BaseClient, operation_name: str, api_params: dict) -> dict:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
+    return calls

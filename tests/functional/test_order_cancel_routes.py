@@ -18,10 +18,18 @@ from souk.identity.models import User
 from souk.ids import new_id
 from souk.orders import status as order_status
 from souk.orders.models import Order
-from souk.payments.models import Payment, Refund
+from souk.payments.models import Payment
 from souk.settings import get_settings
 from souk.wallet.models import Wallet
-from tests.commerce_factories import fund_wallet, make_cart, make_order, make_payment
+from tests.commerce_factories import (
+    fund_wallet,
+    make_cart,
+    make_order,
+    make_payment,
+    stored_order,
+    stored_payment,
+    stored_refunds,
+)
 from tests.factories import create_user, token_for
 from tests.functional.product_support import Seller, make_seller, principal_of
 from tests.stripe_support import confirm_with_test_card
@@ -63,30 +71,17 @@ def _checkout(api: ApiClient, method: str, quantity: int = 3, *, fund: int = 20_
 
 def _mark_paid(bought: Bought, status: str = "paid") -> None:
     """What the webhook does once the card is confirmed (then, optionally, the store accepting it)."""
-    order = _order(bought.order_id)
+    order = stored_order(bought.order_id)
     moves = [order_status.history_entry(s, None) for s in dict.fromkeys(("paid", status))]
     paid = Order.history.append(moves)
     order.update(actions=[Order.status.set(status), Order.paid_amount.set(order.total), Order.reserved_until.remove(),
                           Order.gsi4pk.remove(), Order.gsi4sk.remove(), Order.history.set(paid)])  # fmt: skip
-    payment = _payment(bought.payment_id)
+    payment = stored_payment(bought.payment_id)
     payment.update(actions=[Payment.status.set("succeeded")])
 
 
 def _cancel(api: ApiClient, token: str | None, order_id: str, body: Any = None) -> Any:
     return api.post(_path(order_id), token=token, json_body=body)
-
-
-def _order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
-
-
-def _payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
-
-
-def _refunds(payment_id: str) -> list[Refund]:
-    found = Refund.query(keys.payment(payment_id), Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True)
-    return [r for r in found if isinstance(r, Refund)]
 
 
 def _stock(product_id: str, sku: str = "TRS-42") -> int:
@@ -142,9 +137,9 @@ def test_cancelling_a_wallet_order_releases_stock_and_credits_the_wallet(api: Ap
     # AND the stock is back, the wallet is whole again, the payment is refunded
     assert _stock(bought.product_id) == 10
     assert _balance(bought.customer) == 20_000
-    payment = _payment(bought.payment_id)
+    payment = stored_payment(bought.payment_id)
     assert (payment.status, payment.refunded_amount) == ("refunded", total)
-    [refund] = _refunds(bought.payment_id)
+    [refund] = stored_refunds(bought.payment_id)
     assert (refund.amount, refund.status, refund.to, refund.reason) == (
         total, "succeeded", "original", "order cancelled")  # fmt: skip
     # AND the cancel and the refund are audited
@@ -157,7 +152,7 @@ def test_cancelling_a_wallet_order_releases_stock_and_credits_the_wallet(api: Ap
 def test_cancelling_a_paid_card_order_refunds_the_card_at_stripe(api: ApiClient, stripe_fake) -> None:
     # GIVEN a card order of 2 x TRS-42, confirmed with a test card, paid and accepted by the store
     bought = _checkout(api, "card", 2)
-    intent_id = _payment(bought.payment_id).stripe_payment_intent_id
+    intent_id = stored_payment(bought.payment_id).stripe_payment_intent_id
     assert confirm_with_test_card(stripe_fake, intent_id)["status"] == "succeeded"
     _mark_paid(bought, "accepted")
     total = 2 * PRICE_42
@@ -170,12 +165,12 @@ def test_cancelling_a_paid_card_order_refunds_the_card_at_stripe(api: ApiClient,
     assert order["history"][-1]["role"] == "store_owner"
     assert _stock(bought.product_id) == 10
     # AND Stripe refunded the card the whole amount, with our ids in the metadata
-    [refund] = _refunds(bought.payment_id)
+    [refund] = stored_refunds(bought.payment_id)
     assert refund.status == "succeeded" and refund.stripe_refund_id
     at_stripe = _stripe(stripe_fake).v1.refunds.retrieve(refund.stripe_refund_id)
     assert at_stripe.amount == total and at_stripe.status == "succeeded"
     assert at_stripe.metadata.to_dict()["orderId"] == bought.order_id
-    assert _payment(bought.payment_id).status == "refunded"
+    assert stored_payment(bought.payment_id).status == "refunded"
 
 
 def test_stripe_down_leaves_the_order_cancelled_and_a_second_cancel_refunds_it(
@@ -183,7 +178,7 @@ def test_stripe_down_leaves_the_order_cancelled_and_a_second_cancel_refunds_it(
 ) -> None:
     # GIVEN a paid card order and Stripe unreachable
     bought = _checkout(api, "card", 1)
-    assert confirm_with_test_card(stripe_fake, _payment(bought.payment_id).stripe_payment_intent_id)
+    assert confirm_with_test_card(stripe_fake, stored_payment(bought.payment_id).stripe_payment_intent_id)
     _mark_paid(bought)
     monkeypatch.setenv("STRIPE_API_BASE", f"http://127.0.0.1:{_closed_port()}")
     get_settings.cache_clear()
@@ -191,9 +186,9 @@ def test_stripe_down_leaves_the_order_cancelled_and_a_second_cancel_refunds_it(
     response = _cancel(api, token_for(bought.customer), bought.order_id)
     # THEN 503; the order is cancelled with its stock back, but nothing is refunded yet
     assert_error(response, 503, "SERVICE_UNAVAILABLE")
-    order = _order(bought.order_id)
+    order = stored_order(bought.order_id)
     assert (order.status, order.refunded_amount) == ("cancelled", 0) and _stock(bought.product_id) == 10
-    assert [r.status for r in _refunds(bought.payment_id)] == ["failed"]
+    assert [r.status for r in stored_refunds(bought.payment_id)] == ["failed"]
     # WHEN Stripe is back and they cancel again
     monkeypatch.setenv("STRIPE_API_BASE", stripe_fake.url)
     get_settings.cache_clear()
@@ -202,7 +197,7 @@ def test_stripe_down_leaves_the_order_cancelled_and_a_second_cancel_refunds_it(
     assert again.status == 200, again.body
     assert again.json["data"]["order"]["refunded"]["amount"] == PRICE_42
     assert _stock(bought.product_id) == 10
-    assert sorted(r.status for r in _refunds(bought.payment_id)) == ["failed", "succeeded"]
+    assert sorted(r.status for r in stored_refunds(bought.payment_id)) == ["failed", "succeeded"]
 
 
 def test_cancelling_an_unpaid_card_checkout(api: ApiClient, stripe_fake) -> None:
@@ -211,7 +206,7 @@ def test_cancelling_an_unpaid_card_checkout(api: ApiClient, stripe_fake) -> None
         pytest.skip("souk.orders.expiry.cancel_unpaid_checkout is not there yet")
     # GIVEN an unpaid card checkout holding 2 x TRS-42
     bought = _checkout(api, "card", 2)
-    intent_id = _payment(bought.payment_id).stripe_payment_intent_id
+    intent_id = stored_payment(bought.payment_id).stripe_payment_intent_id
     assert _stock(bought.product_id) == 8
     # WHEN the customer cancels it
     response = _cancel(api, token_for(bought.customer), bought.order_id, {"reason": "wrong size"})
@@ -220,7 +215,7 @@ def test_cancelling_an_unpaid_card_checkout(api: ApiClient, stripe_fake) -> None
     data = response.json["data"]
     assert data["order"]["status"] == "cancelled" and [o["id"] for o in data["cancelledOrders"]] == [bought.order_id]
     assert _stock(bought.product_id) == 10
-    assert _payment(bought.payment_id).status == "canceled" and _refunds(bought.payment_id) == []
+    assert stored_payment(bought.payment_id).status == "canceled" and stored_refunds(bought.payment_id) == []
     assert _stripe(stripe_fake).v1.payment_intents.retrieve(intent_id).status == "canceled"
 
 
@@ -231,7 +226,7 @@ def test_an_admin_cancels_a_preparing_order_whose_product_is_gone(api: ApiClient
     response = _cancel(api, token_for(create_user("admin")), order.order_id, {"reason": "out of business"})
     # THEN it is cancelled and refunded to the wallet anyway (there is no stock to give back)
     assert response.status == 200, response.body
-    stored = _order(order.order_id)
+    stored = stored_order(order.order_id)
     assert (stored.status, stored.refunded_amount) == ("cancelled", 2000)
     assert _balance(customer) == 2000
 
@@ -247,7 +242,7 @@ def test_a_ready_order_can_no_longer_be_cancelled(api: ApiClient) -> None:
     # THEN 409 INVALID_STATE, nothing changed
     payload = assert_error(response, 409, "INVALID_STATE")
     assert payload["error"]["message"] == "An order that is ready can no longer be cancelled."
-    assert _order(order.order_id).status == "ready" and _refunds(order.payment_id) == []
+    assert stored_order(order.order_id).status == "ready" and stored_refunds(order.payment_id) == []
 
 
 def test_a_cancelled_and_refunded_order_is_409(api: ApiClient) -> None:
@@ -257,7 +252,7 @@ def test_a_cancelled_and_refunded_order_is_409(api: ApiClient) -> None:
     assert _cancel(api, token, order.order_id).status == 200
     # WHEN it is cancelled again THEN 409, refunded once
     assert_error(_cancel(api, token, order.order_id), 409, "INVALID_STATE")
-    assert [r.amount for r in _refunds(order.payment_id)] == [2000]
+    assert [r.amount for r in stored_refunds(order.payment_id)] == [2000]
 
 
 def test_another_customers_or_stores_order_is_404(api: ApiClient) -> None:
@@ -268,14 +263,14 @@ def test_another_customers_or_stores_order_is_404(api: ApiClient) -> None:
         assert_error(_cancel(api, token_for(user), order.order_id), 404, "NOT_FOUND")
     assert_error(_cancel(api, token_for(create_user("customer")), "no-such-order"), 404, "NOT_FOUND")
     # THEN nothing changed
-    assert _order(order.order_id).status == "paid" and _refunds(order.payment_id) == []
+    assert stored_order(order.order_id).status == "paid" and stored_refunds(order.payment_id) == []
 
 
 def test_a_courier_is_403_and_no_token_401(api: ApiClient) -> None:
     order, _ = _stored_order("paid")
     assert_error(_cancel(api, token_for(create_user("courier")), order.order_id), 403, "FORBIDDEN")
     assert_error(_cancel(api, None, order.order_id), 401, "UNAUTHORIZED")
-    assert _order(order.order_id).status == "paid"
+    assert stored_order(order.order_id).status == "paid"
 
 
 @pytest.mark.parametrize("body", [{"reason": "x" * 501}, {"reason": 42}])
@@ -284,4 +279,4 @@ def test_validation_is_400(api: ApiClient, body: dict[str, Any]) -> None:
     order, customer = _stored_order("paid")
     payload = assert_error(_cancel(api, token_for(customer), order.order_id, body), 400, "VALIDATION_ERROR")
     assert payload["error"]["details"][0]["field"] == "reason"
-    assert _order(order.order_id).status == "paid"
+    assert stored_order(order.order_id).status == "paid"

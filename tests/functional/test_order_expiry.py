@@ -21,7 +21,7 @@ from souk.jobs import cleanup
 from souk.orders import expiry
 from souk.orders.models import Order
 from souk.payments.models import Payment
-from tests.commerce_factories import make_order, make_payment
+from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment
 from tests.factories import create_user
 from tests.functional.product_support import ADMIN, Seller, make_seller
 from tests.support import ApiClient
@@ -29,14 +29,6 @@ from tests.support import ApiClient
 
 def _stock(product_id: str, sku: str) -> int:
     return int(Variant.get(keys.product(product_id), keys.variant(sku), consistent_read=True).stock)
-
-
-def _order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
-
-
-def _payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
 
 
 def _line(product: dict[str, Any], sku: str, quantity: int) -> dict[str, Any]:
@@ -59,7 +51,7 @@ def _unpaid_checkout(api: ApiClient, *, minutes_left: int = -1, orders: int = 1,
                            order_ids=[o.order_id for o in made], intent_id=intent_id)  # fmt: skip
     for order in made:
         order.update([Order.payment_id.set(payment.payment_id)] + ([Order.coupon_code.set(coupon)] if coupon else []))
-    return seller, product, [_order(o.order_id) for o in made], _payment(payment.payment_id)
+    return seller, product, [stored_order(o.order_id) for o in made], stored_payment(payment.payment_id)
 
 
 def test_a_due_unpaid_checkout_is_cancelled_whole_and_its_stock_released(api: ApiClient) -> None:
@@ -71,13 +63,13 @@ def test_a_due_unpaid_checkout_is_cancelled_whole_and_its_stock_released(api: Ap
     # THEN both orders are cancelled by the system with the reason, out of the expiry index
     assert sorted(o.order_id for o in cancelled) == sorted(o.order_id for o in orders)
     for order in orders:
-        stored = _order(order.order_id)
+        stored = stored_order(order.order_id)
         assert stored.status == "cancelled" and stored.gsi4pk is None and stored.gsi4sk is None
         assert stored.history[-1]["status"] == "cancelled" and stored.history[-1]["role"] == "system"
         assert stored.history[-1]["reason"] == expiry.WINDOW_REASON
     # AND the stock is back, the payment canceled, and one audit record says what happened
     assert _stock(product["id"], "TRS-42") == 10
-    assert _payment(payment.payment_id).status == "canceled"
+    assert stored_payment(payment.payment_id).status == "canceled"
     records = list(AuditRecord.gsi2.query(keys.audit_resource("payment", payment.payment_id)))
     assert [r.action for r in records] == ["order.cancel_unpaid"]
     assert records[0].actor_id == "system" and records[0].after["released"] == [
@@ -91,8 +83,8 @@ def test_an_order_still_in_its_window_is_left_alone(api: ApiClient) -> None:
     cancelled = expiry.expire_unpaid(orders[0])
     # THEN nothing changes
     assert cancelled == []
-    assert _order(orders[0].order_id).status == "pending_payment"
-    assert _stock(product["id"], "TRS-42") == 8 and _payment(payment.payment_id).status == "pending"
+    assert stored_order(orders[0].order_id).status == "pending_payment"
+    assert _stock(product["id"], "TRS-42") == 8 and stored_payment(payment.payment_id).status == "pending"
     # AND given a clock past the window, it is expired
     later = datetime.now(UTC) + timedelta(minutes=21)
     assert [o.order_id for o in expiry.expire_unpaid(orders[0], now=later)] == [orders[0].order_id]
@@ -103,13 +95,13 @@ def test_a_payment_that_succeeded_first_wins_and_nothing_is_cancelled(api: ApiCl
     # GIVEN an expired order read as pending, then the webhook marks its payment and order paid
     _, product, orders, payment = _unpaid_checkout(api)
     stale = orders[0]
-    _order(stale.order_id).update([Order.status.set("paid"), Order.paid_amount.set(int(stale.total))])
-    _payment(payment.payment_id).update([Payment.status.set("succeeded")])
+    stored_order(stale.order_id).update([Order.status.set("paid"), Order.paid_amount.set(int(stale.total))])
+    stored_payment(payment.payment_id).update([Payment.status.set("succeeded")])
     # WHEN expiry runs on the stale read
     cancelled = expiry.expire_unpaid(stale)
     # THEN nothing is cancelled and the reservation stands
     assert cancelled == []
-    assert _order(stale.order_id).status == "paid" and _payment(payment.payment_id).status == "succeeded"
+    assert stored_order(stale.order_id).status == "paid" and stored_payment(payment.payment_id).status == "succeeded"
     assert _stock(product["id"], "TRS-42") == 8
     assert list(AuditRecord.gsi2.query(keys.audit_resource("payment", payment.payment_id))) == []
 
@@ -117,13 +109,13 @@ def test_a_payment_that_succeeded_first_wins_and_nothing_is_cancelled(api: ApiCl
 def test_an_order_paid_after_the_payment_was_read_is_not_cancelled(api: ApiClient) -> None:
     # GIVEN the payment read pending, then the webhook's transaction pays it and its order
     _, product, orders, payment = _unpaid_checkout(api)
-    _order(orders[0].order_id).update([Order.status.set("paid")])
-    _payment(payment.payment_id).update([Payment.status.set("succeeded")])
+    stored_order(orders[0].order_id).update([Order.status.set("paid")])
+    stored_payment(payment.payment_id).update([Payment.status.set("succeeded")])
     # WHEN the cancellation runs on the stale payment
     cancelled = expiry.cancel_unpaid_checkout(payment, "payment window passed", None)
     # THEN its conditions fail, it re-reads, and gives up without changing anything
     assert cancelled == []
-    assert _order(orders[0].order_id).status == "paid" and _stock(product["id"], "TRS-42") == 8
+    assert stored_order(orders[0].order_id).status == "paid" and _stock(product["id"], "TRS-42") == 8
 
 
 def test_the_cleanup_job_expires_unpaid_orders(api: ApiClient) -> None:
@@ -133,7 +125,10 @@ def test_the_cleanup_job_expires_unpaid_orders(api: ApiClient) -> None:
     report = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
     # THEN it cancelled the order through expiry
     assert report.deleted == {"Order": 1}
-    assert _order(orders[0].order_id).status == "cancelled" and _payment(payment.payment_id).status == "canceled"
+    assert (
+        stored_order(orders[0].order_id).status == "cancelled"
+        and stored_payment(payment.payment_id).status == "canceled"
+    )
     assert _stock(product["id"], "TRS-42") == 10
     # AND a second run finds nothing left in the index
     again = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
@@ -147,7 +142,7 @@ def test_the_cleanup_job_leaves_orders_in_their_window(api: ApiClient) -> None:
     report = cleanup.run()
     # THEN the order still waits for its payment
     assert "Order" not in report.deleted
-    assert _order(orders[0].order_id).status == "pending_payment" and _stock(product["id"], "TRS-42") == 8
+    assert stored_order(orders[0].order_id).status == "pending_payment" and _stock(product["id"], "TRS-42") == 8
 
 
 def test_the_coupon_use_is_given_back(api: ApiClient) -> None:
@@ -186,10 +181,12 @@ def test_lines_of_deleted_variants_do_not_block_the_cancel(aws_resources: dict[s
     payment = make_payment(customer.user_id, int(order.total), status="failed", order_ids=[order.order_id])
     order.update([Order.payment_id.set(payment.payment_id)])
     # WHEN it expires
-    cancelled = expiry.expire_unpaid(_order(order.order_id))
+    cancelled = expiry.expire_unpaid(stored_order(order.order_id))
     # THEN it is cancelled and the (failed) payment canceled
     assert [o.order_id for o in cancelled] == [order.order_id]
-    assert _order(order.order_id).status == "cancelled" and _payment(payment.payment_id).status == "canceled"
+    assert (
+        stored_order(order.order_id).status == "cancelled" and stored_payment(payment.payment_id).status == "canceled"
+    )
 
 
 def test_the_payment_intent_is_cancelled_at_stripe(api: ApiClient, stripe_fake: Any) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.client
 import pytest
 
 from souk.audit.models import AuditRecord
@@ -24,7 +23,7 @@ from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, queued_jobs, token_for
 from tests.functional.product_support import make_seller
-from tests.support import ApiClient, assert_error
+from tests.support import ApiClient, assert_error, record_dynamodb_calls
 
 LIST = "/api/v1/orders"
 
@@ -60,20 +59,6 @@ def _stored(order_id: str) -> Order:
 def _ids(response: Any) -> list[str]:
     assert response.status == 200, response.body
     return [o["id"] for o in response.json["data"]]
-
-
-def _dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every DynamoDB operation sent from now on, in order."""
-    calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: botocore.client.BaseClient, operation_name: str, api_params: dict) -> dict:
-        if self.meta.service_model.service_name == "dynamodb":
-            calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    return calls
 
 
 class World:
@@ -223,7 +208,7 @@ def test_list_costs_one_query_per_page(api: ApiClient, monkeypatch: pytest.Monke
     for i in range(30):
         make_order(customer.user_id, seller.store.store_id, seller.user.user_id,
                    status="delivered" if i % 3 == 0 else "paid")  # fmt: skip
-    calls = _dynamodb_calls(monkeypatch)
+    calls = record_dynamodb_calls(monkeypatch)
     # WHEN a filtered page is read
     response = api.get(f"{LIST}?status=delivered&limit=5", token=seller.token)
     plain = list(calls)
@@ -315,7 +300,7 @@ def test_an_unpaid_order_in_its_window_shows_until_when(api: ApiClient, world: W
 def test_detail_costs_one_get_item(api: ApiClient, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN an order
     order = world.order()
-    calls = _dynamodb_calls(monkeypatch)
+    calls = record_dynamodb_calls(monkeypatch)
     # WHEN read
     assert api.get(_detail(order.order_id), token=world.token(world.alice)).status == 200
     # THEN the session check and the order

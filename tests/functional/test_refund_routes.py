@@ -16,10 +16,10 @@ from souk.identity.models import User
 from souk.ids import new_id
 from souk.orders.models import Order
 from souk.payments import gateway
-from souk.payments.models import Payment, Refund
+from souk.payments.models import Payment
 from souk.settings import get_settings
 from souk.wallet.models import Wallet, WalletEntry
-from tests.commerce_factories import make_order, make_payment
+from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment, stored_refunds
 from tests.factories import create_user, token_for
 from tests.stripe_support import confirm_with_test_card
 from tests.support import ApiClient, assert_error
@@ -75,19 +75,6 @@ def _refund(api: ApiClient, token: str | None, payment_id: str, key: str | None 
     return api.post(_path(payment_id), token=token, headers=headers, json_body=body)
 
 
-def _order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
-
-
-def _payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
-
-
-def _refunds(payment_id: str) -> list[Refund]:
-    found = Refund.query(keys.payment(payment_id), Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True)
-    return [r for r in found if isinstance(r, Refund)]
-
-
 def _balance(user: User) -> int | None:
     try:
         return int(Wallet.get(keys.wallet(user.user_id), keys.WALLET, consistent_read=True).balance)
@@ -127,7 +114,7 @@ def test_full_refund_of_a_wallet_payment_goes_back_to_the_wallet(api: ApiClient)
     assert (data["amount"], data["status"], data["to"], data["orderId"], data["reason"]) == (
         {"amount": PAID, "currency": "usd"}, "succeeded", "original", sale.order.order_id, "damaged")  # fmt: skip
     # AND the order and the payment are refunded in full, with the move in the order's history
-    order, payment = _order(sale.order.order_id), _payment(sale.payment.payment_id)
+    order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.status, order.refunded_amount, payment.status, payment.refunded_amount) == (
         "refunded", PAID, "refunded", PAID)  # fmt: skip
     assert [h["status"] for h in order.history][-1] == "refunded" and order.history[-1]["actorId"] == admin.user_id
@@ -137,7 +124,7 @@ def test_full_refund_of_a_wallet_payment_goes_back_to_the_wallet(api: ApiClient)
     assert (entry.amount, entry.type, entry.reference_type, entry.reference_id) == (
         PAID, "refund", "refund", data["id"])  # fmt: skip
     # AND the refund is stored under the payment, and audited
-    [stored] = _refunds(sale.payment.payment_id)
+    [stored] = stored_refunds(sale.payment.payment_id)
     assert (stored.refund_id, stored.amount, stored.status, stored.actor_id) == (data["id"], PAID, "succeeded",
                                                                                 admin.user_id)  # fmt: skip
     audits = list(AuditRecord.gsi2.query(keys.audit_resource("payment", sale.payment.payment_id)))
@@ -153,7 +140,7 @@ def test_partial_refunds_to_the_wallet_then_the_rest(api: ApiClient) -> None:
     # THEN the order and payment are partially refunded, the wallet holds 500, no Stripe call was needed
     assert first.status == 201, first.body
     assert first.json["data"]["status"] == "succeeded" and first.json["data"]["to"] == "wallet"
-    order, payment = _order(sale.order.order_id), _payment(sale.payment.payment_id)
+    order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.status, order.refunded_amount, payment.status, payment.refunded_amount) == (
         "partially_refunded", 500, "partially_refunded", 500)  # fmt: skip
     assert _balance(sale.customer) == 500
@@ -163,11 +150,11 @@ def test_partial_refunds_to_the_wallet_then_the_rest(api: ApiClient) -> None:
     # THEN both go through; the order history records each status change once
     assert second.status == 201 and third.status == 201, third.body
     assert third.json["data"]["amount"]["amount"] == 300
-    order, payment = _order(sale.order.order_id), _payment(sale.payment.payment_id)
+    order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.status, order.refunded_amount, payment.status, payment.refunded_amount) == (
         "refunded", PAID, "refunded", PAID)  # fmt: skip
     assert [h["status"] for h in order.history] == ["pending_payment", "paid", "partially_refunded", "refunded"]
-    assert _balance(sale.customer) == PAID and len(_refunds(sale.payment.payment_id)) == 3
+    assert _balance(sale.customer) == PAID and len(stored_refunds(sale.payment.payment_id)) == 3
 
 
 def test_refund_to_the_card_reaches_stripe(api: ApiClient, stripe_fake) -> None:
@@ -181,7 +168,7 @@ def test_refund_to_the_card_reaches_stripe(api: ApiClient, stripe_fake) -> None:
     assert response.status == 201, response.body
     data = response.json["data"]
     assert data["status"] == "succeeded" and data["amount"]["amount"] == 700
-    [stored] = _refunds(sale.payment.payment_id)
+    [stored] = stored_refunds(sale.payment.payment_id)
     assert stored.status == "succeeded" and stored.stripe_refund_id
     # AND Stripe holds a refund of 700 for that card payment, with our ids in its metadata
     at_stripe = _stripe(stripe_fake).v1.refunds.retrieve(stored.stripe_refund_id)
@@ -189,7 +176,7 @@ def test_refund_to_the_card_reaches_stripe(api: ApiClient, stripe_fake) -> None:
     assert at_stripe.metadata.to_dict() == {"refundId": data["id"], "orderId": sale.order.order_id,
                                             "paymentId": sale.payment.payment_id}  # fmt: skip
     # AND the totals say 700 was refunded, the customer's wallet is untouched
-    order, payment = _order(sale.order.order_id), _payment(sale.payment.payment_id)
+    order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.refunded_amount, payment.refunded_amount) == (700, 700)
     assert _balance(sale.customer) is None
     audits = list(AuditRecord.gsi2.query(keys.audit_resource("payment", sale.payment.payment_id)))
@@ -206,9 +193,9 @@ def test_stripe_down_compensates_the_refund(api: ApiClient, stripe_fake, monkeyp
     response = _refund(api, token, sale.payment.payment_id, reason="x", to="original", key="down")
     # THEN 503; the refund is recorded as failed and the totals and statuses are as before
     assert_error(response, 503, "SERVICE_UNAVAILABLE")
-    [failed] = _refunds(sale.payment.payment_id)
+    [failed] = stored_refunds(sale.payment.payment_id)
     assert (failed.status, failed.amount) == ("failed", PAID)
-    order, payment = _order(sale.order.order_id), _payment(sale.payment.payment_id)
+    order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.status, order.refunded_amount, payment.status, payment.refunded_amount) == (
         "paid", 0, "succeeded", 0)  # fmt: skip
     assert [h["status"] for h in order.history][-2:] == ["refunded", "paid"]
@@ -219,7 +206,7 @@ def test_stripe_down_compensates_the_refund(api: ApiClient, stripe_fake, monkeyp
     # THEN the failed attempt did not hold the key: the refund goes through this time
     assert again.status == 201, again.body
     assert again.json["data"]["status"] == "succeeded" and again.json["data"]["id"] != failed.refund_id
-    assert _payment(sale.payment.payment_id).refunded_amount == PAID
+    assert stored_payment(sale.payment.payment_id).refunded_amount == PAID
 
 
 def test_a_store_owner_refunds_their_order_of_a_shared_payment(api: ApiClient) -> None:
@@ -230,8 +217,11 @@ def test_a_store_owner_refunds_their_order_of_a_shared_payment(api: ApiClient) -
     # THEN their order is the one refunded, in full; the payment only partially
     assert response.status == 201, response.body
     assert response.json["data"]["orderId"] == mine.order.order_id
-    assert _order(mine.order.order_id).status == "refunded" and _order(theirs.order.order_id).refunded_amount == 0
-    payment = _payment(mine.payment.payment_id)
+    assert (
+        stored_order(mine.order.order_id).status == "refunded"
+        and stored_order(theirs.order.order_id).refunded_amount == 0
+    )
+    payment = stored_payment(mine.payment.payment_id)
     assert (payment.status, payment.refunded_amount) == ("partially_refunded", PAID)
     # AND naming the other store's order is 404
     assert_error(_refund(api, token_for(mine.owner), mine.payment.payment_id, reason="x", to="wallet",
@@ -245,11 +235,14 @@ def test_an_admin_must_name_the_order_of_a_shared_payment(api: ApiClient) -> Non
     # WHEN the admin leaves out orderId THEN 400 on orderId, nothing refunded
     payload = assert_error(_refund(api, token, first.payment.payment_id, reason="x", to="wallet"), 400,
                            "VALIDATION_ERROR")  # fmt: skip
-    assert payload["error"]["details"][0]["field"] == "orderId" and _refunds(first.payment.payment_id) == []
+    assert payload["error"]["details"][0]["field"] == "orderId" and stored_refunds(first.payment.payment_id) == []
     # WHEN they name the second order THEN it alone is refunded
     response = _refund(api, token, first.payment.payment_id, reason="x", to="wallet", orderId=second.order.order_id)
     assert response.status == 201 and response.json["data"]["orderId"] == second.order.order_id
-    assert (_order(second.order.order_id).refunded_amount, _order(first.order.order_id).refunded_amount) == (PAID, 0)
+    assert (
+        stored_order(second.order.order_id).refunded_amount,
+        stored_order(first.order.order_id).refunded_amount,
+    ) == (PAID, 0)
 
 
 # --- business rules
@@ -266,7 +259,7 @@ def test_refunding_more_than_is_left_is_422(api: ApiClient) -> None:
     # THEN 422 saying what is left; nothing more refunded
     assert assert_error(over, 422, "UNPROCESSABLE_ENTITY")["error"]["message"] == "Only 1200 can still be refunded."
     assert_error(zero, 422, "UNPROCESSABLE_ENTITY")
-    assert _order(sale.order.order_id).refunded_amount == 800 and _balance(sale.customer) == 800
+    assert stored_order(sale.order.order_id).refunded_amount == 800 and _balance(sale.customer) == 800
 
 
 def test_a_second_full_refund_is_422(api: ApiClient) -> None:
@@ -278,7 +271,7 @@ def test_a_second_full_refund_is_422(api: ApiClient) -> None:
     response = _refund(api, token, sale.payment.payment_id, reason="x", to="original")
     # THEN 422, the wallet got the money once
     assert_error(response, 422, "UNPROCESSABLE_ENTITY")
-    assert _balance(sale.customer) == PAID and len(_refunds(sale.payment.payment_id)) == 1
+    assert _balance(sale.customer) == PAID and len(stored_refunds(sale.payment.payment_id)) == 1
 
 
 def test_an_unpaid_order_is_409(api: ApiClient) -> None:
@@ -287,7 +280,9 @@ def test_an_unpaid_order_is_409(api: ApiClient) -> None:
     # WHEN an admin refunds it THEN 409 INVALID_STATE, nothing written
     assert_error(_refund(api, token_for(create_user("admin")), sale.payment.payment_id, reason="x", to="wallet"),
                  409, "INVALID_STATE")  # fmt: skip
-    assert _refunds(sale.payment.payment_id) == [] and _order(sale.order.order_id).status == "pending_payment"
+    assert (
+        stored_refunds(sale.payment.payment_id) == [] and stored_order(sale.order.order_id).status == "pending_payment"
+    )
 
 
 def test_a_top_up_is_not_refundable_here(api: ApiClient) -> None:
@@ -296,7 +291,7 @@ def test_a_top_up_is_not_refundable_here(api: ApiClient) -> None:
     # WHEN an admin refunds it THEN 422
     assert_error(_refund(api, token_for(create_user("admin")), payment.payment_id, reason="x", to="original"),
                  422, "UNPROCESSABLE_ENTITY")  # fmt: skip
-    assert _refunds(payment.payment_id) == []
+    assert stored_refunds(payment.payment_id) == []
 
 
 def test_an_idempotency_key_replays_the_same_refund(api: ApiClient) -> None:
@@ -311,7 +306,7 @@ def test_an_idempotency_key_replays_the_same_refund(api: ApiClient) -> None:
     assert first.status == 201 and again.status == 201, again.body
     assert again.json["data"] == first.json["data"]
     assert_error(other, 409, "IDEMPOTENCY_CONFLICT")
-    assert [r.refund_id for r in _refunds(sale.payment.payment_id)] == [first.json["data"]["id"]]
+    assert [r.refund_id for r in stored_refunds(sale.payment.payment_id)] == [first.json["data"]["id"]]
     assert _balance(sale.customer) == 300
 
 
@@ -328,7 +323,7 @@ def test_a_store_owner_of_another_store_gets_404(api: ApiClient) -> None:
     # AND an orderId outside the payment is 404 even for an admin
     assert_error(_refund(api, token_for(create_user("admin")), sale.payment.payment_id, reason="x", to="wallet",
                          orderId="not-in-it"), 404, "NOT_FOUND")  # fmt: skip
-    assert _refunds(sale.payment.payment_id) == [] and _balance(sale.customer) is None
+    assert stored_refunds(sale.payment.payment_id) == [] and _balance(sale.customer) is None
 
 
 @pytest.mark.parametrize("role", ["customer", "courier"])
@@ -337,13 +332,13 @@ def test_customers_and_couriers_are_403(api: ApiClient, role: str) -> None:
     sale = _sale(method="wallet")
     user = sale.customer if role == "customer" else create_user("courier")
     assert_error(_refund(api, token_for(user), sale.payment.payment_id, reason="x", to="wallet"), 403, "FORBIDDEN")
-    assert _refunds(sale.payment.payment_id) == []
+    assert stored_refunds(sale.payment.payment_id) == []
 
 
 def test_no_token_is_401(api: ApiClient) -> None:
     sale = _sale(method="wallet")
     assert_error(_refund(api, None, sale.payment.payment_id, reason="x", to="wallet"), 401, "UNAUTHORIZED")
-    assert _refunds(sale.payment.payment_id) == []
+    assert stored_refunds(sale.payment.payment_id) == []
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -360,4 +355,4 @@ def test_validation_is_400(api: ApiClient, body: dict[str, Any], field: str) -> 
     payload = assert_error(_refund(api, token_for(sale.owner), sale.payment.payment_id, **body), 400,
                            "VALIDATION_ERROR")  # fmt: skip
     assert payload["error"]["details"][0]["field"] == field
-    assert _refunds(sale.payment.payment_id) == [] and _order(sale.order.order_id).refunded_amount == 0
+    assert stored_refunds(sale.payment.payment_id) == [] and stored_order(sale.order.order_id).refunded_amount == 0

@@ -6,7 +6,6 @@ import socket
 import time
 from typing import Any
 
-import botocore.client
 import pytest
 from stripe import StripeClient
 
@@ -22,7 +21,7 @@ from souk.wallet.models import Wallet
 from tests.commerce_factories import fund_wallet
 from tests.factories import create_user, token_for
 from tests.stripe_support import WEBHOOK_PATH, confirm_with_test_card, event, signed_request
-from tests.support import ApiClient, assert_error
+from tests.support import ApiClient, assert_error, record_dynamodb_calls
 
 WALLET, LEDGER, TOP_UP = "/api/v1/wallet", "/api/v1/wallet/transactions", "/api/v1/wallet/top-up"
 
@@ -57,20 +56,6 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every DynamoDB operation sent from now on, in order."""
-    calls: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: botocore.client.BaseClient, operation_name: str, api_params: dict) -> dict:
-        if self.meta.service_model.service_name == "dynamodb":
-            calls.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    return calls
 
 
 # --- GET /wallet
@@ -207,13 +192,13 @@ def test_transactions_validation(api: ApiClient, query: str) -> None:
     assert payload["error"]["details"][0]["field"] == query.split("=")[0]
 
 
-def test_reads_cost_a_constant_number_of_dynamodb_calls(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reads_cost_a_constant_number_ofrecord_dynamodb_calls(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a ledger of 30 entries
     user = create_user("customer")
     token = token_for(user)
     for _ in range(30):
         fund_wallet(user.user_id, 10)
-    calls = _dynamodb_calls(monkeypatch)
+    calls = record_dynamodb_calls(monkeypatch)
     # WHEN the balance and a filtered page are read
     assert api.get(WALLET, token=token).json["data"]["balance"]["amount"] == 300
     balance_calls = list(calls)

@@ -11,14 +11,13 @@ from typing import Any, TypeVar
 import pytest
 
 from souk.catalog import inventory, products
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.http.errors import InvalidState
 from souk.orders import expiry, fulfilment
 from souk.orders.models import Order
 from souk.payments import webhooks
 from souk.payments.models import Payment
-from tests.commerce_factories import make_order, make_payment
+from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment
 from tests.integration.catalog_data import ADMIN, OWNER, product_with_stock
 from tests.stripe_support import event, intent_object, signed_request
 
@@ -53,14 +52,6 @@ def _stock(product_id: str) -> int:
     return int(variants[0].stock)
 
 
-def _order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
-
-
-def _payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
-
-
 def _expired_checkout(product_id: str, quantity: int = 2) -> tuple[Order, Payment]:
     """An unpaid card checkout of ``quantity`` units (reserved), its window passed a minute ago."""
     with WriteTransaction() as tx:
@@ -71,7 +62,7 @@ def _expired_checkout(product_id: str, quantity: int = 2) -> tuple[Order, Paymen
                        minutes_left=-1)  # fmt: skip
     payment = make_payment("it-customer", int(order.total), status="pending", order_ids=[order.order_id])
     order.update([Order.payment_id.set(payment.payment_id)])
-    return _order(order.order_id), _payment(payment.payment_id)
+    return stored_order(order.order_id), stored_payment(payment.payment_id)
 
 
 def _mark_paid(order: Order, payment: Payment) -> bool:
@@ -101,7 +92,7 @@ def test_two_racing_status_moves_only_one_applies(table: str) -> None:
         errors = [o for o in outcomes if isinstance(o, Exception)]
         assert len(errors) == 1 and isinstance(errors[0], InvalidState), outcomes
         assert errors[0].message == "An order that is accepted cannot become accepted."
-        stored = _order(order.order_id)
+        stored = stored_order(order.order_id)
         assert stored.status == "accepted" and [h["status"] for h in stored.history].count("accepted") == 1
 
 
@@ -114,7 +105,7 @@ def test_ten_racing_moves_of_one_order_apply_once(table: str) -> None:
     # THEN one applies, nine are INVALID_STATE, the history holds one accept
     assert sum(not isinstance(o, Exception) for o in outcomes) == 1
     assert sum(isinstance(o, InvalidState) for o in outcomes) == 9
-    assert [h["status"] for h in _order(order.order_id).history] == ["pending_payment", "paid", "accepted"]
+    assert [h["status"] for h in stored_order(order.order_id).history] == ["pending_payment", "paid", "accepted"]
 
 
 def test_expiry_racing_a_payment_has_exactly_one_outcome(no_stripe: str) -> None:
@@ -134,15 +125,15 @@ def test_expiry_racing_a_payment_has_exactly_one_outcome(no_stripe: str) -> None
 
         expired, paid = _together(lambda o=order: expiry.expire_unpaid(o), pay)
         # THEN either the payment won (paid, stock still held, nothing cancelled)...
-        stored, stored_payment = _order(order.order_id), _payment(payment.payment_id)
+        stored, saved_payment = stored_order(order.order_id), stored_payment(payment.payment_id)
         if paid is True:
-            assert expired == [] and stored.status == "paid" and stored_payment.status == "succeeded"
+            assert expired == [] and stored.status == "paid" and saved_payment.status == "succeeded"
             assert _stock(product_id) == before - 2
             outcomes.add("paid")
         # ...or expiry did (cancelled, stock back, payment canceled), never both
         else:
             assert paid is False and [o.order_id for o in expired] == [order.order_id]  # type: ignore[union-attr]
-            assert stored.status == "cancelled" and stored_payment.status == "canceled"
+            assert stored.status == "cancelled" and saved_payment.status == "canceled"
             assert _stock(product_id) == before
             outcomes.add("cancelled")
     print(f"outcomes seen: {sorted(outcomes)}")  # which side wins is up to the engine
@@ -171,17 +162,17 @@ def test_expiry_racing_the_real_webhook_never_pays_a_released_order(no_stripe: s
 
         expired, ack = _together(expire, deliver)
         assert not isinstance(ack, Exception), ack
-        stored = _order(order.order_id)
+        stored = stored_order(order.order_id)
         print(f"round {round_}: {stored.status}")
         # THEN a paid order kept its stock; a cancelled one got its stock back and its money is being returned
         if stored.status == "paid":
             assert expired == [] and _stock(product_id) == before - 2
-            assert _payment(payment.payment_id).status == "succeeded"
+            assert stored_payment(payment.payment_id).status == "succeeded"
         else:
             assert stored.status == "cancelled" and int(stored.paid_amount or 0) == 0
             assert [o.order_id for o in expired] == [order.order_id]  # type: ignore[union-attr]
             assert _stock(product_id) == before
-            assert _payment(payment.payment_id).status in ("canceled", "refunded")
+            assert stored_payment(payment.payment_id).status in ("canceled", "refunded")
 
 
 def test_concurrent_expiries_release_the_stock_once(no_stripe: str) -> None:
@@ -196,4 +187,6 @@ def test_concurrent_expiries_release_the_stock_once(no_stripe: str) -> None:
     assert all(not isinstance(o, Exception) for o in outcomes), outcomes
     assert sum(len(o) for o in outcomes) == 1
     assert _stock(product_id) == 10
-    assert _order(order.order_id).status == "cancelled" and _payment(payment.payment_id).status == "canceled"
+    assert (
+        stored_order(order.order_id).status == "cancelled" and stored_payment(payment.payment_id).status == "canceled"
+    )

@@ -14,9 +14,9 @@ from souk.ids import new_id
 from souk.orders import cancel
 from souk.orders.models import Order
 from souk.payments import gateway, refunds
-from souk.payments.models import Payment, Refund
+from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
-from tests.commerce_factories import make_order, make_payment
+from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment, stored_refunds
 
 pytestmark = pytest.mark.integration
 
@@ -46,19 +46,6 @@ def _refund(payment_id: str, amount: int | None, to: str = "wallet") -> str:
     return "ok"
 
 
-def _order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
-
-
-def _payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
-
-
-def _refunds(payment_id: str) -> list[Refund]:
-    found = Refund.query(keys.payment(payment_id), Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True)
-    return [r for r in found if isinstance(r, Refund)]
-
-
 def _balance(user_id: str) -> int:
     return int(Wallet.get(keys.wallet(user_id), keys.WALLET, consistent_read=True).balance)
 
@@ -79,10 +66,10 @@ def test_five_parallel_full_refunds_refund_once(table: str) -> None:
     assert outcomes.count("ok") == 1, outcomes
     assert set(outcomes) <= {"ok", "UNPROCESSABLE_ENTITY", "CONFLICT"}, outcomes
     # AND 1000 was refunded once: order, payment, one refund, one wallet entry
-    stored, paid = _order(order.order_id), _payment(payment.payment_id)
+    stored, paid = stored_order(order.order_id), stored_payment(payment.payment_id)
     assert (stored.status, stored.refunded_amount, paid.status, paid.refunded_amount) == (
         "refunded", 1000, "refunded", 1000)  # fmt: skip
-    assert [int(r.amount) for r in _refunds(payment.payment_id)] == [1000]
+    assert [int(r.amount) for r in stored_refunds(payment.payment_id)] == [1000]
     assert _balance(order.customer_id) == 1000 and len(_entries(order.customer_id)) == 1
 
 
@@ -95,10 +82,10 @@ def test_ten_parallel_partial_refunds_never_exceed_what_was_paid(table: str) -> 
     # THEN exactly three go through (900), the others are refused
     assert outcomes.count("ok") == 3, outcomes
     assert set(outcomes) <= {"ok", "UNPROCESSABLE_ENTITY", "CONFLICT"}, outcomes
-    stored, paid = _order(order.order_id), _payment(payment.payment_id)
+    stored, paid = stored_order(order.order_id), stored_payment(payment.payment_id)
     assert (stored.status, stored.refunded_amount, paid.status, paid.refunded_amount) == (
         "partially_refunded", 900, "partially_refunded", 900)  # fmt: skip
-    assert sorted(int(r.amount) for r in _refunds(payment.payment_id)) == [300, 300, 300]
+    assert sorted(int(r.amount) for r in stored_refunds(payment.payment_id)) == [300, 300, 300]
     assert _balance(order.customer_id) == 900 and len(_entries(order.customer_id)) == 3
     # AND the history moved to partially_refunded once
     assert [h["status"] for h in stored.history].count("partially_refunded") == 1
@@ -123,13 +110,13 @@ def test_card_refunds_racing_stripe_failures_keep_totals_exact(table: str, monke
     with ThreadPoolExecutor(max_workers=10) as pool:
         outcomes = list(pool.map(lambda _: _refund(payment.payment_id, 100, "original"), range(10)))
     # THEN the refunds Stripe accepted are exactly what the order and the payment say was refunded
-    stored = _refunds(payment.payment_id)
+    stored = stored_refunds(payment.payment_id)
     succeeded = [r for r in stored if r.status == "succeeded"]
     assert {r.status for r in stored} <= {"succeeded", "failed"}, [r.status for r in stored]
     assert len(succeeded) == outcomes.count("ok") and outcomes.count("ok") >= 1, outcomes
     assert all(r.stripe_refund_id == f"re_refund-{r.refund_id}" for r in succeeded)
     total = 100 * len(succeeded)
-    final, paid = _order(order.order_id), _payment(payment.payment_id)
+    final, paid = stored_order(order.order_id), stored_payment(payment.payment_id)
     assert (final.refunded_amount, paid.refunded_amount) == (total, total)
     assert final.status == ("partially_refunded" if total else "paid")
     assert paid.status == ("partially_refunded" if total else "succeeded")
@@ -154,8 +141,8 @@ def test_a_cancel_racing_a_full_refund_gives_the_money_back_once(table: str) -> 
         outcomes = [f.result() for f in cancels + refunded]
     # THEN the customer got 1000 back exactly once, whoever won
     assert "ok" in outcomes, outcomes
-    final, paid = _order(order.order_id), _payment(payment.payment_id)
+    final, paid = stored_order(order.order_id), stored_payment(payment.payment_id)
     assert (final.refunded_amount, paid.refunded_amount, paid.status) == (1000, 1000, "refunded")
     assert final.status in ("cancelled", "refunded")
     assert _balance(order.customer_id) == 1000
-    assert [int(r.amount) for r in _refunds(payment.payment_id)] == [1000]
+    assert [int(r.amount) for r in stored_refunds(payment.payment_id)] == [1000]
