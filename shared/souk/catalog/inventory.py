@@ -33,7 +33,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
 from souk.ids import new_id
@@ -54,7 +54,7 @@ _RETRYABLE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 class AdjustmentRequest(CamelModel):
     variant_sku: str = Field(min_length=1, max_length=64)
     delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True, description="Units added (>0) or removed (<0).")
-    reason: str = Field(min_length=1, max_length=200, examples=["restock", "damaged", "stocktake"])
+    reason: NonBlankText = Field(min_length=1, max_length=200, examples=["restock", "damaged", "stocktake"])
 
     @field_validator("delta")
     @classmethod
@@ -62,13 +62,6 @@ class AdjustmentRequest(CamelModel):
         if value == 0:
             raise ValueError("must not be 0")
         return value
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
 
 class MovementOut(CamelModel):

@@ -40,7 +40,7 @@ from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
 from souk.money import Money
@@ -73,19 +73,12 @@ def _clean_tags(tags: list[str]) -> list[str]:
 
 class VariantIn(CamelModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: str = Field(min_length=1, max_length=100)
+    name: NonBlankText = Field(min_length=1, max_length=100)
     attributes: dict[str, str] = Field(default_factory=dict, max_length=20,
                                        description="e.g. {\"size\": \"42\", \"color\": \"red\"}")  # fmt: skip
     price: Money | None = Field(None, description="Overrides the product price for this variant.")
     stock: int = Field(ge=0, le=MAX_STOCK, strict=True)
     low_stock_threshold: int = Field(DEFAULT_LOW_STOCK, ge=0, le=MAX_STOCK, strict=True)
-
-    @field_validator("name")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
 
 class CreateProductRequest(CamelModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextvars
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -19,6 +19,16 @@ class CamelModel(BaseModel):
     """Base for every API schema: snake_case in Python, camelCase on the wire."""
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+# Free text that must say something: surrounding spaces dropped, all-blank refused (400).
+NonBlankText = Annotated[str, AfterValidator(_not_blank)]
 
 
 class PatchModel(CamelModel):

@@ -23,14 +23,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
 from souk.http.idempotency import idempotent_call
 from souk.ids import new_id
@@ -67,20 +67,13 @@ _REFUND_STATUSES = frozenset({"refunded", "partially_refunded"})
 
 class RefundRequest(CamelModel):
     amount: int | None = Field(None, strict=True, description="Minor units, 1 up to what is left; default: all of it.")
-    reason: str = Field(min_length=1, max_length=500, examples=["damaged on arrival"])
+    reason: NonBlankText = Field(min_length=1, max_length=500, examples=["damaged on arrival"])
     to: Literal["original", "wallet"] = Field(
         description="`original`: the card (card payments) or the wallet (wallet payments); `wallet`: the "
         "customer's wallet."
     )
     order_id: str | None = Field(None, min_length=1, max_length=64,
                                  description="Which order of the payment; needed when it has several.")  # fmt: skip
-
-    @field_validator("reason")
-    @classmethod
-    def _reason(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
 
 
 class _Replayable(CamelModel):
