@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from aws_lambda_powertools.event_handler import Request
 
@@ -22,6 +22,9 @@ from souk.audit.service import Actor
 from souk.auth.tokens import verify_access_token
 from souk.http.errors import Forbidden, InvalidToken, NotFound, Unauthorized
 from souk.identity.sessions import Client, active_session
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 Role = Literal["customer", "store_owner", "courier", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "store_owner", "courier", "admin")
@@ -48,7 +51,8 @@ class Principal:
 
 def origin(request: Request) -> Client:
     """Caller ip and user agent, as API Gateway saw them (a ``Depends`` dependency too)."""
-    identity = request.resolved_event.request_context.identity
+    event = cast("APIGatewayProxyEvent", request.resolved_event)  # every route here sits behind a REST API
+    identity = event.request_context.identity
     return Client(ip=identity.source_ip, user_agent=identity.user_agent)
 
 

@@ -109,7 +109,7 @@ def summary_of(product: Product) -> ProductSummary:
         rating=Rating(average=rating_average(product.rating_sum, product.rating_count),
                       count=int(product.rating_count)),
         category_id=product.category_id, tags=list(product.tags or []),
-        image_upload_id=(product.image_upload_ids or [None])[0], created_at=product.created_at,
+        image_upload_id=next(iter(product.image_upload_ids or []), None), created_at=product.created_at,
     )  # fmt: skip
 
 
@@ -150,7 +150,7 @@ def entry(product: Product, facet: str) -> ListingEntry:
         rating_avg=rating_average(product.rating_sum, product.rating_count), rating_count=int(product.rating_count),
         tags=set(product.tags) if product.tags else None, category_id=product.category_id,
         category_path=list(product.category_path or []) or None,
-        image_upload_id=(product.image_upload_ids or [None])[0],
+        image_upload_id=next(iter(product.image_upload_ids or []), None),
         created_at=product.created_at, updated_at=product.updated_at,
     )  # fmt: skip
 

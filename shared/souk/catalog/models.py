@@ -43,7 +43,7 @@ class Store(VersionedItem, discriminator="Store"):
     owner_id = UnicodeAttribute(attr_name="ownerId")
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
-    category_ids = ListAttribute(of=UnicodeAttribute, attr_name="categoryIds", default=list)
+    category_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="categoryIds", default=list)  # type: ignore[arg-type]
     address = JSONAttribute(null=True)
     lat = NumberAttribute(null=True)
     lng = NumberAttribute(null=True)
@@ -51,7 +51,7 @@ class Store(VersionedItem, discriminator="Store"):
     currency = UnicodeAttribute(default="usd")
     status = UnicodeAttribute(default="pending_review")  # pending_review | approved | rejected | suspended
     status_reason = UnicodeAttribute(attr_name="statusReason", null=True)
-    document_upload_ids = ListAttribute(of=UnicodeAttribute, attr_name="documentUploadIds", default=list)
+    document_upload_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="documentUploadIds", default=list)  # type: ignore[arg-type]
     rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
     rating_count = NumberAttribute(attr_name="ratingCount", default=0)
 
@@ -61,7 +61,8 @@ class Category(SoukItem, discriminator="Category"):
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
     parent_id = UnicodeAttribute(attr_name="parentId", null=True)
-    path = ListAttribute(of=UnicodeAttribute, default=list)  # ancestor ids, root first, self last
+    # Ancestor ids, root first, self last.
+    path = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     # Counters kept by the writers (atomic ADDs), so "is it a leaf, is it empty" costs no Query.
     child_count = NumberAttribute(attr_name="childCount", default=0)
     # Products in this category's subtree: adjust_product_count adds to every category of a path.
@@ -83,15 +84,15 @@ class Product(VersionedItem, discriminator="Product"):
     price_amount = NumberAttribute(attr_name="priceAmount")  # minor units
     currency = UnicodeAttribute()
     category_id = UnicodeAttribute(attr_name="categoryId")
-    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", default=list)
-    tags = ListAttribute(of=UnicodeAttribute, default=list)
-    image_upload_ids = ListAttribute(of=UnicodeAttribute, attr_name="imageUploadIds", default=list)
+    category_path = ListAttribute[str](of=UnicodeAttribute, attr_name="categoryPath", default=list)  # type: ignore[arg-type]
+    tags = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    image_upload_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="imageUploadIds", default=list)  # type: ignore[arg-type]
     status = UnicodeAttribute(default="active")  # active | inactive (hidden by its owner) | deleted
     in_stock = BooleanAttribute(attr_name="inStock", default=False)
     # What the product wrote into the indexes, so an update or delete removes exactly that,
     # even after the normalization rules change (products feature).
-    listing_facets = ListAttribute(of=UnicodeAttribute, attr_name="listingFacets", default=list)
-    search_terms = ListAttribute(of=UnicodeAttribute, attr_name="searchTerms", default=list)
+    listing_facets = ListAttribute[str](of=UnicodeAttribute, attr_name="listingFacets", default=list)  # type: ignore[arg-type]
+    search_terms = ListAttribute[str](of=UnicodeAttribute, attr_name="searchTerms", default=list)  # type: ignore[arg-type]
     rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
     rating_count = NumberAttribute(attr_name="ratingCount", default=0)
 
@@ -132,7 +133,7 @@ class ListingEntry(SoukItem, discriminator="ListingEntry"):
     category_id = UnicodeAttribute(attr_name="categoryId")
     image_upload_id = UnicodeAttribute(attr_name="imageUploadId", null=True)
     # Lets a store or tag page filter by category, sub-categories included (products feature).
-    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", null=True)
+    category_path = ListAttribute[str](of=UnicodeAttribute, attr_name="categoryPath", null=True)  # type: ignore[arg-type]
 
 
 class SearchEntry(SoukItem, discriminator="SearchEntry"):
@@ -151,6 +152,6 @@ class SearchEntry(SoukItem, discriminator="SearchEntry"):
     currency = UnicodeAttribute(null=True)
     in_stock = BooleanAttribute(attr_name="inStock", null=True)
     category_id = UnicodeAttribute(attr_name="categoryId", null=True)
-    category_path = ListAttribute(of=UnicodeAttribute, attr_name="categoryPath", null=True)
-    tags = ListAttribute(of=UnicodeAttribute, null=True)
+    category_path = ListAttribute[str](of=UnicodeAttribute, attr_name="categoryPath", null=True)  # type: ignore[arg-type]
+    tags = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     image_upload_id = UnicodeAttribute(attr_name="imageUploadId", null=True)

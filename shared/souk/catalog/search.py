@@ -84,7 +84,7 @@ def _entry(product: Product, term: str) -> SearchEntry:
         rating_count=int(product.rating_count), store_id=product.store_id, price_amount=int(product.price_amount),
         currency=product.currency, in_stock=bool(product.in_stock), category_id=product.category_id,
         category_path=list(product.category_path or []) or None, tags=list(product.tags or []) or None,
-        image_upload_id=(product.image_upload_ids or [None])[0],
+        image_upload_id=next(iter(product.image_upload_ids or []), None),
         created_at=product.created_at, updated_at=product.updated_at,
     )  # fmt: skip
 

@@ -9,6 +9,7 @@ item failed, e.g. ``{"stock:SKU-1": "ConditionalCheckFailed"}``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
@@ -58,12 +59,12 @@ class WriteTransaction:
         self._label("put", label, item)
         self._tx.save(item, condition=condition)
 
-    def update(self, item: SoukItem, actions: list[Action], condition: Condition | None = None,
+    def update(self, item: SoukItem, actions: Sequence[Action], condition: Condition | None = None,
                *, label: str | None = None, add_version_condition: bool = True) -> None:  # fmt: skip
         """``add_version_condition=False``: a commutative change (a counter ADD) that must not fail on the
         version a concurrent writer bumped; PynamoDB still bumps the version so versioned saves notice it."""
         self._label("update", label, item)
-        self._tx.update(item, actions, condition=condition, add_version_condition=add_version_condition)
+        self._tx.update(item, list(actions), condition=condition, add_version_condition=add_version_condition)
 
     def delete(self, item: SoukItem, condition: Condition | None = None, *, label: str | None = None) -> None:
         self._label("delete", label, item)

@@ -121,7 +121,7 @@ def rotate(refresh_token: str, client: Client) -> IssuedTokens:
                 Session.refresh_hash.set(tokens.token_hash(new_secret)),
                 Session.generation.add(1),
                 Session.last_used_at.set(_now()),
-                Session.ip.set(client.ip),
+                Session.ip.set(client.ip) if client.ip else Session.ip.remove(),
             ],
             condition=(Session.refresh_hash == session.refresh_hash) & (Session.revoked == False),  # noqa: E712
         )

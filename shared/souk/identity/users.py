@@ -27,7 +27,7 @@ from souk.identity.models import EmailClaim, User
 from souk.identity.schemas import UserOut, UserStatus
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
@@ -314,7 +314,7 @@ def apply_user_changes(
     *,
     action: str,
     conflict: Callable[[], Conflict],
-    extra_actions: list[Action] | None = None,
+    extra_actions: Sequence[Action] | None = None,
 ) -> None:
     """Write field changes to a user with its audit record, conditional on the version read.
 

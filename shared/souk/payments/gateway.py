@@ -67,7 +67,8 @@ def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str
     if description:
         params["description"] = description
     try:
-        intent = client().v1.payment_intents.create(params=params, options={"idempotency_key": idempotency_key})
+        intent = client().v1.payment_intents.create(params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
+                                                    options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
         raise _upstream(error, "payment_intents.create") from error
     return Intent(id=intent.id, client_secret=str(intent.client_secret), status=str(intent.status))

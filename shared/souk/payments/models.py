@@ -22,9 +22,9 @@ class Payment(SoukItem, discriminator="Payment"):
     user_id = UnicodeAttribute(attr_name="userId")  # the payer
     kind = UnicodeAttribute()  # order | topup
     method = UnicodeAttribute()  # card | wallet
-    order_ids = ListAttribute(of=UnicodeAttribute, attr_name="orderIds", default=list)
-    store_ids = ListAttribute(of=UnicodeAttribute, attr_name="storeIds", default=list)
-    store_owner_ids = ListAttribute(of=UnicodeAttribute, attr_name="storeOwnerIds", default=list)
+    order_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="orderIds", default=list)  # type: ignore[arg-type]
+    store_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="storeIds", default=list)  # type: ignore[arg-type]
+    store_owner_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="storeOwnerIds", default=list)  # type: ignore[arg-type]
     amount = NumberAttribute()
     currency = UnicodeAttribute()
     # pending | succeeded | failed | canceled | refunded | partially_refunded

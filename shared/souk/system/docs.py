@@ -39,4 +39,4 @@ def swagger_page() -> str:
     js = assets.joinpath("swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = assets.joinpath("swagger-ui.min.css").read_text(encoding="utf-8")
     spec = openapi_document().replace("</", "<\\/")
-    return generate_swagger_html(spec, js, css, None, None, False)
+    return generate_swagger_html(spec, js, css, "", None, False)  # no base URL: the assets are inlined

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal
 
 import boto3
@@ -46,8 +46,12 @@ def _checks(settings: Settings) -> dict[str, Callable[[], object]]:
     queues = {"emailQueue": settings.email_queue_url, "payoutsQueue": settings.payouts_queue_url,
               "exportsQueue": settings.exports_queue_url}  # fmt: skip
     for name, url in queues.items():
-        checks[name] = lambda url=url: _client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        checks[name] = partial(_queue_check, url)
     return checks
+
+
+def _queue_check(url: str) -> object:
+    return _client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
 
 
 def _run(check: Callable[[], object]) -> CheckResult:
