@@ -17,8 +17,6 @@ actions added to its own transaction, then calls :func:`refresh_stock_flags` per
 
 from __future__ import annotations
 
-import random
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -32,7 +30,7 @@ from souk.catalog.products import MAX_STOCK, StockStatus, stock_status
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import TransactionCancelled, WriteTransaction, backoff
 from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
@@ -258,7 +256,7 @@ def adjust_stock(principal: Principal, product_id: str, request: AdjustmentReque
         except TransactionCancelled as cancelled:
             if not set(cancelled.reasons.values()) <= _RETRYABLE:
                 raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         variant.stock, variant.updated_at = new, now
         if flipped is not None:
@@ -360,7 +358,7 @@ def refresh_stock_flags(product_id: str) -> None:
         except TransactionCancelled as cancelled:
             if not set(cancelled.reasons.values()) <= _RETRYABLE:
                 raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         if in_stock != bool(product.in_stock):
             product.in_stock = in_stock

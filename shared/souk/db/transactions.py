@@ -8,6 +8,8 @@ item failed, e.g. ``{"stock:SKU-1": "ConditionalCheckFailed"}``.
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Sequence
 from types import TracebackType
@@ -21,6 +23,13 @@ from pynamodb.transactions import TransactWrite
 from souk.db.base import SoukItem, connection
 
 MAX_ITEMS = 100  # DynamoDB's limit per transaction
+# Reasons that mean "another transaction on the same item got there first": retry the same write.
+CONTENTION = frozenset({"TransactionConflict", "TransactionInProgressException"})
+
+
+def backoff(attempt: int) -> None:
+    """Sleep before retry ``attempt`` (0-based): exponential, capped at 0.2 s, jittered so racers spread out."""
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
 
 
 class TransactionCancelled(Exception):

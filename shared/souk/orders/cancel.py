@@ -15,8 +15,6 @@ cancelling it again retries just the refund.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -26,7 +24,7 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.catalog import inventory
 from souk.db import keys
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, InvalidState, NotFound
 from souk.observability import logger
@@ -42,7 +40,6 @@ if TYPE_CHECKING:
 ORDER_LABEL = "order"
 REFUND_REASON = "order cancelled"
 MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
-_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 
 
 class CancelRequest(CamelModel):
@@ -135,9 +132,9 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
                 gone |= failed
                 logger.warning("cancel: variants gone, stock not released", extra={"labels": sorted(failed)})
                 continue
-            if not set(cancelled.reasons.values()) <= _RETRYABLE:
+            if not set(cancelled.reasons.values()) <= CONTENTION:
                 raise Conflict("The order could not be cancelled; retry.", headers={"Retry-After": "1"}) from cancelled
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         return _load(order.order_id)
     raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})

@@ -13,8 +13,6 @@ its two halves, usable apart by tests and tools.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,7 +27,7 @@ from souk.catalog import inventory
 from souk.catalog.models import Variant
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.http.envelope import CamelModel
 from souk.http.errors import (
     Conflict,
@@ -63,7 +61,6 @@ CART_LABEL = "cart"
 ORDER_LABEL = "order"
 PAYMENT_LABEL = "payment"
 MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
-_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 
 
 # ---------------------------------------------------------------- schemas
@@ -290,7 +287,7 @@ def _refusal(plan: CheckoutPlan, cancelled: TransactionCancelled) -> Exception |
     retries) comes back as it is: a 500, logged, never mistaken for a client error.
     """
     if "*" in cancelled.reasons:
-        return None if cancelled.reasons["*"] in _RETRYABLE else cancelled
+        return None if cancelled.reasons["*"] in CONTENTION else cancelled
     failed = set(cancelled.failed())
     stock_labels = {inventory.stock_label(r.product_id, r.sku) for r in plan.reservations}
     if failed & stock_labels:
@@ -301,7 +298,7 @@ def _refusal(plan: CheckoutPlan, cancelled: TransactionCancelled) -> Exception |
         return Conflict("This coupon was just used up.")
     if CART_LABEL in failed:
         return Conflict("Your cart changed; review it and retry.")
-    if set(cancelled.reasons.values()) <= _RETRYABLE:
+    if set(cancelled.reasons.values()) <= CONTENTION:
         return None
     return Conflict("Checkout could not be completed; retry.", headers={"Retry-After": "1"})
 
@@ -329,7 +326,7 @@ def commit_checkout(plan: CheckoutPlan) -> None:
                 raise
             if refusal is not None:
                 raise refusal from cancelled
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         return
     raise Conflict("Checkout is busy right now; retry.", headers={"Retry-After": "1"})

@@ -17,8 +17,6 @@ cancelled at Stripe and the products' stock flags refreshed, both best effort.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,7 +27,7 @@ from souk.audit import service as audit
 from souk.catalog import inventory
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.http.errors import Conflict
 from souk.observability import logger
 from souk.orders import status as order_status
@@ -44,7 +42,6 @@ PAYMENT_LABEL = "payment"
 # Payment statuses an unpaid checkout may be cancelled from (``canceled``: the payment went first).
 CANCELS_FROM = frozenset({"pending", "failed", "canceled"})
 MAX_ATTEMPTS = 12  # transactions lost to a concurrent one on the same items (TransactionConflict), retried
-_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 
 
 def _order_label(order_id: str) -> str:
@@ -168,9 +165,9 @@ def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Ac
                 logger.warning("unpaid checkout: variants gone, stock not released", extra={"labels": sorted(failed)})
             if failed:
                 continue
-            if not set(cancelled.reasons.values()) <= _RETRYABLE:
+            if not set(cancelled.reasons.values()) <= CONTENTION:
                 raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         _after_commit(payment, pending)
         return _load_orders([o.order_id for o in pending])

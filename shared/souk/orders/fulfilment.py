@@ -17,14 +17,12 @@ After the commit the customer is emailed when the order is ``ready`` or ``delive
 
 from __future__ import annotations
 
-import random
-import time
 from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
 from souk.audit import service as audit
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.http.envelope import CamelModel
 from souk.http.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from souk.orders import notifications
@@ -39,7 +37,6 @@ if TYPE_CHECKING:
 
 ORDER_LABEL = "order"
 MAX_ATTEMPTS = 8  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
-_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 # The customer hears about these moves by email.
 _SET_ELSEWHERE = {
     "cancelled": "Cancel an order with POST /api/v1/orders/{orderId}/cancel.",
@@ -122,9 +119,9 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
             if ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status
                 continue
-            if not set(cancelled.reasons.values()) <= _RETRYABLE:
+            if not set(cancelled.reasons.values()) <= CONTENTION:
                 raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+            backoff(attempt)
             continue
         moved = load_order(order_id)
         notifications.status_changed(moved)

@@ -18,8 +18,6 @@ loss is 409 CONFLICT.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -29,7 +27,7 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
 from souk.http.idempotency import idempotent_call
@@ -55,7 +53,6 @@ REFUND_LABEL = "refund"
 PAYMENT_LABEL = "payment"
 ORDER_LABEL = "order"
 MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
-_RETRYABLE = frozenset({"TransactionConflict", "TransactionInProgressException"})
 # A payment whose money was taken and not all given back.
 REFUNDABLE_PAYMENTS = frozenset({"succeeded", "partially_refunded"})
 # Statuses a refund sets; a failed refund's compensation moves the order off them again.
@@ -288,7 +285,7 @@ def _compensate(refund: Refund, actor: Actor) -> None:
                 return  # compensated already
             if "*" in cancelled.reasons:
                 break
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+            backoff(attempt)
             continue
         refund.status = "failed"
         return
@@ -338,10 +335,10 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
                     raise Conflict("Another refund of this order went through meanwhile; check it and retry.",
                                    headers={"Retry-After": "1"}) from cancelled  # fmt: skip
                 recomputed = True
-            elif not set(cancelled.reasons.values()) <= _RETRYABLE:
+            elif not set(cancelled.reasons.values()) <= CONTENTION:
                 raise Conflict("The refund could not be recorded; retry.", headers={"Retry-After": "1"}) from cancelled
             else:
-                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter: racing retries spread out
+                backoff(attempt)
             order, payment = _load(order.order_id, payment.payment_id)
             continue
         if plan.destination == "card":
