@@ -79,7 +79,7 @@ def invoke_http(function: template.Function, event: dict[str, Any]) -> HttpRespo
         # A crashed Lambda: API Gateway answers 502, shaped by DEFAULT_5XX. Lambda logs the
         # traceback, so do we: locally it is the only clue to what broke.
         logging.getLogger(__name__).exception("%s crashed", function.logical_id)
-        return gateway_response("DEFAULT_5XX", request_id=event["requestContext"]["requestId"])
+        return gateway_response("DEFAULT_5XX", request_id=event["requestContext"]["requestId"], status=502)
     headers = {k: v for k, v in (result.get("headers") or {}).items()}
     for key, values in (result.get("multiValueHeaders") or {}).items():
         headers[key] = ", ".join(values)
@@ -93,8 +93,18 @@ def invoke_http(function: template.Function, event: dict[str, Any]) -> HttpRespo
     return HttpResponse(int(result["statusCode"]), headers, body)
 
 
-def gateway_response(kind: str, *, request_id: str | None = None) -> HttpResponse:
-    """Render one of the template's GatewayResponses, as API Gateway would."""
+# API Gateway's own status for the response types we render, when the template sets none.
+DEFAULT_STATUS = {"MISSING_AUTHENTICATION_TOKEN": 403, "RESOURCE_NOT_FOUND": 404, "REQUEST_TOO_LARGE": 413,
+                  "THROTTLED": 429, "BAD_REQUEST_BODY": 400, "INTEGRATION_TIMEOUT": 504, "DEFAULT_4XX": 400,
+                  "DEFAULT_5XX": 500}  # fmt: skip
+
+
+def gateway_response(kind: str, *, request_id: str | None = None, status: int | None = None) -> HttpResponse:
+    """Render one of the template's GatewayResponses, as API Gateway would.
+
+    ``status`` is the one API Gateway itself would answer (502 for a crashed Lambda): a
+    response type whose template sets no ``StatusCode`` keeps it, as in AWS.
+    """
     import uuid
 
     spec = template.gateway_responses()[kind]
@@ -106,7 +116,8 @@ def gateway_response(kind: str, *, request_id: str | None = None) -> HttpRespons
     headers = {"Content-Type": "application/json", "X-Request-Id": request_id}
     for name, value in (spec.get("ResponseParameters", {}).get("Headers") or {}).items():
         headers[name] = re.sub(r"^'(.*)'$", r"\1", str(value))
-    return HttpResponse(int(spec.get("StatusCode", 400)), headers, body.encode())
+    answered = spec.get("StatusCode") or status or DEFAULT_STATUS.get(kind, 500)
+    return HttpResponse(int(answered), headers, body.encode())
 
 
 def _preflight(headers: dict[str, str]) -> HttpResponse:
