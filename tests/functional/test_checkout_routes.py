@@ -123,6 +123,11 @@ def test_card_checkout_reserves_stock_creates_the_order_and_a_payment_intent(api
     payment = data["payment"]
     assert payment["method"] == "card" and payment["status"] == "pending"
     assert payment["amount"] == {"amount": total, "currency": "usd"} and payment["clientSecret"]
+    # AND the PaymentIntent is named, the one the client secret belongs to and the payment records
+    intent_id = payment["intentId"]
+    assert intent_id.startswith("pi_") and payment["clientSecret"].startswith(f"{intent_id}_secret_")
+    stored_payment = Payment.get(keys.payment(payment["id"]), keys.payment(payment["id"]))
+    assert stored_payment.stripe_payment_intent_id == intent_id
     # AND the stock is reserved, the cart emptied, the order and payment stored and indexed
     assert (_stock(product["id"], "TRS-42"), _stock(product["id"], "TRS-43")) == (8, 2)
     assert _saved_cart(customer.user).lines == [] and _saved_cart(customer.user).coupon_code is None
@@ -160,6 +165,7 @@ def test_wallet_checkout_pays_the_orders_and_debits_the_wallet(api: ApiClient) -
     assert order["status"] == "paid" and order["paid"]["amount"] == 3 * PRICE_42 and order["reservedUntil"] is None
     assert [h["status"] for h in order["history"]] == ["pending_payment", "paid"]
     assert data["payment"]["status"] == "succeeded" and data["payment"]["clientSecret"] is None
+    assert data["payment"]["intentId"] is None
     assert Order.get(keys.order(order["id"]), keys.order(order["id"])).gsi4pk is None
     # AND the wallet went down by the total, with one debit entry referencing the payment
     assert _balance(customer.user) == 20_000 - 3 * PRICE_42

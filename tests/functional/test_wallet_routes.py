@@ -233,6 +233,7 @@ def test_top_up_creates_a_payment_intent_and_a_pending_payment(api: ApiClient, s
     assert (intent.amount, intent.currency) == (5000, "usd")
     assert intent.metadata.to_dict() == {"paymentId": data["paymentId"], "userId": user.user_id, "kind": "topup"}
     assert data["clientSecret"] == intent.client_secret == payment.client_secret
+    assert data["intentId"] == intent.id == payment.stripe_payment_intent_id
     # AND the payment is a pending card top-up on the user's and the platform's timelines
     assert (payment.kind, payment.method, payment.status, payment.amount, payment.currency, payment.user_id) == (
         "topup", "card", "pending", 5000, "usd", user.user_id)  # fmt: skip

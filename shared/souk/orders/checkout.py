@@ -80,6 +80,7 @@ class CheckoutPayment(CamelModel):
     status: str = Field(description="`pending` until the card is confirmed; `succeeded` for the wallet.")
     amount: Money
     client_secret: str | None = Field(None, description="Card only: confirm the PaymentIntent with Stripe.js.")
+    intent_id: str | None = Field(None, description="Card only: the Stripe PaymentIntent's id (`pi_...`).")
 
 
 class CheckoutOut(CamelModel):
@@ -341,7 +342,8 @@ def _result(plan: CheckoutPlan) -> CheckoutOut:
                        payment=CheckoutPayment(id=plan.payment_id, method=plan.method,  # type: ignore[arg-type]
                                                status=payment.status, amount=Money(amount=plan.total,
                                                                                    currency=plan.currency),
-                                               client_secret=payment.client_secret))  # fmt: skip
+                                               client_secret=payment.client_secret,
+                                               intent_id=payment.stripe_payment_intent_id))  # fmt: skip
 
 
 def _attach_intent(plan: CheckoutPlan, intent: Intent) -> None:

@@ -46,6 +46,7 @@ class TopUpRequest(CamelModel):
 class TopUpOut(CamelModel):
     payment_id: str
     client_secret: str = Field(description="Confirm the PaymentIntent with Stripe.js; the webhook credits the wallet.")
+    intent_id: str = Field(description="The Stripe PaymentIntent's id (`pi_...`).")
     amount: Money
     status: Literal["pending"] = "pending"
 
@@ -86,7 +87,8 @@ def start_top_up(principal: Principal, request: TopUpRequest) -> TopUpOut:
     except Exception:
         gateway.cancel_payment_intent(intent.id)
         raise
-    return TopUpOut(payment_id=payment_id, client_secret=intent.client_secret, amount=money(request.amount, currency))
+    return TopUpOut(payment_id=payment_id, client_secret=intent.client_secret, intent_id=intent.id,
+                    amount=money(request.amount, currency))  # fmt: skip
 
 
 def top_up(principal: Principal, request: TopUpRequest, *, idempotency_key: str | None = None,
