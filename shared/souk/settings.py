@@ -48,6 +48,10 @@ class Settings(BaseModel):
     # The web app that links in emails point at (e.g. the password reset page).
     app_url: str = Field("http://localhost:3000", alias="APP_URL")
     max_body_bytes: int = Field(1_048_576, alias="MAX_BODY_BYTES")
+    # Origins whose pages may read our answers (CORS), comma-separated, matched exactly; the
+    # client app's origin (APP_URL) is always one. "*" admits any origin, for public reads
+    # only (GET without credentials). "null" is never admitted.
+    cors_allow_origins: str = Field("", alias="CORS_ALLOW_ORIGINS")
     version: str = Field("0.0.0-dev", alias="SOUK_VERSION")
     git_sha: str = Field("unknown", alias="GIT_SHA")
     build_time: str = Field("unknown", alias="BUILD_TIME")
@@ -79,6 +83,14 @@ class Settings(BaseModel):
     @property
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
+
+    @property
+    def cors_origins(self) -> frozenset[str]:
+        """The origins CORS admits: the app's, plus :attr:`cors_allow_origins` (never ``null``)."""
+        scheme, _, rest = self.app_url.partition("://")
+        app_origin = f"{scheme}://{rest.split('/', 1)[0]}" if rest else ""
+        listed = (part.strip().rstrip("/") for part in self.cors_allow_origins.split(","))
+        return frozenset(o for o in (app_origin, *listed) if o and o.lower() != "null")
 
 
 @lru_cache(maxsize=1)

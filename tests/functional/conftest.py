@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 
@@ -38,3 +39,29 @@ def aws_resources() -> Iterator[dict[str, str]]:
 @pytest.fixture
 def api(aws_resources: dict[str, str]) -> ApiClient:
     return ApiClient(Router())
+
+
+@pytest.fixture
+def layer_logs() -> Iterator[list[logging.LogRecord]]:
+    """Every record (INFO and up) the layer's logger emits while the test runs, tracebacks included."""
+    from souk.observability import logger
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler, level = Collect(level=logging.INFO), logger.log_level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def tracebacks(records: list[logging.LogRecord]) -> list[str]:
+    """The messages of records that carry a traceback (an unhandled error reached the log)."""
+    return [record.getMessage() for record in records if record.exc_info]

@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
 from infra.local.events import api_event
@@ -144,3 +145,160 @@ def test_cursor_round_trips_and_rejects_tampering() -> None:
             decode_cursor(bad)
         expected = [{"field": "cursor", "message": "The cursor is invalid; start again without it."}]
         assert raised.value.details == expected
+
+
+# ---------------------------------------------------------------- the request-parsing guard
+
+
+def test_depth_is_counted_outside_strings_only() -> None:
+    from souk.http.guard import MAX_DEPTH, too_deep
+
+    assert not too_deep("[" * MAX_DEPTH + "]" * MAX_DEPTH)
+    assert too_deep("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    # brackets in strings, escaped quotes included, are text
+    assert not too_deep('{"a": "' + '\\"[' * 1000 + '"}')
+    assert too_deep('{"a": "\\"", "b": ' + "{" * 40 + "}" * 40 + "}")
+    assert too_deep("[" * 100_000 + "]" * 100_000)
+
+
+def test_numbers_are_bounded_and_finite() -> None:
+    from souk.http.guard import parse_json
+
+    assert parse_json('{"n": ' + "9" * 30 + ', "f": -1.5e10}') == {"n": int("9" * 30), "f": -1.5e10}
+    for bad, field in (('{"n": ' + "9" * 31 + "}", "n"), ('{"a": [1, 1e999]}', "a.1"), ('{"x": {"y": NaN}}', "x.y"),
+                       ('[-Infinity]', "0"), ('{"f": 0.' + "1" * 60 + "}", "f"), ("1" * 5000, "body")):  # fmt: skip
+        with pytest.raises(e.ValidationFailed) as refused:
+            parse_json(bad)
+        assert [d["field"] for d in refused.value.details or []] == [field], bad
+
+
+def test_control_characters_are_refused_with_their_path_unless_turned_off() -> None:
+    from souk.http.guard import parse_json
+
+    document = '{"items": [{"name": "ok"}, {"name": "a\\u0000b"}], "note": "line\\none\\ttab\\r"}'
+    with pytest.raises(e.ValidationFailed) as refused:
+        parse_json(document)
+    assert refused.value.details == [{"field": "items.1.name", "message": "Control characters are not allowed."}]
+    assert parse_json(document, controls=False)["items"][1]["name"] == "a\x00b"
+    assert parse_json('{"note": "line\\none\\ttab\\r"}') == {"note": "line\none\ttab\r"}
+
+
+def test_a_too_deep_body_is_400_through_the_resolver() -> None:
+    result = _call(_app(), "POST", "/api/greet", b'{"displayName": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert (result["statusCode"], result["json"]["error"]["code"]) == (400, "BAD_REQUEST")
+
+
+def test_one_line_text_refuses_line_breaks_and_multi_line_text_keeps_them() -> None:
+    from pydantic import ValidationError
+
+    from souk.http.envelope import OneLineText
+
+    class Note(CamelModel):
+        title: OneLineText
+        body: str
+
+    assert Note(title="Hi", body="a\nb\tc").body == "a\nb\tc"
+    for title in ("a\nb", "a\tb", "a\rb", "a\x00b", "a\x85b"):
+        with pytest.raises(ValidationError):
+            Note(title=title, body="")
+
+
+# ---------------------------------------------------------------- security headers and CORS
+
+
+def _cached_app():
+    app = create_app()
+
+    @app.get("/api/public")
+    def public() -> Response[str]:
+        return Response(status_code=200, content_type="application/json", body="{}",
+                        headers={"Cache-Control": "public, max-age=60"})  # fmt: skip
+
+    return app
+
+
+def _headers(result: dict) -> dict[str, str]:
+    return {name: ", ".join(values) for name, values in result["multiValueHeaders"].items()}
+
+
+def test_every_answer_carries_the_security_headers() -> None:
+    app = _app()
+    answers = [_call(app, "POST", "/api/greet", b'{"displayName": "Ada"}'),  # success
+               _call(app, "POST", "/api/greet", b"{"),  # error from the resolver
+               _call(app, "GET", "/api/nothing")]  # fmt: skip
+    for result in answers:
+        headers = _headers(result)
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+
+
+def test_a_route_that_sets_its_own_caching_keeps_it() -> None:
+    headers = _headers(_call(_cached_app(), "GET", "/api/public"))
+    assert headers["Cache-Control"] == "public, max-age=60"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _cors(app, method: str, path: str, origin: str | None, **headers: str) -> dict[str, str]:
+    sent = {"Content-Type": "application/json", **headers}
+    if origin is not None:
+        sent["Origin"] = origin
+    body = b'{"displayName": "Ada"}' if method == "POST" else None
+    return _headers(app.resolve(api_event(method, path, path, headers=sent, body=body), None))
+
+
+@pytest.fixture
+def origins(monkeypatch: pytest.MonkeyPatch):
+    from souk.settings import get_settings
+
+    def configure(listed: str) -> None:
+        monkeypatch.setenv("APP_URL", "https://app.souk.example/reset")
+        monkeypatch.setenv("CORS_ALLOW_ORIGINS", listed)
+        get_settings.cache_clear()
+
+    yield configure
+    get_settings.cache_clear()
+
+
+def test_cors_echoes_only_listed_origins_never_null(origins) -> None:
+    # GIVEN the app's origin and one more listed
+    origins("https://admin.souk.example, null")
+    app = _app()
+    # THEN listed origins are echoed, the app's own included
+    for allowed in ("https://app.souk.example", "https://admin.souk.example"):
+        headers = _cors(app, "POST", "/api/greet", allowed)
+        assert headers["Access-Control-Allow-Origin"] == allowed
+        assert headers["Vary"] == "Origin"
+        assert "Access-Control-Allow-Credentials" not in headers
+    # AND a foreign origin, "null" (even listed), a near miss and no Origin get no CORS header
+    for refused in ("https://evil.example", "null", "https://app.souk.example.evil.example", None):
+        assert "Access-Control-Allow-Origin" not in _cors(app, "POST", "/api/greet", refused)
+
+
+def test_a_star_is_for_public_reads_only(origins) -> None:
+    # GIVEN "*" in the list
+    origins("*")
+    # WHEN a foreign page reads a public route without credentials
+    public = _cors(_cached_app(), "GET", "/api/public", "https://blog.example")
+    # THEN "*", never the echoed origin, never with credentials
+    assert public["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in public
+    # BUT with a token, an API key or a cart token, or on a POST, it gets nothing
+    for credential in ({"Authorization": "Bearer x"}, {"X-Api-Key": "k"}, {"X-Cart-Token": "t"}):
+        assert "Access-Control-Allow-Origin" not in _cors(_cached_app(), "GET", "/api/public", "https://blog.example",
+                                                          **credential)  # fmt: skip
+    assert "Access-Control-Allow-Origin" not in _cors(_app(), "POST", "/api/greet", "https://blog.example")
+    assert "Access-Control-Allow-Origin" not in _cors(_cached_app(), "GET", "/api/public", "null")
+
+
+def test_a_body_refused_before_routing_has_the_same_headers(origins, monkeypatch: pytest.MonkeyPatch) -> None:
+    origins("")
+    monkeypatch.setenv("MAX_BODY_BYTES", "10")
+    from souk.settings import get_settings
+
+    get_settings.cache_clear()
+    headers = _cors(_app(), "POST", "/api/greet", "https://app.souk.example")
+    assert headers["Access-Control-Allow-Origin"] == "https://app.souk.example"
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in _cors(_app(), "POST", "/api/greet", "https://evil.example")

@@ -37,7 +37,7 @@ from souk.catalog.models import Product, Store, Variant
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLine
 from souk.http.errors import (
     Conflict,
     InsufficientStock,
@@ -64,8 +64,8 @@ CART_LABEL = "cart"
 GUEST_CART_LABEL = "guest-cart"
 _RETRY_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
-ProductId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+ProductId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), OneLine]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
 CouponCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9_-]{3,32}$")]
 

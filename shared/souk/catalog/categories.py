@@ -27,7 +27,7 @@ from souk.catalog.text import fold
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLineText
 from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
 
@@ -68,7 +68,7 @@ def _clean_name(value: str | None) -> str | None:
 
 
 class CreateCategoryRequest(CamelModel):
-    name: str = Field(min_length=1, max_length=60)
+    name: OneLineText = Field(min_length=1, max_length=60)
     parent_id: str | None = Field(None, max_length=40)
 
     @field_validator("name")
@@ -80,7 +80,7 @@ class CreateCategoryRequest(CamelModel):
 class UpdateCategoryRequest(CamelModel):
     """Send only what changes; ``parentId: null`` moves the category to the top level."""
 
-    name: str | None = Field(None, min_length=1, max_length=60)
+    name: OneLineText | None = Field(None, min_length=1, max_length=60)
     parent_id: str | None = Field(None, max_length=40)
 
     @field_validator("name")

@@ -31,7 +31,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel, NonBlankText
+from souk.http.envelope import CamelModel, NonBlankText, OneLineText
 from souk.http.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
 from souk.ids import new_id
@@ -50,7 +50,7 @@ _RETRYABLE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 
 class AdjustmentRequest(CamelModel):
-    variant_sku: str = Field(min_length=1, max_length=64)
+    variant_sku: OneLineText = Field(min_length=1, max_length=64)
     delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True, description="Units added (>0) or removed (<0).")
     reason: NonBlankText = Field(min_length=1, max_length=200, examples=["restock", "damaged", "stocktake"])
 

@@ -26,7 +26,7 @@ delete removes exactly those entries, even if the rules that derive them change 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -40,7 +40,7 @@ from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, NonBlankText
+from souk.http.envelope import CamelModel, NonBlankText, OneLine, OneLineText
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
 from souk.money import Money
@@ -73,8 +73,8 @@ def _clean_tags(tags: list[str]) -> list[str]:
 
 class VariantIn(CamelModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    name: NonBlankText = Field(min_length=1, max_length=100)
-    attributes: dict[str, str] = Field(default_factory=dict, max_length=20,
+    name: Annotated[NonBlankText, OneLine] = Field(min_length=1, max_length=100)
+    attributes: dict[OneLineText, OneLineText] = Field(default_factory=dict, max_length=20,
                                        description="e.g. {\"size\": \"42\", \"color\": \"red\"}")  # fmt: skip
     price: Money | None = Field(None, description="Overrides the product price for this variant.")
     stock: int = Field(ge=0, le=MAX_STOCK, strict=True)
@@ -83,11 +83,11 @@ class VariantIn(CamelModel):
 
 class CreateProductRequest(CamelModel):
     store_id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLineText = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=5000)
     price: Money
     category_id: str = Field(min_length=1, max_length=64)
-    tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
+    tags: list[OneLineText] = Field(default_factory=list, max_length=MAX_TAGS)
     variants: list[VariantIn] = Field(min_length=1, max_length=MAX_VARIANTS)
     image_upload_ids: list[str] = Field(default_factory=list, max_length=MAX_IMAGES)
 
@@ -115,11 +115,11 @@ class CreateProductRequest(CamelModel):
 class UpdateProductRequest(CamelModel):
     """Only the fields sent are changed."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: OneLineText | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=5000)
     price: Money | None = None
     category_id: str | None = Field(None, min_length=1, max_length=64)
-    tags: list[str] | None = Field(None, max_length=MAX_TAGS)
+    tags: list[OneLineText] | None = Field(None, max_length=MAX_TAGS)
     image_upload_ids: list[str] | None = Field(None, max_length=MAX_IMAGES)
     status: Literal["active", "inactive"] | None = Field(None, description="inactive hides it from lists and search.")
 

@@ -34,7 +34,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLineText
 from souk.http.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from souk.ids import new_id
@@ -67,12 +67,12 @@ MAX_DOCUMENTS = 10
 
 # --- schemas
 class AddressIn(CamelModel):
-    line1: str = Field(min_length=1, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
+    line1: OneLineText = Field(min_length=1, max_length=200)
+    city: OneLineText = Field(min_length=1, max_length=100)
     country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code.", examples=["US"])
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
-    postal_code: str | None = Field(None, max_length=20)
+    postal_code: OneLineText | None = Field(None, max_length=20)
 
     @field_validator("line1", "city")
     @classmethod
@@ -107,7 +107,7 @@ def _clean_name(value: str | None) -> str | None:
 
 
 class CreateStoreRequest(CamelModel):
-    name: str = Field(min_length=2, max_length=80)
+    name: OneLineText = Field(min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
     category_ids: list[str] = Field(min_length=1, max_length=MAX_CATEGORIES)
     address: AddressIn
@@ -127,7 +127,7 @@ class CreateStoreRequest(CamelModel):
 class UpdateStoreRequest(CamelModel):
     """Send only what changes."""
 
-    name: str | None = Field(None, min_length=2, max_length=80)
+    name: OneLineText | None = Field(None, min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
     category_ids: list[str] | None = Field(None, min_length=1, max_length=MAX_CATEGORIES)
     address: AddressIn | None = None

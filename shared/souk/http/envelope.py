@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
@@ -29,6 +30,23 @@ def _not_blank(value: str) -> str:
 
 # Free text that must say something: surrounding spaces dropped, all-blank refused (400).
 NonBlankText = Annotated[str, AfterValidator(_not_blank)]
+
+# Every control character, tab and line breaks included. Bodies and query strings are
+# already refused the others by souk.http.guard; single-line fields refuse these too.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _one_line(value: str) -> str:
+    if _CONTROLS.search(value):
+        raise ValueError("must be one line: no line breaks, tabs or other control characters")
+    return value
+
+
+# Text that is one line (names, titles, labels, codes, address lines): tabs and line breaks
+# are a 400. Add ``OneLine`` to an existing ``Annotated`` or use ``OneLineText``; text that
+# may span lines (descriptions, reasons, bios, messages) keeps plain ``str``.
+OneLine = AfterValidator(_one_line)
+OneLineText = Annotated[str, OneLine]
 
 
 class PatchModel(CamelModel):

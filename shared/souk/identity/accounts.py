@@ -13,7 +13,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import SoukItem
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLineText
 from souk.http.errors import (
     AccountNotVerified,
     AccountSuspended,
@@ -41,7 +41,7 @@ RESEND_PER_EMAIL = RateLimit("resend-code", limit=3, window_seconds=10 * 60)
 class RegisterRequest(CamelModel):
     email: EmailStr = Field(max_length=254)
     password: str = Field(min_length=1, max_length=passwords.MAX_LENGTH)
-    name: str = Field(min_length=1, max_length=100)
+    name: OneLineText = Field(min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +14155550123")
     role: Literal["customer", "store_owner", "courier"] = "customer"
 

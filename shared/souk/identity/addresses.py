@@ -19,7 +19,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, PatchModel
+from souk.http.envelope import CamelModel, OneLine, PatchModel
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import Address, AddressBook
@@ -47,7 +47,7 @@ COUNTRIES = frozenset(_ISO_3166_ALPHA_2.split())
 
 
 def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)]
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length), OneLine]
 
 
 Label = _text(50)

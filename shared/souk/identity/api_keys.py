@@ -20,7 +20,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLine
 from souk.http.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity import tokens
@@ -85,7 +85,7 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 class ApiKeyCreate(CamelModel):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 def _out(item: ApiKey) -> ApiKeyOut:

@@ -20,7 +20,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
+from souk.http.envelope import CamelModel, OneLine
 from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import EmailClaim, User
@@ -254,7 +254,7 @@ def read_user(principal: Principal, user_id: str) -> UserOut:
     return user_out(get_user(user_id))
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
 class UserUpdate(CamelModel):
