@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from logging import LogRecord
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from souk.payments.models import Payment, Refund, StripeEvent
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, queued_jobs
+from tests.functional.conftest import tracebacks
 from tests.functional.product_support import make_seller
 from tests.stripe_support import (
     WEBHOOK_PATH,
@@ -180,6 +182,74 @@ def test_a_signed_body_that_is_not_an_event_is_400(hook: ApiClient) -> None:
     response = hook.post(WEBHOOK_PATH, body=body, headers=headers)
     # THEN 400 BAD_REQUEST (not a validation error from the resolver's own JSON parsing)
     assert_error(response, 400, "BAD_REQUEST")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[1,2]", b"{}", b'"evt"', b'{"id": "evt_1", "type": "payment_intent.succeeded"}',
+     b'{"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": [1]}}',
+     b'{"id": 7, "type": "payment_intent.succeeded", "data": {"object": {}}}',
+     b'{"type": "charge.refunded", "data": {"object": {"id": "ch_1"}}}'],
+    ids=["array", "empty-object", "string", "no-data", "object-not-an-object", "numeric-id", "no-id"],
+)  # fmt: skip
+def test_a_signed_body_of_another_shape_is_400(hook: ApiClient, body: bytes, layer_logs: list[LogRecord]) -> None:
+    # GIVEN a correctly signed body that is JSON but not a Stripe event
+    headers = {"Content-Type": "application/json; charset=utf-8", "Stripe-Signature": sign(body)}
+    # WHEN it is delivered
+    response = hook.post(WEBHOOK_PATH, body=body, headers=headers)
+    # THEN 400 BAD_REQUEST, nothing logged as an unhandled error
+    payload = assert_error(response, 400, "BAD_REQUEST")
+    assert "not a Stripe event" in payload["error"]["message"]
+    assert tracebacks(layer_logs) == []
+
+
+def test_a_signed_body_nested_100k_deep_is_400_without_a_traceback(
+    hook: ApiClient, layer_logs: list[LogRecord]
+) -> None:
+    # GIVEN a correctly signed body of 100,000 nested arrays (json.loads alone would raise RecursionError)
+    body = b"[" * 100_000 + b"]" * 100_000
+    headers = {"Content-Type": "application/json", "Stripe-Signature": sign(body)}
+    # WHEN it is delivered
+    response = hook.post(WEBHOOK_PATH, body=body, headers=headers)
+    # THEN 400 and no traceback in the log
+    payload = assert_error(response, 400, "BAD_REQUEST")
+    assert "deeper than 32" in payload["error"]["message"]
+    assert tracebacks(layer_logs) == []
+
+
+def test_a_signed_body_that_is_not_utf8_is_400(hook: ApiClient) -> None:
+    # GIVEN a signed body with a byte that is not UTF-8 (API Gateway hands such bodies over base64-encoded)
+    body = b'{"id": "evt_\xff"}'
+    raw_event = api_event("POST", WEBHOOK_PATH, WEBHOOK_PATH, headers={"Stripe-Signature": sign(body)}, body=body)
+    raw_event["body"], raw_event["isBase64Encoded"] = base64.b64encode(body).decode(), True
+    function = next(r.function for r in template.routes() if r.path == WEBHOOK_PATH and r.method == "POST")
+    # WHEN the handler receives it
+    response = invoke_http(function, raw_event)
+    # THEN 400, not a crash
+    payload = assert_error(response, 400, "BAD_REQUEST")
+    assert "UTF-8" in payload["error"]["message"]
+
+
+def test_a_signature_from_the_future_is_400(hook: ApiClient) -> None:
+    user = create_user()
+    payment = _top_up(user.user_id)
+    # WHEN the signature's timestamp is 400 s ahead of our clock (Stripe's SDK only checks the past)
+    response = _deliver(hook, _intent_event("payment_intent.succeeded", payment), timestamp=int(time.time()) + 400)
+    # THEN 400 and nothing is credited
+    payload = assert_error(response, 400, "BAD_REQUEST")
+    assert "future" in payload["error"]["message"]
+    assert _payment(payment).status == "pending" and _balance(user.user_id) == 0
+
+
+def test_a_signature_slightly_ahead_of_our_clock_is_accepted(hook: ApiClient) -> None:
+    # GIVEN clocks that disagree by less than the tolerance
+    user = create_user()
+    payment = _top_up(user.user_id, 300)
+    # WHEN the event is signed 200 s ahead
+    response = _deliver(hook, _intent_event("payment_intent.succeeded", payment), timestamp=int(time.time()) + 200)
+    # THEN it is applied
+    assert response.status == 200, response.body
+    assert _balance(user.user_id) == 300
 
 
 def test_a_base64_encoded_body_is_verified_on_its_decoded_bytes(hook: ApiClient) -> None:
@@ -439,6 +509,34 @@ def test_a_dashboard_refund_is_recorded_once_and_kept_in_step_with_the_order(hoo
     assert sorted(int(r.amount) for r in _refunds(payment)) == [500, 1500]
     assert (_payment(payment).status, int(_payment(payment).refunded_amount)) == ("refunded", 2000)
     assert (_order(order).status, int(_order(order).refunded_amount)) == ("refunded", 2000)
+
+
+def test_a_refund_of_an_intent_stripe_does_not_know_is_ignored_with_200(
+    api: ApiClient, stripe_fake, layer_logs: list[LogRecord]
+) -> None:
+    # GIVEN a charge.refunded without our metadata, for a PaymentIntent Stripe has never seen
+    charge = {"id": "ch_unknown", "object": "charge", "amount": 1000, "amount_refunded": 1000, "currency": "usd",
+              "refunded": True, "payment_intent": "pi_unknown_to_stripe", "metadata": {}}  # fmt: skip
+    payload = event("charge.refunded", charge)
+    # WHEN it is delivered (the intent is looked up at Stripe, which answers 404)
+    response = _deliver(api, payload)
+    # THEN 200 (a 5xx would have Stripe retry for days), recorded and logged as ignored
+    assert response.status == 200, response.body
+    assert _stored_event(payload["id"]).outcome == "ignored: no such payment"
+    ignored = [r for r in layer_logs if r.getMessage() == "stripe event ignored"]
+    assert len(ignored) == 1 and ignored[0].__dict__["event_id"] == payload["id"]
+
+
+def test_a_refund_of_an_unknown_payment_is_ignored_without_calling_stripe(hook: ApiClient) -> None:
+    # GIVEN a charge.refunded whose metadata names no payment of ours (Stripe is offline in this test)
+    charge = {"id": "ch_x", "object": "charge", "amount": 500, "amount_refunded": 500, "currency": "usd",
+              "payment_intent": "pi_x", "metadata": {"paymentId": "01NOSUCHPAYMENT0000000000"}}  # fmt: skip
+    payload = event("charge.refunded", charge)
+    # WHEN it is delivered
+    response = _deliver(hook, payload)
+    # THEN 200 and ignored
+    assert response.status == 200, response.body
+    assert _stored_event(payload["id"]).outcome == "ignored: no such payment"
 
 
 def _api_refund(payment: Payment, amount: int, to: str) -> None:

@@ -9,6 +9,7 @@ Stripe being down or refusing a call becomes 502 UPSTREAM_ERROR / 503 SERVICE_UN
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from souk.settings import get_settings
 if TYPE_CHECKING:
     from stripe import StripeClient
 
-# Stripe's default tolerance: a signature older than this is refused (replays).
+# Stripe's default tolerance: a signature older than this (or as far in the future) is refused.
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
@@ -74,6 +75,25 @@ def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str
     return Intent(id=intent.id, client_secret=str(intent.client_secret), status=str(intent.status))
 
 
+def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
+    """The PaymentIntent as a dict, or None when Stripe does not know it (404 or an id it refuses).
+
+    Raises
+    ------
+    UpstreamError, ServiceUnavailable
+        Stripe failed or could not be reached (the caller's event is delivered again later).
+    """
+    import stripe
+
+    try:
+        return client().v1.payment_intents.retrieve(intent_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        logger.info("stripe intent unknown", extra={"intent_id": intent_id, "stripe_code": error.code})
+        return None
+    except stripe.StripeError as error:
+        raise _upstream(error, "payment_intents.retrieve") from error
+
+
 def cancel_payment_intent(intent_id: str) -> None:
     """Best effort: an intent that can no longer be cancelled (already paid) is left alone and logged."""
     import stripe
@@ -98,21 +118,43 @@ def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata
     return str(refund.id)
 
 
-def verify_webhook(payload: bytes, signature: str | None) -> Any:
-    """The event, if ``Stripe-Signature`` signs exactly ``payload`` with our secret recently enough.
+def _signed_at(signature: str) -> int:
+    """The ``t=`` of a ``Stripe-Signature`` header (the first, as the SDK reads it)."""
+    for item in signature.split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == "t":
+            return int(value)
+    raise ValueError("no timestamp")
 
-    ``stripe.Webhook.construct_event`` checks the HMAC-SHA256 of ``"<t>.<payload>"`` against
-    every ``v1`` in the header and refuses timestamps older than the tolerance.
+
+def verify_webhook(payload: bytes, signature: str | None) -> str:
+    """The body as text, if ``Stripe-Signature`` signs exactly ``payload`` with our secret, recently.
+
+    ``stripe.WebhookSignature.verify_header`` checks the HMAC-SHA256 of ``"<t>.<payload>"``
+    against every ``v1`` in the header and refuses timestamps older than the tolerance; it
+    does not look the other way, so a timestamp more than the tolerance ahead of our clock
+    is refused here. The body is only parsed afterwards (souk.payments.webhooks), by the
+    request guard.
+
+    Raises
+    ------
+    BadRequest
+        No header, a body that is not UTF-8, a signature that does not match, or a timestamp
+        more than :data:`SIGNATURE_TOLERANCE_SECONDS` away from now either way.
     """
     import stripe
 
     if not signature:
         raise BadRequest("Missing Stripe-Signature header.")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The webhook body is not UTF-8 text.") from None
     _, webhook_secret = stripe_keys()
     try:
-        return stripe.Webhook.construct_event(payload, signature, webhook_secret,
-                                              tolerance=SIGNATURE_TOLERANCE_SECONDS)  # fmt: skip
+        stripe.WebhookSignature.verify_header(text, signature, webhook_secret, tolerance=SIGNATURE_TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as error:
         raise BadRequest("The Stripe signature is invalid or too old.") from error
-    except ValueError as error:
-        raise BadRequest("The webhook body is not a Stripe event.") from error
+    if _signed_at(signature) > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+        raise BadRequest("The Stripe signature is dated in the future.")
+    return text

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import random
 import time
 from collections.abc import Callable
@@ -44,7 +43,8 @@ from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.envelope import CamelModel
-from souk.http.errors import BadRequest, Conflict, SoukError, UpstreamError
+from souk.http.errors import BadRequest, Conflict, SoukError
+from souk.http.guard import parse_json
 from souk.observability import logger
 from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
@@ -97,26 +97,45 @@ def delivery(request: Request) -> Delivery:
     return Delivery(raw=raw, signature=event.headers.get("stripe-signature"))
 
 
+def _event_parts(event: Any) -> tuple[str, str, dict[str, Any]] | None:
+    """``(id, type, data.object)`` of a Stripe event, or None for any other shape."""
+    if not isinstance(event, dict):
+        return None
+    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not (isinstance(event_id, str) and event_id and isinstance(event_type, str) and event_type
+            and isinstance(obj, dict)):  # fmt: skip
+        return None
+    return event_id, event_type, obj
+
+
 def receive(sent: Delivery) -> WebhookAck:
     """Verify a delivery and apply its event once.
+
+    An event about an object we do not know (another system's PaymentIntent, a payment
+    since deleted) is answered 200 and recorded as ``ignored``: a 5xx would have Stripe
+    deliver it again for days.
 
     Raises
     ------
     BadRequest
-        Missing, invalid or stale (older than 300 s) signature, or a body that is not an event.
+        Missing or invalid signature, a timestamp more than 300 s away, or a body that is
+        not a Stripe event (not JSON, not an object, no ``id``, ``type`` or ``data.object``).
     Conflict
         The event kept losing races for :data:`MAX_ATTEMPTS` transactions (Stripe retries it).
     """
     from souk.payments import gateway
 
-    gateway.verify_webhook(sent.raw, sent.signature)
+    text = gateway.verify_webhook(sent.raw, sent.signature)
     try:
-        event = json.loads(sent.raw)
-        event_id, event_type, obj = str(event["id"]), str(event["type"]), event["data"]["object"]
-    except (ValueError, KeyError, TypeError) as error:
+        # The request guard (depth, number sizes); Stripe's own text may hold any character.
+        event = parse_json(text, controls=False)
+    except ValueError as error:  # json.JSONDecodeError
         raise BadRequest("The webhook body is not a Stripe event.") from error
-    if not isinstance(obj, dict):
+    parts = _event_parts(event)
+    if parts is None:
         raise BadRequest("The webhook body is not a Stripe event.")
+    event_id, event_type, obj = parts
     return apply_once(event_id, event_type, APPLIERS.get(event_type, _ignored(event_type)), obj)
 
 
@@ -139,8 +158,8 @@ def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction
                         extra={"event_id": event_id, "reasons": cancelled.reasons, "attempt": attempt})  # fmt: skip
             time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # jitter, not crypto
             continue
-        logger.info("stripe event applied", extra={"event_id": event_id, "event_type": event_type,
-                                                   "outcome": applied.outcome})  # fmt: skip
+        message = "stripe event ignored" if applied.outcome.startswith("ignored") else "stripe event applied"
+        logger.info(message, extra={"event_id": event_id, "event_type": event_type, "outcome": applied.outcome})
         for action in applied.after_commit:
             action()
         return WebhookAck()
@@ -330,19 +349,19 @@ def _payment_of_charge(charge: dict[str, Any]) -> tuple[Payment, list[Refund]] |
     """The payment and its refunds (one Query), found by the charge's ``metadata.paymentId``.
 
     A charge without it (Stripe does not always copy the intent's metadata) costs one Stripe
-    call for its PaymentIntent: ``charge.refunded`` is not the common path.
+    call for its PaymentIntent: ``charge.refunded`` is not the common path. An intent Stripe
+    does not know is None (the event is ignored); Stripe unreachable is 502/503, so that
+    Stripe delivers the event again later.
     """
     payment_id = (charge.get("metadata") or {}).get("paymentId")
     intent_id = charge.get("payment_intent")
     if not payment_id and intent_id:
         from souk.payments import gateway
 
-        try:
-            intent = gateway.client().v1.payment_intents.retrieve(str(intent_id))
-        except Exception as error:  # any SDK failure: answer 502 and Stripe delivers the event again
-            logger.warning("stripe intent not read", extra={"intent_id": intent_id, "error_type": type(error).__name__})
-            raise UpstreamError("The payment provider could not be reached.") from error
-        payment_id = (intent.to_dict().get("metadata") or {}).get("paymentId")
+        intent = gateway.find_payment_intent(str(intent_id))
+        if intent is None:  # not an intent Stripe knows for our account: nothing of ours to update
+            return None
+        payment_id = (intent.get("metadata") or {}).get("paymentId")
     if not payment_id:
         return None
     found, _ = one_page(SoukItem, SoukItem.query(keys.payment(str(payment_id)), consistent_read=True, page_size=500))
