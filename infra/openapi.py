@@ -11,11 +11,29 @@ from __future__ import annotations
 
 import json
 import sys
+import typing
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Depends
+
 from infra import handlers, template
+from souk.http.docs import EXTENSION
+from souk.http.errors import (
+    ALL_ERRORS,
+    BadRequest,
+    Forbidden,
+    InternalError,
+    InvalidToken,
+    NotFound,
+    PayloadTooLarge,
+    RateLimitExceeded,
+    SoukError,
+    Unauthorized,
+    ValidationFailed,
+)
 
 OUTPUT = template.ROOT / "shared" / "souk" / "system" / "openapi.json"
 SECURITY_SCHEMES = {
@@ -30,8 +48,104 @@ def _error_envelope_schema() -> dict[str, Any]:
     return ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
 
 
-def _contract_errors(schema: dict[str, Any]) -> None:
-    """Swap Powertools' 422 for the contract's 400 error envelope on every operation."""
+@dataclass(frozen=True)
+class Documented:
+    """What a dependency or a route adds to its operation: who may call, what may go wrong, which headers."""
+
+    security: tuple[dict[str, list[str]], ...] = ()
+    errors: tuple[type[SoukError], ...] = ()
+    headers: tuple[dict[str, Any], ...] = ()
+    not_modified: bool = False
+
+
+NOT_MODIFIED = "NotModified"  # souk.http.caching's 304, the one answer that is not an error
+SIGNED_IN = ({"bearer": []}, {"apiKey": []})
+ANYONE = ({},)
+CART_TOKEN = {
+    "name": "X-Cart-Token",
+    "in": "header",
+    "required": False,
+    "description": "The guest cart's token (POST /api/v1/cart returns it); ignored when signed in.",
+    "schema": {"type": "string", "maxLength": 2048},
+}
+STRIPE_SIGNATURE = {
+    "name": "Stripe-Signature",
+    "in": "header",
+    "required": True,
+    "description": "Stripe's signature of the raw body (t=..., v1=...); more than 300 s off is refused.",
+    "schema": {"type": "string", "maxLength": 4096},
+}
+
+# What each ``Depends`` of a route adds, by qualified name. A dependency missing here fails
+# the generation: a new one must say what it does to the contract.
+DEPENDENCIES: dict[str, Documented] = {
+    "souk.auth.principal.authenticated": Documented(SIGNED_IN, (Unauthorized, InvalidToken)),
+    "souk.auth.principal.require_roles.<locals>.dependency": Documented(
+        SIGNED_IN, (Unauthorized, InvalidToken, Forbidden)
+    ),
+    "souk.auth.principal.optional_principal": Documented(ANYONE + SIGNED_IN, (InvalidToken,)),
+    "souk.auth.principal.origin": Documented(),
+    "souk.cart.carts.cart_owner": Documented(ANYONE + SIGNED_IN, (Unauthorized, InvalidToken), (CART_TOKEN,)),
+    "souk.cart.carts.merge_parties": Documented(
+        SIGNED_IN, (Unauthorized, InvalidToken, Forbidden), ({**CART_TOKEN, "required": True},)
+    ),
+    "souk.payments.webhooks.delivery": Documented((), (), (STRIPE_SIGNATURE,)),
+    "souk.identity.oauth.public_base_url": Documented(),
+}
+# Every operation: a malformed request, API Gateway's throttle, and our own failure.
+EVERY_OPERATION: tuple[type[SoukError], ...] = (ValidationFailed, BadRequest, RateLimitExceeded, InternalError)
+
+
+def _route(app: Any) -> Any:
+    routes = [*app._static_routes, *app._dynamic_routes]
+    if len(routes) != 1:
+        raise ValueError(f"a handler's app must hold exactly one route, found {len(routes)}")
+    return routes[0]
+
+
+def _dependencies(func: Any) -> list[Any]:
+    """Every ``Depends`` callable of a route function, nested ones included."""
+    found = []
+    for hint in typing.get_type_hints(func, include_extras=True).values():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Depends):
+                found.extend([meta.dependency, *_dependencies(meta.dependency)])
+    return found
+
+
+def _documented(route: Any) -> Documented:
+    """What a route's dependencies and its ``raises(...)`` declaration add to its operation."""
+    security: list[dict[str, list[str]]] = []
+    errors: list[type[SoukError]] = []
+    headers: list[dict[str, Any]] = []
+    for dependency in _dependencies(route.func):
+        name = f"{dependency.__module__}.{dependency.__qualname__}"
+        if name not in DEPENDENCIES:
+            raise ValueError(f"{route.func.__module__}: dependency {name} is not in infra.openapi.DEPENDENCIES")
+        documented = DEPENDENCIES[name]
+        security += [s for s in documented.security if s not in security]
+        errors += documented.errors
+        headers += documented.headers
+    by_name = {error.__name__: error for error in ALL_ERRORS}
+    declared = (route.openapi_extensions or {}).get(EXTENSION, [])
+    unknown = set(declared) - set(by_name) - {NOT_MODIFIED}
+    if unknown:
+        raise ValueError(f"{route.func.__module__}: raises() names {sorted(unknown)}, which are not contract errors")
+    errors += [by_name[name] for name in declared if name != NOT_MODIFIED]
+    return Documented(tuple(security), tuple(errors), tuple(headers), NOT_MODIFIED in declared)
+
+
+def _error_envelope_schema() -> dict[str, Any]:
+    from souk.http.envelope import ErrorEnvelope
+
+    return ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
+
+
+def _contract_errors(schema: dict[str, Any], documented: dict[tuple[str, str], Documented]) -> None:
+    """Each operation's security, header parameters and every error status it can answer.
+
+    Powertools' own 422 becomes the contract's 400; each status lists its error codes.
+    """
     error_schema = _error_envelope_schema()
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, definition in error_schema.pop("$defs", {}).items():
@@ -40,12 +154,31 @@ def _contract_errors(schema: dict[str, Any]) -> None:
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.pop(name, None)
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            doc = documented[(method.upper(), path)]
+            operation.pop(EXTENSION, None)
+            operation["security"] = list(doc.security)
+            parameters = operation.setdefault("parameters", [])
+            parameters += [h for h in doc.headers if h["name"] not in {p["name"] for p in parameters}]
+            if not parameters:
+                operation.pop("parameters")
+            errors = [*EVERY_OPERATION, *doc.errors]
+            if "{" in path:
+                errors.append(NotFound)
+            if "requestBody" in operation:
+                errors.append(PayloadTooLarge)
             responses = operation.setdefault("responses", {})
             responses.pop("422", None)
-            responses.setdefault("400", {"description": "Invalid request (VALIDATION_ERROR, BAD_REQUEST)", **ref})
-            responses["500"] = {"description": "INTERNAL_ERROR", **ref}
+            codes: dict[int, list[str]] = {}
+            for error in errors:
+                listed = codes.setdefault(error.status, [])
+                if error.code not in listed:
+                    listed.append(error.code)
+            for status, names in sorted(codes.items()):
+                responses[str(status)] = {"description": ", ".join(names), **ref}
+            if doc.not_modified:
+                responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)."}
 
 
 def _plain(value: object) -> object:
@@ -62,14 +195,16 @@ def generate() -> dict[str, Any]:
         security_schemes=SECURITY_SCHEMES,  # type: ignore[arg-type]
         on_conflict="error",
     )
-    for function in sorted({r.function for r in template.routes()}, key=lambda f: f.logical_id):
-        app = handlers.load(function).app
+    documented: dict[tuple[str, str], Documented] = {}
+    for route in sorted(template.routes(), key=lambda r: r.function.logical_id):
+        app = handlers.load(route.function).app
         merge.add_schema(app.get_openapi_schema())
+        documented[(route.method, route.path)] = _documented(_route(app))
     # A JSON round trip turns the integer status keys Powertools emits into strings and its
     # enums (e.g. ParameterInType.query) into their values.
     schema = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
     schema["servers"] = [{"url": "/"}]
-    _contract_errors(schema)
+    _contract_errors(schema, documented)
     return schema
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -34,7 +35,9 @@ class ApiClient:
             headers.setdefault("Content-Type", "application/json")
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.router.handle(method, path, query=query, headers=headers, body=body)
+        response = self.router.handle(method, path, query=query, headers=headers, body=body)
+        assert_documented(self.router, method, path, response.status)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("GET", path, **kwargs)
@@ -50,6 +53,30 @@ class ApiClient:
 
     def delete(self, path: str, **kwargs: Any) -> HttpResponse:
         return self.request("DELETE", path, **kwargs)
+
+
+@functools.cache
+def _documented_statuses() -> dict[tuple[str, str], set[str]]:
+    """(METHOD, path) -> the statuses the committed OpenAPI document lists for that operation."""
+    from souk.system.docs import openapi_document
+
+    paths = json.loads(openapi_document())["paths"]
+    return {(method.upper(), path): set(operation["responses"])
+            for path, item in paths.items() for method, operation in item.items()}  # fmt: skip
+
+
+def assert_documented(router: Router, method: str, path: str, status: int) -> None:
+    """Every answer a route test sees must be one its OpenAPI operation documents."""
+    matched = router.match(method, path)
+    if matched is None:
+        return  # API Gateway's own 404
+    route = matched[0].path
+    documented = _documented_statuses().get((method.upper(), route))
+    if documented is not None:  # None: the Swagger page, kept out of the document
+        assert str(status) in documented, (
+            f"{method.upper()} {route} answered {status}, which /api/openapi.json does not document "
+            f"({', '.join(sorted(documented))}): name the error in the route's raises(...) and run `make openapi`"
+        )
 
 
 def assert_error(response: HttpResponse, status: int, code: str) -> dict[str, Any]:

@@ -10,11 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InvalidState
 
 app = create_app()
 
 
-@app.patch("/api/v1/admin/stores/<storeId>", summary="Review a store", tags=["Admin"])
+@app.patch(
+    "/api/v1/admin/stores/<storeId>",
+    summary="Review a store",
+    tags=["Admin"],
+    openapi_extensions=raises(Conflict, InvalidState),
+)
 def set_store_status(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     body: stores.StoreStatusRequest,

@@ -6,12 +6,13 @@ from aws_lambda_powertools.event_handler import Request
 
 from souk.catalog import categories
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/categories", summary="The category tree", tags=["Categories"])
+@app.get("/api/v1/categories", summary="The category tree", tags=["Categories"], openapi_extensions=raises(NotModified))
 def list_categories(request: Request) -> Envelope[list[categories.CategoryNode]]:
     return cached(request, ok(categories.category_tree()))
 

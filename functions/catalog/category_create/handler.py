@@ -9,11 +9,19 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import categories
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, NotFound, UnprocessableEntity
 
 app = create_app()
 
 
-@app.post("/api/v1/categories", status_code=201, summary="Add a category", tags=["Categories"])
+@app.post(
+    "/api/v1/categories",
+    status_code=201,
+    summary="Add a category",
+    tags=["Categories"],
+    openapi_extensions=raises(Conflict, NotFound, UnprocessableEntity),
+)
 def create_category(
     body: categories.CreateCategoryRequest, caller: Annotated[Principal, Depends(require_roles("admin"))]
 ) -> Envelope[categories.CategoryOut]:

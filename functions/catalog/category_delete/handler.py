@@ -10,11 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import categories
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 
 app = create_app()
 
 
-@app.delete("/api/v1/categories/<categoryId>", summary="Delete a category", tags=["Categories"])
+@app.delete(
+    "/api/v1/categories/<categoryId>",
+    summary="Delete a category",
+    tags=["Categories"],
+    openapi_extensions=raises(Conflict),
+)
 def delete_category(
     category_id: Annotated[str, Path(alias="categoryId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("admin"))],

@@ -10,12 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import inventory
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InsufficientStock
 
 app = create_app()
 
 
 @app.post("/api/v1/products/<productId>/inventory/adjustments", status_code=201, summary="Adjust stock",
-          tags=["Inventory"])  # fmt: skip
+          tags=["Inventory"],
+          openapi_extensions=raises(Conflict, InsufficientStock))  # fmt: skip
 def adjust_stock(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     body: inventory.AdjustmentRequest,

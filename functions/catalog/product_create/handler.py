@@ -9,11 +9,19 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import products
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import NotFound, UnprocessableEntity, UpstreamError
 
 app = create_app()
 
 
-@app.post("/api/v1/products", status_code=201, summary="Add a product", tags=["Products"])
+@app.post(
+    "/api/v1/products",
+    status_code=201,
+    summary="Add a product",
+    tags=["Products"],
+    openapi_extensions=raises(NotFound, UnprocessableEntity, UpstreamError),
+)
 def create_product(
     body: products.CreateProductRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
 ) -> Envelope[products.ProductOut]:

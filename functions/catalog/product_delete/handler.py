@@ -10,11 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import products
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 
 app = create_app()
 
 
-@app.delete("/api/v1/products/<productId>", summary="Delete a product", tags=["Products"])
+@app.delete(
+    "/api/v1/products/<productId>", summary="Delete a product", tags=["Products"], openapi_extensions=raises(Conflict)
+)
 def delete_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],

@@ -10,12 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, optional_principal
 from souk.catalog import products
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/products/<productId>", summary="A product with its variants", tags=["Products"])
+@app.get(
+    "/api/v1/products/<productId>",
+    summary="A product with its variants",
+    tags=["Products"],
+    openapi_extensions=raises(NotModified),
+)
 def get_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     caller: Annotated[Principal | None, Depends(optional_principal)],

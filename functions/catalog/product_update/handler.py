@@ -10,11 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import products
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, UnprocessableEntity, UpstreamError
 
 app = create_app()
 
 
-@app.patch("/api/v1/products/<productId>", summary="Change a product", tags=["Products"])
+@app.patch(
+    "/api/v1/products/<productId>",
+    summary="Change a product",
+    tags=["Products"],
+    openapi_extensions=raises(Conflict, UnprocessableEntity, UpstreamError),
+)
 def update_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     body: products.UpdateProductRequest,

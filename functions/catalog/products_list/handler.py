@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.catalog import listing
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/products", summary="List products", tags=["Products"])
+@app.get("/api/v1/products", summary="List products", tags=["Products"], openapi_extensions=raises(NotModified))
 def list_products(
     query: Annotated[listing.ProductListQuery, Query()], request: Request
 ) -> PageEnvelope[listing.ProductSummary]:

@@ -9,12 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.catalog import search
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/search", summary="Search products and stores", tags=["Search"])
+@app.get(
+    "/api/v1/search", summary="Search products and stores", tags=["Search"], openapi_extensions=raises(NotModified)
+)
 def search_catalog(query: Annotated[search.SearchQuery, Query()], request: Request) -> PageEnvelope[search.SearchHit]:
     hits, next_cursor = search.search(query)
     return cached(request, page(hits, limit=query.limit, next_cursor=next_cursor))

@@ -9,11 +9,15 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 
 app = create_app()
 
 
-@app.post("/api/v1/stores", status_code=201, summary="Open a store", tags=["Stores"])
+@app.post(
+    "/api/v1/stores", status_code=201, summary="Open a store", tags=["Stores"], openapi_extensions=raises(Conflict)
+)
 def create_store(
     body: stores.CreateStoreRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
 ) -> Envelope[stores.StoreOut]:

@@ -10,12 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, optional_principal
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/stores/<storeId>", summary="A store", tags=["Stores"])
+@app.get("/api/v1/stores/<storeId>", summary="A store", tags=["Stores"], openapi_extensions=raises(NotModified))
 def get_store(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     caller: Annotated[Principal | None, Depends(optional_principal)],

@@ -10,11 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 
 app = create_app()
 
 
-@app.patch("/api/v1/stores/<storeId>", summary="Edit a store", tags=["Stores"])
+@app.patch("/api/v1/stores/<storeId>", summary="Edit a store", tags=["Stores"], openapi_extensions=raises(Conflict))
 def update_store(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     body: stores.UpdateStoreRequest,

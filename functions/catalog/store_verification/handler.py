@@ -10,11 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InvalidState, UpstreamError
 
 app = create_app()
 
 
-@app.post("/api/v1/stores/<storeId>/verification", summary="Submit a store for review", tags=["Stores"])
+@app.post(
+    "/api/v1/stores/<storeId>/verification",
+    summary="Submit a store for review",
+    tags=["Stores"],
+    openapi_extensions=raises(Conflict, InvalidState, UpstreamError),
+)
 def submit_verification(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     body: stores.VerificationRequest,

@@ -9,12 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.catalog import stores
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.caching import cached
+from souk.http.caching import NotModified, cached
+from souk.http.docs import raises
 
 app = create_app()
 
 
-@app.get("/api/v1/stores", summary="Find stores", tags=["Stores"])
+@app.get("/api/v1/stores", summary="Find stores", tags=["Stores"], openapi_extensions=raises(NotModified))
 def list_stores(query: Annotated[stores.StoreListQuery, Query()], request: Request) -> PageEnvelope[stores.StoreOut]:
     items, next_cursor = stores.list_stores(query)
     return cached(request, page(items, limit=query.limit, next_cursor=next_cursor))

@@ -9,11 +9,19 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import Principal, authenticated
 from souk.catalog import uploads
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import UpstreamError
 
 app = create_app()
 
 
-@app.post("/api/v1/uploads", status_code=201, summary="Start an upload", tags=["Uploads"])
+@app.post(
+    "/api/v1/uploads",
+    status_code=201,
+    summary="Start an upload",
+    tags=["Uploads"],
+    openapi_extensions=raises(UpstreamError),
+)
 def create_upload(
     body: uploads.CreateUploadRequest, caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[uploads.PresignedUpload]:

@@ -10,11 +10,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, authenticated
 from souk.catalog import uploads
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import UpstreamError
 
 app = create_app()
 
 
-@app.delete("/api/v1/uploads/<uploadId>", summary="Delete an upload", tags=["Uploads"])
+@app.delete(
+    "/api/v1/uploads/<uploadId>", summary="Delete an upload", tags=["Uploads"], openapi_extensions=raises(UpstreamError)
+)
 def delete_upload(
     upload_id: Annotated[str, Path(alias="uploadId", max_length=64)],
     caller: Annotated[Principal, Depends(authenticated)],

@@ -8,11 +8,18 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import NotFound, UnprocessableEntity
 
 app = create_app()
 
 
-@app.post("/api/v1/cart/coupon", summary="Apply a coupon", tags=["Cart"])
+@app.post(
+    "/api/v1/cart/coupon",
+    summary="Apply a coupon",
+    tags=["Cart"],
+    openapi_extensions=raises(NotFound, UnprocessableEntity),
+)
 def apply_coupon(
     body: carts.ApplyCouponRequest,
     owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],

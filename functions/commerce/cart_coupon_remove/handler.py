@@ -8,11 +8,13 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import NotFound
 
 app = create_app()
 
 
-@app.delete("/api/v1/cart/coupon", summary="Remove the coupon", tags=["Cart"])
+@app.delete("/api/v1/cart/coupon", summary="Remove the coupon", tags=["Cart"], openapi_extensions=raises(NotFound))
 def remove_coupon(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
     return ok(carts.remove_coupon(owner))
 

@@ -8,11 +8,13 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import NotFound
 
 app = create_app()
 
 
-@app.get("/api/v1/cart", summary="Show the cart", tags=["Cart"])
+@app.get("/api/v1/cart", summary="Show the cart", tags=["Cart"], openapi_extensions=raises(NotFound))
 def get_cart(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
     return ok(carts.get_cart(owner))
 

@@ -8,11 +8,18 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity
 
 app = create_app()
 
 
-@app.post("/api/v1/cart/items", summary="Add an item to the cart", tags=["Cart"])
+@app.post(
+    "/api/v1/cart/items",
+    summary="Add an item to the cart",
+    tags=["Cart"],
+    openapi_extensions=raises(Conflict, InsufficientStock, NotFound, UnprocessableEntity),
+)
 def add_item(
     body: carts.AddItemRequest,
     owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],

@@ -9,11 +9,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InsufficientStock
 
 app = create_app()
 
 
-@app.patch("/api/v1/cart/items/<itemId>", summary="Change an item's quantity", tags=["Cart"])
+@app.patch(
+    "/api/v1/cart/items/<itemId>",
+    summary="Change an item's quantity",
+    tags=["Cart"],
+    openapi_extensions=raises(Conflict, InsufficientStock),
+)
 def update_item(
     item_id: Annotated[str, Path(alias="itemId", max_length=64)],
     body: carts.UpdateItemRequest,

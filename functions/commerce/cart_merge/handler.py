@@ -8,11 +8,18 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import NotFound, UnprocessableEntity
 
 app = create_app()
 
 
-@app.post("/api/v1/cart/merge", summary="Merge a guest cart into yours", tags=["Cart"])
+@app.post(
+    "/api/v1/cart/merge",
+    summary="Merge a guest cart into yours",
+    tags=["Cart"],
+    openapi_extensions=raises(NotFound, UnprocessableEntity),
+)
 def merge_cart(parties: Annotated[carts.MergeParties, Depends(carts.merge_parties)]) -> Envelope[carts.CartOut]:
     return ok(carts.merge_guest_cart(parties))
 

@@ -9,11 +9,19 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import Principal, require_roles
 from souk.cart import coupons
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, DuplicateEntry, NotFound
 
 app = create_app()
 
 
-@app.post("/api/v1/coupons", status_code=201, summary="Create a coupon", tags=["Coupons"])
+@app.post(
+    "/api/v1/coupons",
+    status_code=201,
+    summary="Create a coupon",
+    tags=["Coupons"],
+    openapi_extensions=raises(Conflict, DuplicateEntry, NotFound),
+)
 def create_coupon(
     body: coupons.CouponIn,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],

@@ -10,11 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.cart import coupons
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 
 app = create_app()
 
 
-@app.delete("/api/v1/coupons/<code>", summary="Delete a coupon", tags=["Coupons"])
+@app.delete("/api/v1/coupons/<code>", summary="Delete a coupon", tags=["Coupons"], openapi_extensions=raises(Conflict))
 def delete_coupon(
     code: Annotated[str, Path(max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],

@@ -10,11 +10,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from souk.auth.principal import Principal, require_roles
 from souk.cart import coupons
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, UnprocessableEntity
 
 app = create_app()
 
 
-@app.patch("/api/v1/coupons/<code>", summary="Update a coupon", tags=["Coupons"])
+@app.patch(
+    "/api/v1/coupons/<code>",
+    summary="Update a coupon",
+    tags=["Coupons"],
+    openapi_extensions=raises(Conflict, UnprocessableEntity),
+)
 def update_coupon(
     code: Annotated[str, Path(max_length=64)],
     body: coupons.CouponPatch,

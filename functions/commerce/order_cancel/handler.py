@@ -9,13 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InvalidState, ServiceUnavailable, UpstreamError
 from souk.orders import cancel
 
 app = create_app()
 
 
 @app.post("/api/v1/orders/<orderId>/cancel", summary="Cancel an order", tags=["Orders"],
-          description="The customer, the store's owner or an admin; before `ready`. The body is optional.")  # fmt: skip
+          description="The customer, the store's owner or an admin; before `ready`. The body is optional.",
+          openapi_extensions=raises(Conflict, InvalidState, ServiceUnavailable, UpstreamError))  # fmt: skip
 def cancel_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "admin"))],

@@ -8,20 +8,33 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.idempotency import HEADER
+from souk.http.docs import raises
+from souk.http.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InsufficientStock,
+    NotFound,
+    ServiceUnavailable,
+    UnprocessableEntity,
+    UpstreamError,
+)
+from souk.http.idempotency import IdempotencyKey
 from souk.orders import checkout
 
 app = create_app()
 
 
 @app.post("/api/v1/orders", status_code=201, summary="Check out the cart", tags=["Orders"],
-          description="Send an `Idempotency-Key` header: a retry then replays the first response.")  # fmt: skip
+          description="Send an `Idempotency-Key` header: a retry then replays the first response.",
+          openapi_extensions=raises(Conflict, IdempotencyConflict, InsufficientFunds, InsufficientStock, NotFound,
+                                    ServiceUnavailable, UnprocessableEntity, UpstreamError))  # fmt: skip
 def create_order(
     body: checkout.CheckoutRequest,
     caller: Annotated[Principal, Depends(require_roles("customer"))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Envelope[checkout.CheckoutOut]:
-    key = app.current_event.headers.get(HEADER)
-    return ok(checkout.checkout(caller, body, idempotency_key=key, context=app.lambda_context))
+    return ok(checkout.checkout(caller, body, idempotency_key=idempotency_key, context=app.lambda_context))
 
 
 lambda_handler = entrypoint(app)

@@ -9,6 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, InvalidState
 from souk.orders import fulfilment
 from souk.orders.schemas import OrderOut
 
@@ -17,7 +19,8 @@ app = create_app()
 
 @app.patch("/api/v1/orders/<orderId>/status", summary="Move an order to its next status", tags=["Orders"],
            description="Store owners: accepted, preparing, ready; couriers: picked_up, delivered; admins: any of "
-                       "them. Only the next step of the chain, else 409 INVALID_STATE.")  # fmt: skip
+                       "them. Only the next step of the chain, else 409 INVALID_STATE.",
+          openapi_extensions=raises(Conflict, InvalidState))  # fmt: skip
 def move_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
     body: fulfilment.StatusRequest,

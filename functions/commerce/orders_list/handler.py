@@ -9,6 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.docs import raises
+from souk.http.errors import NotFound
 from souk.orders import queries
 from souk.orders.schemas import OrderOut
 
@@ -17,7 +19,8 @@ app = create_app()
 
 @app.get("/api/v1/orders", summary="Orders", tags=["Orders"],
          description="Newest first unless `order=asc`; `status`/`store` filter a page, so one may come back short "
-                     "with a cursor to go on.")  # fmt: skip
+                     "with a cursor to go on.",
+          openapi_extensions=raises(NotFound))  # fmt: skip
 def list_orders(
     query: Annotated[queries.OrdersQuery, Query()],
     caller: Annotated[Principal, Depends(authenticated)],

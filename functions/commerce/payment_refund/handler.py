@@ -9,7 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.idempotency import HEADER
+from souk.http.docs import raises
+from souk.http.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InvalidState,
+    ServiceUnavailable,
+    UnprocessableEntity,
+    UpstreamError,
+)
+from souk.http.idempotency import IdempotencyKey
 from souk.payments import refunds
 from souk.payments.schemas import RefundOut
 
@@ -18,14 +27,15 @@ app = create_app()
 
 @app.post("/api/v1/payments/<paymentId>/refund", status_code=201, summary="Refund a payment", tags=["Payments"],
           description="To the card or the wallet. Send an `Idempotency-Key` header: a retry replays the first "
-                      "answer.")  # fmt: skip
+                      "answer.",
+          openapi_extensions=raises(Conflict, IdempotencyConflict, InvalidState, ServiceUnavailable, UnprocessableEntity, UpstreamError))  # fmt: skip
 def refund_payment(
     payment_id: Annotated[str, Path(alias="paymentId", max_length=64)],
     body: refunds.RefundRequest,
     caller: Annotated[Principal, Depends(require_roles("admin", "store_owner"))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Envelope[RefundOut]:
-    key = app.current_event.headers.get(HEADER)
-    return ok(refunds.refund(caller, payment_id, body, idempotency_key=key, context=app.lambda_context))
+    return ok(refunds.refund(caller, payment_id, body, idempotency_key=idempotency_key, context=app.lambda_context))
 
 
 lambda_handler = entrypoint(app)

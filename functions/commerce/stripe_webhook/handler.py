@@ -7,13 +7,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 from souk.payments import webhooks
 
 app = create_app()
 
 
 # No body parameter: the resolver must not parse or re-serialize what Stripe signed.
-@app.post("/api/v1/webhooks/stripe", summary="Stripe webhook (Stripe-Signature on the raw body)", tags=["Payments"])
+@app.post(
+    "/api/v1/webhooks/stripe",
+    summary="Stripe webhook (Stripe-Signature on the raw body)",
+    tags=["Payments"],
+    openapi_extensions=raises(Conflict),
+)
 def stripe_webhook(
     delivery: Annotated[webhooks.Delivery, Depends(webhooks.delivery)],
 ) -> Envelope[webhooks.WebhookAck]:

@@ -8,20 +8,23 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok, respond
-from souk.http.idempotency import HEADER
+from souk.http.docs import raises
+from souk.http.errors import Conflict, IdempotencyConflict, ServiceUnavailable, UpstreamError
+from souk.http.idempotency import IdempotencyKey
 from souk.wallet import topups
 
 app = create_app()
 
 
 @app.post("/api/v1/wallet/top-up", status_code=201, summary="Top up the wallet by card", tags=["Wallet"],
-          description="Send an `Idempotency-Key` header: a retry gets the first response.")  # fmt: skip
+          description="Send an `Idempotency-Key` header: a retry gets the first response.",
+          openapi_extensions=raises(Conflict, IdempotencyConflict, ServiceUnavailable, UpstreamError))  # fmt: skip
 def top_up(
     body: topups.TopUpRequest,
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "courier"))],
+    idempotency_key: IdempotencyKey = None,
 ) -> Envelope[topups.TopUpOut]:
-    key = app.current_event.headers.get(HEADER)
-    result, state = topups.top_up(caller, body, idempotency_key=key, context=app.lambda_context)
+    result, state = topups.top_up(caller, body, idempotency_key=idempotency_key, context=app.lambda_context)
     return respond(ok(result), status=201, headers=state.headers())
 
 

@@ -9,12 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http.docs import raises
+from souk.http.errors import NotFound
 from souk.wallet import service
 
 app = create_app()
 
 
-@app.get("/api/v1/wallet/transactions", summary="Wallet ledger", tags=["Wallet"])
+@app.get("/api/v1/wallet/transactions", summary="Wallet ledger", tags=["Wallet"], openapi_extensions=raises(NotFound))
 def list_transactions(
     query: Annotated[service.TransactionsQuery, Query()], caller: Annotated[Principal, Depends(authenticated)]
 ) -> PageEnvelope[service.WalletEntryOut]:

@@ -8,12 +8,20 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import UnprocessableEntity
 from souk.identity import addresses
 
 app = create_app()
 
 
-@app.post("/api/v1/addresses", status_code=201, summary="Add an address", tags=["Addresses"])
+@app.post(
+    "/api/v1/addresses",
+    status_code=201,
+    summary="Add an address",
+    tags=["Addresses"],
+    openapi_extensions=raises(UnprocessableEntity),
+)
 def create_address(
     body: addresses.AddressIn, caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[addresses.AddressOut]:

@@ -9,12 +9,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import UnprocessableEntity
 from souk.identity import addresses
 
 app = create_app()
 
 
-@app.patch("/api/v1/addresses/<addressId>", summary="Update an address", tags=["Addresses"])
+@app.patch(
+    "/api/v1/addresses/<addressId>",
+    summary="Update an address",
+    tags=["Addresses"],
+    openapi_extensions=raises(UnprocessableEntity),
+)
 def update_address(
     address_id: Annotated[str, Path(alias="addressId", max_length=64)],
     body: addresses.AddressPatch,

@@ -8,12 +8,20 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, Forbidden, UnprocessableEntity
 from souk.identity import api_keys
 
 app = create_app()
 
 
-@app.post("/api/v1/api-keys", status_code=201, summary="Create an API key", tags=["API keys"])
+@app.post(
+    "/api/v1/api-keys",
+    status_code=201,
+    summary="Create an API key",
+    tags=["API keys"],
+    openapi_extensions=raises(Conflict, Forbidden, UnprocessableEntity),
+)
 def create_api_key(
     body: api_keys.ApiKeyCreate, caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[api_keys.ApiKeyCreated]:

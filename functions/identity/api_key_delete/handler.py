@@ -9,13 +9,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 from souk.identity import api_keys
 from souk.identity.users import Deleted
 
 app = create_app()
 
 
-@app.delete("/api/v1/api-keys/<keyId>", summary="Revoke an API key", tags=["API keys"])
+@app.delete(
+    "/api/v1/api-keys/<keyId>", summary="Revoke an API key", tags=["API keys"], openapi_extensions=raises(Conflict)
+)
 def delete_api_key(
     key_id: Annotated[str, Path(alias="keyId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[Deleted]:

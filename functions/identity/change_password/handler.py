@@ -8,12 +8,19 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, Forbidden, InvalidCredentials
 from souk.identity import recovery
 
 app = create_app()
 
 
-@app.post("/api/v1/auth/change-password", summary="Change the password", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/change-password",
+    summary="Change the password",
+    tags=["Auth"],
+    openapi_extensions=raises(Conflict, Forbidden, InvalidCredentials),
+)
 def change_password(
     body: recovery.ChangePasswordRequest, caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[recovery.PasswordChanged]:

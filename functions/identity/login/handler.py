@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http.docs import raises
+from souk.http.errors import AccountNotVerified, AccountSuspended, InvalidCredentials, MfaRequired
 from souk.identity import accounts
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, token_pair
@@ -15,7 +17,12 @@ from souk.identity.sessions import Client, token_pair
 app = create_app()
 
 
-@app.post("/api/v1/auth/login", summary="Sign in", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/login",
+    summary="Sign in",
+    tags=["Auth"],
+    openapi_extensions=raises(AccountNotVerified, AccountSuspended, InvalidCredentials, MfaRequired),
+)
 def login(body: accounts.LoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued, state = accounts.login(body, client)
     return respond(ok(token_pair(issued, user)), headers=state.headers())

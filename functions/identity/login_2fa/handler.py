@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http.docs import raises
+from souk.http.errors import AccountSuspended, InvalidToken
 from souk.identity import mfa
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, token_pair
@@ -15,7 +17,12 @@ from souk.identity.sessions import Client, token_pair
 app = create_app()
 
 
-@app.post("/api/v1/auth/login/2fa", summary="Sign in: second factor", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/login/2fa",
+    summary="Sign in: second factor",
+    tags=["Auth"],
+    openapi_extensions=raises(AccountSuspended, InvalidToken),
+)
 def login_2fa(body: mfa.MfaLoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued, state = mfa.login(body, client)
     return respond(ok(token_pair(issued, user)), headers=state.headers())

@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.http import create_app, entrypoint
+from souk.http.docs import raises
+from souk.http.errors import ServiceUnavailable
 from souk.identity import oauth
 
 app = create_app()
@@ -19,7 +21,8 @@ RedirectUri = Annotated[
 
 
 @app.get("/api/v1/auth/oauth/<provider>/authorize", summary="Sign in with Google or GitHub", tags=["Auth"],
-         responses=REDIRECT)  # fmt: skip
+         responses=REDIRECT,
+          openapi_extensions=raises(ServiceUnavailable))  # fmt: skip
 def authorize(
     provider: str,
     base_url: Annotated[str, Depends(oauth.public_base_url)],

@@ -9,6 +9,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http.docs import raises
+from souk.http.errors import (
+    AccountNotVerified,
+    AccountSuspended,
+    Conflict,
+    DuplicateEntry,
+    Forbidden,
+    InvalidToken,
+    MfaRequired,
+    ServiceUnavailable,
+    UnprocessableEntity,
+    UpstreamError,
+)
 from souk.identity import oauth
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, token_pair
@@ -16,7 +29,23 @@ from souk.identity.sessions import Client, token_pair
 app = create_app()
 
 
-@app.get("/api/v1/auth/oauth/<provider>/callback", summary="Finish a Google or GitHub sign-in", tags=["Auth"])
+@app.get(
+    "/api/v1/auth/oauth/<provider>/callback",
+    summary="Finish a Google or GitHub sign-in",
+    tags=["Auth"],
+    openapi_extensions=raises(
+        AccountNotVerified,
+        AccountSuspended,
+        Conflict,
+        DuplicateEntry,
+        Forbidden,
+        InvalidToken,
+        MfaRequired,
+        ServiceUnavailable,
+        UnprocessableEntity,
+        UpstreamError,
+    ),
+)
 def callback(
     provider: str,
     state: Annotated[str, Query(min_length=1, max_length=512)],

@@ -9,6 +9,8 @@ from pydantic import Field
 
 from souk.auth.principal import origin
 from souk.http import CamelModel, Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import InvalidToken
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, rotate, token_pair
 from souk.identity.users import get_user
@@ -20,7 +22,7 @@ class RefreshRequest(CamelModel):
     refresh_token: str = Field(min_length=10, max_length=200)
 
 
-@app.post("/api/v1/auth/refresh", summary="Refresh tokens", tags=["Auth"])
+@app.post("/api/v1/auth/refresh", summary="Refresh tokens", tags=["Auth"], openapi_extensions=raises(InvalidToken))
 def refresh(body: RefreshRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     issued = rotate(body.refresh_token, client)
     return ok(token_pair(issued, get_user(issued.session.user_id)))

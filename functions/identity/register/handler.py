@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict, DuplicateEntry
 from souk.identity import accounts
 from souk.identity.schemas import UserOut
 from souk.identity.sessions import Client
@@ -16,7 +18,13 @@ from souk.identity.users import user_out
 app = create_app()
 
 
-@app.post("/api/v1/auth/register", status_code=201, summary="Create an account", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/register",
+    status_code=201,
+    summary="Create an account",
+    tags=["Auth"],
+    openapi_extensions=raises(Conflict, DuplicateEntry),
+)
 def register(body: accounts.RegisterRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[UserOut]:
     return ok(user_out(accounts.register(body, client)))
 

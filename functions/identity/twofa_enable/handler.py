@@ -8,12 +8,19 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Forbidden, InvalidState
 from souk.identity import mfa
 
 app = create_app()
 
 
-@app.post("/api/v1/auth/2fa/enable", summary="Turn two-factor sign-in on", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/2fa/enable",
+    summary="Turn two-factor sign-in on",
+    tags=["Auth"],
+    openapi_extensions=raises(Forbidden, InvalidState),
+)
 def twofa_enable(
     body: mfa.TotpCodeRequest, caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[mfa.BackupCodes]:

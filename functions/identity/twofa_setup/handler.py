@@ -8,12 +8,19 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Forbidden, InvalidState
 from souk.identity import mfa
 
 app = create_app()
 
 
-@app.post("/api/v1/auth/2fa/setup", summary="Start two-factor setup", tags=["Auth"])
+@app.post(
+    "/api/v1/auth/2fa/setup",
+    summary="Start two-factor setup",
+    tags=["Auth"],
+    openapi_extensions=raises(Forbidden, InvalidState),
+)
 def twofa_setup(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[mfa.TotpSetup]:
     return ok(mfa.setup(caller))
 

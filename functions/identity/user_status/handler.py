@@ -9,13 +9,20 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, require_roles
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import UnprocessableEntity
 from souk.identity import users
 from souk.identity.schemas import UserOut
 
 app = create_app()
 
 
-@app.patch("/api/v1/users/<userId>/status", summary="Activate or suspend a user", tags=["Users"])
+@app.patch(
+    "/api/v1/users/<userId>/status",
+    summary="Activate or suspend a user",
+    tags=["Users"],
+    openapi_extensions=raises(UnprocessableEntity),
+)
 def set_status(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
     body: users.StatusChange,

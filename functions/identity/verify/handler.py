@@ -8,6 +8,8 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.auth.principal import origin
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import InvalidState
 from souk.identity import accounts
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, token_pair
@@ -15,7 +17,7 @@ from souk.identity.sessions import Client, token_pair
 app = create_app()
 
 
-@app.post("/api/v1/auth/verify", summary="Verify an account", tags=["Auth"])
+@app.post("/api/v1/auth/verify", summary="Verify an account", tags=["Auth"], openapi_extensions=raises(InvalidState))
 def verify(body: accounts.VerifyRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued = accounts.verify(body, client)
     return ok(token_pair(issued, user))

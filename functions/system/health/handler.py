@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
 from souk.http.errors import ServiceUnavailable
 from souk.system.health import HealthReport, check_health
 
 app = create_app()
 
 
-@app.get("/api/health", summary="Liveness and dependency reachability", tags=["System"])
+@app.get(
+    "/api/health",
+    summary="Liveness and dependency reachability",
+    tags=["System"],
+    openapi_extensions=raises(ServiceUnavailable),
+)
 def health() -> Envelope[HealthReport]:
     report = check_health()
     if report.status != "ok":

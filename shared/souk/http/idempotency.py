@@ -14,8 +14,9 @@ Usage in a service::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
 from souk.http.errors import Conflict, IdempotencyConflict, ValidationFailed
@@ -28,6 +29,13 @@ T = TypeVar("T", bound=BaseModel)
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 RECORD_SECONDS = 24 * 3600
+
+# The header as a route parameter, so the OpenAPI document declares it; check_key validates it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias=HEADER, description="Any unique string per intended operation; a retry replays the first answer "
+                                     "for 24 hours."),
+]  # fmt: skip
 
 
 def check_key(key: str | None) -> str | None:

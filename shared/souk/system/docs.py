@@ -39,4 +39,6 @@ def swagger_page() -> str:
     js = assets.joinpath("swagger-ui-bundle.min.js").read_text(encoding="utf-8")
     css = assets.joinpath("swagger-ui.min.css").read_text(encoding="utf-8")
     spec = openapi_document().replace("</", "<\\/")
-    return generate_swagger_html(spec, js, css, "", None, False)  # no base URL: the assets are inlined
+    page = generate_swagger_html(spec, js, css, "", None, False)  # no base URL: the assets are inlined
+    # Swagger UI would otherwise send the whole document to a public validator on every load.
+    return page.replace('dom_id: "#swagger-ui",', 'dom_id: "#swagger-ui",\n    validatorUrl: null,', 1)
