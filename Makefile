@@ -12,7 +12,7 @@ BUILD_DIR := .aws-sam/build
 export PYTHONPATH := shared:.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run test test-unit test-integration lint format openapi bench seed admin clean build build-SoukLayer
+.PHONY: help install run test fuzz test-unit test-integration lint format openapi bench seed admin clean build build-SoukLayer
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,13 +39,22 @@ $(SAM_VENV)/.installed: infra/sam-requirements.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r infra/sam-requirements.txt
 	@touch $@
 
+# schemathesis in its own venv: its pins (hypothesis, requests, pyyaml) are not the layer's business.
+.venv-fuzz/.installed: infra/fuzz-requirements.txt
+	@PYBIN=$$(infra/find-python.sh) && "$$PYBIN" -m venv .venv-fuzz
+	.venv-fuzz/bin/python -m pip install --quiet --disable-pip-version-check -r infra/fuzz-requirements.txt
+	@touch $@
+
 install: $(VENV)/.installed $(NODE_PKG)/package.json .venv-localstripe/.installed ## Install Python and Node dependencies
 
 run: install ## Start the whole API locally on http://127.0.0.1:3000
 	$(PY) -m infra.local.runner
 
-test: install $(SAM_VENV)/.installed ## Run every test (unit, functional, template, build, integration, e2e)
+test: install $(SAM_VENV)/.installed .venv-fuzz/.installed ## Run every test (unit, functional, template, build, integration, e2e)
 	$(PY) -m pytest -n 2 --dist loadfile
+
+fuzz: install .venv-fuzz/.installed ## schemathesis over every operation as each role, through the local runner
+	$(PY) -m infra.fuzz $(FUZZ_ARGS)
 
 test-unit: install ## Only the fast tests (no DynamoDB Local)
 	$(PY) -m pytest tests/unit tests/functional tests/template
