@@ -6,6 +6,7 @@ import jwt
 import pytest
 
 from souk.audit.models import AuditRecord
+from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
 
@@ -119,3 +120,87 @@ def test_delete_unknown_session_is_404(api: ApiClient, session_id: str) -> None:
 def test_delete_needs_a_live_token(api: ApiClient) -> None:
     assert_error(api.delete(f"{SESSIONS}/01ARZ3NDEKTSV4RRFFQ69G5FAV"), 401, "UNAUTHORIZED")
     assert_error(api.delete(f"{SESSIONS}/01ARZ3NDEKTSV4RRFFQ69G5FAV", token="not.a.jwt"), 401, "INVALID_TOKEN")
+
+
+# ---------------------------------------------------------------- a token is only as good as its session
+
+
+def _minted(user_id: str, session_id: str, role: str) -> str:
+    """A token signed with the real key (as someone holding a stolen key could sign it)."""
+    from souk.auth.tokens import issue_access_token
+
+    return issue_access_token(user_id, session_id, role)[0]
+
+
+def test_a_token_naming_another_users_session_is_401(api: ApiClient) -> None:
+    # GIVEN an admin, and an attacker with a live session of their own and the signing key
+    admin = create_user("admin")
+    attacker_session = _sid(token_for(create_user()))
+    # WHEN they mint a token for the admin on their own session
+    forged = _minted(admin.user_id, attacker_session, "admin")
+    # THEN it is refused: the session is not the admin's
+    assert_error(api.get("/api/v1/auth/me", token=forged), 401, "INVALID_TOKEN")
+    assert_error(api.get("/api/v1/users", token=forged), 401, "INVALID_TOKEN")
+
+
+def test_the_role_comes_from_the_session_not_the_token(api: ApiClient) -> None:
+    # GIVEN a customer's live session and a token for it claiming the admin role
+    customer = create_user("customer")
+    forged = _minted(customer.user_id, _sid(token_for(customer)), "admin")
+    # WHEN it calls an admin route
+    response = api.get("/api/v1/users", token=forged)
+    # THEN 403: the session says customer
+    assert_error(response, 403, "FORBIDDEN")
+    assert api.get("/api/v1/auth/me", token=forged).json["data"]["role"] == "customer"
+
+
+def test_a_bearer_request_reads_its_session_once(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.support import record_dynamodb_calls
+
+    token = token_for(create_user())
+    calls = record_dynamodb_calls(monkeypatch)
+    assert api.get(SESSIONS, token=token).status == 200
+    assert calls == ["GetItem", "Query"]  # the session (consistent), then the page
+
+
+def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_new_role(api: ApiClient) -> None:
+    from souk.auth.principal import Principal
+    from souk.identity import users
+    from tests.factories import PASSWORD
+
+    # GIVEN a store owner signed in twice, with an API key
+    owner = create_user("store_owner", email="owner@example.com")
+    first, second = token_for(owner), token_for(owner)
+    key = api.post("/api/v1/api-keys", json_body={"name": "bot"}, token=first).json["data"]["key"]
+    admin = create_user("admin")
+    # WHEN an admin makes them a customer
+    changed = users.change_role(Principal(admin.user_id, "admin", None), owner.user_id, "customer")
+    # THEN every session and the key stop working at once
+    assert changed.role == "customer"
+    for token in (first, second):
+        assert_error(api.get("/api/v1/auth/me", token=token), 401, "INVALID_TOKEN")
+    assert_error(api.get("/api/v1/auth/me", headers={"X-Api-Key": key}), 401, "INVALID_TOKEN")
+    # AND signing in again gives a customer session, listed under the new role
+    signed_in = api.post("/api/v1/auth/login", json_body={"email": "owner@example.com", "password": PASSWORD})
+    assert signed_in.status == 200, signed_in.body
+    assert signed_in.json["data"]["user"]["role"] == "customer"
+    fresh = signed_in.json["data"]["accessToken"]
+    assert_error(api.get("/api/v1/coupons", token=fresh), 403, "FORBIDDEN")  # store owners and admins only
+    listed = api.get("/api/v1/users?role=customer", token=token_for(admin)).json["data"]
+    assert owner.user_id in [u["id"] for u in listed]
+    audit = AuditRecord.gsi2.query(keys.audit_resource("user", owner.user_id))
+    record = next(r for r in audit if r.action == "user.role_change")
+    assert (record.before, record.after) == ({"role": "store_owner"}, {"role": "customer"})
+
+
+def test_only_an_admin_changes_roles_and_not_their_own(api: ApiClient) -> None:
+    from souk.auth.principal import Principal
+    from souk.http.errors import Forbidden, UnprocessableEntity
+    from souk.identity import users
+
+    admin, customer = create_user("admin"), create_user()
+    with pytest.raises(Forbidden):
+        users.change_role(Principal(customer.user_id, "customer", None), customer.user_id, "admin")
+    with pytest.raises(UnprocessableEntity):
+        users.change_role(Principal(admin.user_id, "admin", None), admin.user_id, "customer")
+    assert users.get_user(customer.user_id).role == "customer"

@@ -6,8 +6,9 @@ Routes declare who may call them in their signature::
     def get_thing(thing_id: str, caller: Annotated[Principal, Depends(require_roles("admin", "customer"))]):
         ...
 
-A bearer token costs one consistent GetItem (its session, so logout is immediate); an
-``X-Api-Key`` costs one GetItem (the key, stored hashed, carrying its owner's role).
+A bearer token costs one consistent GetItem (its session, so logout is immediate; the
+session must be the token subject's and its role is the one used); an ``X-Api-Key`` costs
+one GetItem (the key, stored hashed, carrying its owner's role).
 """
 
 from __future__ import annotations
@@ -65,10 +66,18 @@ def bearer_token(request: Request) -> str | None:
 
 
 def _from_bearer(token: str, where: Client) -> Principal:
+    """The caller of a signed token whose session is live and is the token subject's own.
+
+    The role comes from the session (recorded at sign-in, unchanged by refresh; a role
+    change revokes the user's sessions), never from the token's claim: a token signed
+    with a stolen key still needs a live session of that user, and carries that
+    session's role whatever its ``role`` claim says.
+    """
     claims = verify_access_token(token)
-    if active_session(claims.session_id) is None:
+    session = active_session(claims.session_id)
+    if session is None or session.user_id != claims.user_id:
         raise InvalidToken()
-    return Principal(claims.user_id, claims.role, claims.session_id, ip=where.ip, user_agent=where.user_agent)
+    return Principal(claims.user_id, session.role, claims.session_id, ip=where.ip, user_agent=where.user_agent)
 
 
 def _from_api_key(key: str, where: Client) -> Principal:

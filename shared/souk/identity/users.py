@@ -372,6 +372,49 @@ def delete_user(principal: Principal, user_id: str) -> Deleted:
     return Deleted(id=user.user_id)
 
 
+def change_role(principal: Principal, user_id: str, role: PlatformRole) -> UserOut:
+    """Give an account another platform role (admins only); every way in it had is closed.
+
+    Sessions and API keys record the role they were opened with and authorization reads it
+    from them (souk.auth.principal), so the role, the by-role index key and the key
+    revocations commit together, then every session is revoked: the user signs in again
+    with the new role. The contract has no route for it yet; operators and future admin
+    routes call this.
+
+    Raises
+    ------
+    Forbidden
+        The caller is not an admin.
+    UnprocessableEntity
+        An admin changing their own role (they would lock themselves out mid-request).
+    Conflict
+        The account changed while this was written.
+    """
+    from souk.http.errors import Forbidden
+    from souk.identity.sessions import revoke_all
+
+    if not principal.is_admin:
+        raise Forbidden()
+    if user_id == principal.user_id:
+        raise UnprocessableEntity("Admins cannot change their own role.")
+    user = get_user(user_id, consistent=True)
+    if user.role == role:
+        return user_out(user)
+    before, now = user.role, datetime.now(UTC)
+    try:
+        with WriteTransaction() as tx:
+            tx.update(user, [User.role.set(role), User.gsi2pk.set(keys.users_by_role(role)), User.updated_at.set(now)],
+                      label="user")  # fmt: skip
+            _close_access(user, tx)
+            audit.record(principal.actor, "user.role_change", "user", user.user_id, tx=tx, before={"role": before},
+                         after={"role": role})  # fmt: skip
+    except TransactionCancelled:
+        raise _changed_at_once() from None
+    revoke_all(user.user_id, reason="role_changed")
+    user.role, user.updated_at = role, now
+    return user_out(user)
+
+
 class StatusChange(CamelModel):
     status: Literal["active", "suspended"]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None
