@@ -87,7 +87,9 @@ DEPENDENCIES: dict[str, Documented] = {
     "souk.auth.principal.origin": Documented(),
     "souk.cart.carts.cart_owner": Documented(ANYONE + SIGNED_IN, (Unauthorized, InvalidToken), (CART_TOKEN,)),
     "souk.cart.carts.merge_parties": Documented(
-        SIGNED_IN, (Unauthorized, InvalidToken, Forbidden), ({**CART_TOKEN, "required": True},)
+        SIGNED_IN,
+        (Unauthorized, InvalidToken, Forbidden),
+        ({**CART_TOKEN, "required": True, "description": "The guest cart to merge into the caller's."},),
     ),
     "souk.payments.webhooks.delivery": Documented((), (), (STRIPE_SIGNATURE,)),
     "souk.identity.oauth.public_base_url": Documented(),
@@ -181,6 +183,64 @@ def _contract_errors(schema: dict[str, Any], documented: dict[tuple[str, str], D
                 responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)."}
 
 
+# Example values by field name, where the type alone would make a poor example.
+FIELD_EXAMPLES: dict[str, Any] = {
+    "email": "amina@souk.example", "password": "Souk-Demo-Pass-1", "currentPassword": "Souk-Demo-Pass-1",
+    "newPassword": "Souk-Demo-Pass-2", "phone": "+201001000001", "currency": "EGP",
+    "country": "EG", "city": "Cairo", "line1": "12 Shagaret El Dor St, Zamalek", "lat": 30.0626, "lng": 31.2197,
+    "code": "WELCOME10", "quantity": 1, "amount": 2500, "reason": "Damaged in transit",
+}  # fmt: skip
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any], name: str = "", depth: int = 0) -> Any:
+    """A plausible value for a JSON schema: its own example, a named field's, or one built from its type."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components, name, depth)
+    for key in ("example", "default"):
+        if schema.get(key) is not None:
+            return schema[key]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key, []) if o.get("type") != "null"]
+        if options:
+            return _example(options[0], components, name, depth)
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        if depth > 4:
+            return {}
+        return {
+            field: _example(sub, components, field, depth + 1) for field, sub in schema.get("properties", {}).items()
+        }
+    if kind == "array":
+        return [_example(schema.get("items", {}), components, name, depth + 1)] if depth <= 4 else []
+    if name in FIELD_EXAMPLES and kind in ("string", "integer", "number"):
+        return FIELD_EXAMPLES[name]
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", 0) + 1)
+        return int(low) if kind == "integer" else float(low)
+    if kind == "boolean":
+        return True
+    formats = {"email": "amina@souk.example", "date-time": "2026-12-06T12:00:00Z", "date": "2026-12-06",
+               "uri": "https://app.souk.example/", "uuid": "00000000-0000-4000-8000-000000000000"}  # fmt: skip
+    text = formats.get(schema.get("format", ""), "example")
+    return text[: schema.get("maxLength", len(text))].ljust(schema.get("minLength", 0), "x")
+
+
+def _request_examples(schema: dict[str, Any]) -> None:
+    """Every JSON request body gets an example (Swagger UI's "Try it out", schemathesis' examples phase)."""
+    components = schema.get("components", {}).get("schemas", {})
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            media = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if media is not None and "example" not in media and "examples" not in media:
+                media["example"] = _example(media["schema"], components)
+
+
 def _plain(value: object) -> object:
     return value.value if isinstance(value, Enum) else str(value)
 
@@ -205,6 +265,7 @@ def generate() -> dict[str, Any]:
     schema = json.loads(json.dumps(merge.get_openapi_schema(), default=_plain))
     schema["servers"] = [{"url": "/"}]
     _contract_errors(schema, documented)
+    _request_examples(schema)
     return schema
 
 
