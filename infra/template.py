@@ -54,11 +54,16 @@ class Function:
         return self.handler.rsplit(".", 1)[1]
 
 
+# API Gateway's integration timeout for a Lambda, unless the Api event sets TimeoutInMillis.
+INTEGRATION_TIMEOUT_MS = 29_000
+
+
 @dataclass(frozen=True)
 class Route:
     method: str  # upper case, or ANY
     path: str  # API Gateway form: /api/v1/users/{userId}
     function: Function
+    timeout_ms: int = INTEGRATION_TIMEOUT_MS  # how long API Gateway waits for the function
 
 
 @dataclass(frozen=True)
@@ -86,27 +91,31 @@ def resources(kind: str | None = None) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in all_resources.items() if kind is None or v["Type"] == kind}
 
 
-def functions() -> list[Function]:
+def functions(doc: dict[str, Any] | None = None) -> list[Function]:
+    """The template's functions; with ``doc``, that document's (an extra template: Globals still ours)."""
     globals_ = load().get("Globals", {}).get("Function", {})
     found = []
-    for logical_id, resource in resources("AWS::Serverless::Function").items():
+    for logical_id, resource in (doc or load())["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
         props = resource["Properties"]
         handler = props.get("Handler", globals_.get("Handler"))
         found.append(Function(logical_id, props["CodeUri"].rstrip("/"), handler, props))
     return found
 
 
-def _events(kind: str) -> list[tuple[str, dict[str, Any], Function]]:
+def _events(kind: str, doc: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any], Function]]:
     return [
         (name, event.get("Properties", {}), fn)
-        for fn in functions()
+        for fn in functions(doc)
         for name, event in (fn.properties.get("Events") or {}).items()
         if event["Type"] == kind
     ]
 
 
-def routes() -> list[Route]:
-    return [Route(p["Method"].upper(), p["Path"], fn) for _, p, fn in _events("Api")]
+def routes(doc: dict[str, Any] | None = None) -> list[Route]:
+    return [Route(p["Method"].upper(), p["Path"], fn, int(p.get("TimeoutInMillis", INTEGRATION_TIMEOUT_MS)))
+            for _, p, fn in _events("Api", doc)]  # fmt: skip
 
 
 def queue_consumers() -> list[QueueConsumer]:
@@ -115,6 +124,12 @@ def queue_consumers() -> list[QueueConsumer]:
 
 def schedules() -> list[Schedule]:
     return [Schedule(f"{fn.logical_id}.{name}", p["Schedule"], fn) for name, p, fn in _events("Schedule")]
+
+
+def function_setting(function: Function, name: str, default: Any) -> Any:
+    """A function property, else the Globals one, else ``default`` (Timeout, MemorySize...)."""
+    globals_ = load().get("Globals", {}).get("Function", {})
+    return function.properties.get(name, globals_.get(name, default))
 
 
 def table_definition() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import boto3
@@ -74,20 +75,32 @@ def create_resources(prefix: str = "souk-local", *, dynamodb_endpoint: str | Non
     return refs
 
 
-def function_environment(refs: dict[str, str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """The Globals environment with ``!Ref`` resolved locally; parameters take their defaults."""
+def _resolve(value: Any, refs: dict[str, str], parameters: dict[str, str]) -> str:
+    """A template value with ``!Ref`` and ``!Sub`` resolved to local names and parameter defaults."""
+    if isinstance(value, dict) and "Ref" in value:
+        return refs.get(value["Ref"], parameters.get(value["Ref"], ""))
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        pseudo = {"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": "souk-local"}
+        names = {**pseudo, **parameters, **refs}
+        return re.sub(r"\$\{([^}!]+)\}", lambda found: names.get(found.group(1), ""), str(value["Fn::Sub"]))
+    return str(value)
+
+
+def function_environment(refs: dict[str, str], overrides: dict[str, str] | None = None,
+                         function: template.Function | None = None) -> dict[str, str]:  # fmt: skip
+    """The Globals environment (and ``function``'s own) with ``!Ref``/``!Sub`` resolved locally.
+
+    Parameters take their defaults; ``overrides`` (local secrets and endpoints) win.
+    """
     doc = template.load()
     parameters = {k: str(v.get("Default", "")) for k, v in doc.get("Parameters", {}).items()}
-    env: dict[str, str] = {}
-    for key, value in doc["Globals"]["Function"]["Environment"]["Variables"].items():
-        if isinstance(value, dict) and "Ref" in value:
-            ref = value["Ref"]
-            env[key] = refs.get(ref, parameters.get(ref, ""))
-        else:
-            env[key] = str(value)
+    variables = dict(doc["Globals"]["Function"]["Environment"]["Variables"])
+    if function is not None:
+        variables.update((function.properties.get("Environment") or {}).get("Variables") or {})
+    env = {key: _resolve(value, refs, parameters) for key, value in variables.items()}
     # Locally secrets come from the environment, never from Secrets Manager.
-    for key in ("JWT_SECRET_NAME", "STRIPE_SECRET_NAME", "SENDGRID_SECRET_NAME"):
-        env.pop(key, None)
+    for key in [k for k in env if k.endswith("_SECRET_NAME")]:
+        env.pop(key)
     env["SOUK_STAGE"] = "local"
     env["APP_URL"] = "http://localhost:3000"  # links in local emails point at a local client
     env.update(overrides or {})

@@ -1,4 +1,4 @@
-"""Invoke a template function in-process, as Lambda would, from any runner thread."""
+"""Invoke a template function in this process (the tests' way; the runner uses :mod:`infra.local.environments`)."""
 
 from __future__ import annotations
 

@@ -3,8 +3,10 @@
 Starts moto (S3, SQS, SNS, EventBridge, and DynamoDB when Java or the jar is missing)
 and DynamoDB Local (persisted under the local dir), creates the template's resources,
 serves every route on http://127.0.0.1:3000 through the same Router the route tests use,
-runs queue consumers and schedules in threads, and writes every email and SMS to the
-outbox. Ctrl-C or SIGTERM stops it all and prints a summary.
+and runs each function (routes, queue consumers, schedules) in execution environments
+of its own, as Lambda does (:mod:`infra.local.environments`). Every email and SMS goes
+to the outbox. ``<SOUK_LOCAL_DIR>/stack.json`` says what runs where while it runs.
+Ctrl-C or SIGTERM stops it all, environments included, and prints a summary.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from infra import template
-from infra.local import aws, lambdas
+from infra.local import aws, stackfile
 from infra.local.dynamodb_local import DynamoDBLocal, unavailable_reason
+from infra.local.environments import PER_FUNCTION_VARIABLE, TOTAL_VARIABLE, EnvironmentPool, FunctionSpec
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
-from infra.local.routing import Router
+from infra.local.routing import Router, through_environments
 from infra.local.schedules import ScheduledJob, Scheduler
 from infra.local.workers import QueueWorker
 
@@ -39,6 +43,8 @@ if TYPE_CHECKING:
     from infra.local.server import ApiServer
 
 HOST = "127.0.0.1"
+# The webhook secret the runner registers with localstripe unless STRIPE_WEBHOOK_SECRET says otherwise.
+LOCAL_WEBHOOK_SECRET = "whsec_local"
 logger = logging.getLogger("infra.local")
 
 
@@ -59,18 +65,21 @@ class Config:
     stripe_port: int = 12111
     # Set by a developer who wants another Stripe (real test mode): then no localstripe is started.
     stripe_api_base: str | None = None
+    # Tests only: a template of extra functions served next to template.yaml's (never deployed).
+    extra_template: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | os._Environ[str] = os.environ) -> Config:
-        local_dir = Path(env.get("SOUK_LOCAL_DIR") or ".local")
+        extra = Path(env["SOUK_EXTRA_TEMPLATE"]) if env.get("SOUK_EXTRA_TEMPLATE") else None
         return cls(
             port=int(env.get("PORT") or 3000),
             moto_port=int(env.get("MOTO_PORT") or 4566),
             dynamodb_port=int(env.get("DYNAMODB_PORT") or 8000),
-            local_dir=local_dir if local_dir.is_absolute() else template.ROOT / local_dir,
+            local_dir=stackfile.local_dir(env),
             dynamodb=(env.get("SOUK_DYNAMODB") or "auto").lower(),
             stripe_port=int(env.get("STRIPE_PORT") or 12111),
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            extra_template=extra if extra is None or extra.is_absolute() else template.ROOT / extra,
         )
 
     @property
@@ -86,17 +95,44 @@ class Config:
         return f"{self.base_url}/api/v1/webhooks/stripe"
 
 
-def function_overrides(config: Config, env: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, str]:
+def function_overrides(config: Config, env: Mapping[str, str] = os.environ) -> dict[str, str]:
     """Local values for the secrets and endpoints the functions read; the developer's env wins."""
     defaults = {
         "JWT_SECRET": "souk-local-jwt-secret-change-me-0123456789",
         "SENDGRID_API_KEY": "local",
         "SENDGRID_API_BASE": f"{config.base_url}/_dev/sendgrid",
         "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
-        "STRIPE_WEBHOOK_SECRET": "whsec_local",
+        "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
         "STRIPE_API_BASE": config.stripe_url,
+        # Links in emails (password reset...) point at this runner, whatever its port.
+        "APP_URL": f"http://localhost:{config.port}",
     }
     return {key: env.get(key) or value for key, value in defaults.items()}
+
+
+def passed_through(env: Mapping[str, str]) -> dict[str, str]:
+    """The developer's values for the layer's own settings the template leaves unset
+    (``OAUTH_GOOGLE_CLIENT_ID``, ``PUBLIC_API_URL``...) and Powertools' (``POWERTOOLS_LOG_LEVEL``).
+
+    Nothing else of the shell reaches a function, as nothing else reaches a Lambda.
+    """
+    from souk.settings import Settings
+
+    names = {info.alias for info in Settings.model_fields.values() if info.alias}
+    return {key: value for key, value in env.items() if key in names or key.startswith("POWERTOOLS_")}
+
+
+def function_specs(functions: list[template.Function], refs: dict[str, str], config: Config,
+                   developer_env: Mapping[str, str]) -> dict[str, FunctionSpec]:  # fmt: skip
+    """Each function's environment: the template's (Globals and its own, Refs resolved to local
+    names), the local secrets and endpoints, and local AWS; the developer's settings beneath."""
+    local_aws = {**aws.LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": os.environ["AWS_ENDPOINT_URL"],
+                 "AWS_ENDPOINT_URL_DYNAMODB": os.environ["AWS_ENDPOINT_URL_DYNAMODB"]}  # fmt: skip
+    overrides = function_overrides(config, developer_env)
+    underneath = passed_through(developer_env)
+    return {fn.logical_id: FunctionSpec.of(fn, {**underneath, **aws.function_environment(refs, overrides, fn),
+                                                **local_aws})
+            for fn in functions}  # fmt: skip
 
 
 class StartupError(RuntimeError):
@@ -211,8 +247,8 @@ def _reports_batch_failures(consumer: template.QueueConsumer) -> bool:
     return False
 
 
-def queue_workers(refs: dict[str, str], stop: threading.Event) -> list[QueueWorker]:
-    """One poller per SQS event source in the template."""
+def queue_workers(refs: dict[str, str], stop: threading.Event, pool: EnvironmentPool) -> list[QueueWorker]:
+    """One poller per SQS event source in the template; batches run in the consumer's environments."""
     sqs = boto3.client("sqs")
     workers = []
     for consumer in template.queue_consumers():
@@ -221,13 +257,13 @@ def queue_workers(refs: dict[str, str], stop: threading.Event) -> list[QueueWork
             log(f"warning: {consumer.function.logical_id} lacks FunctionResponseTypes: [ReportBatchItemFailures]; "
                 "like Lambda, the runner ignores its batchItemFailures")  # fmt: skip
         workers.append(QueueWorker(consumer.function.logical_id, refs[consumer.queue],
-                                   partial(lambdas.invoke, consumer.function), stop, sqs=sqs,
+                                   partial(pool.call, consumer.function.logical_id), stop, sqs=sqs,
                                    batch_size=consumer.batch_size, report_failures=reports))  # fmt: skip
     return workers
 
 
-def scheduled_jobs() -> list[ScheduledJob]:
-    jobs = [ScheduledJob(s.name, s.expression, s.function.logical_id, partial(lambdas.invoke, s.function))
+def scheduled_jobs(pool: EnvironmentPool) -> list[ScheduledJob]:
+    jobs = [ScheduledJob(s.name, s.expression, s.function.logical_id, partial(pool.call, s.function.logical_id))
             for s in template.schedules()]  # fmt: skip
     for job in jobs:
         if job.problem:
@@ -249,37 +285,84 @@ class Runner:
     threads: list[threading.Thread] = field(default_factory=list)
     scheduler: Scheduler | None = None
     stripe: LocalStripe | None = None
+    pool: EnvironmentPool | None = None
+    refs: dict[str, str] = field(default_factory=dict)
+    stack_written: bool = False
 
     def start(self) -> None:
+        developer_env = dict(os.environ)  # before local AWS replaces credentials and endpoints
         ensure_port_free(self.config.port, "the API", "PORT")
         if self.config.stripe_api_base is None:
             ensure_port_free(self.config.stripe_port, "localstripe", "STRIPE_PORT")
         self.config.local_dir.mkdir(parents=True, exist_ok=True)
+        other = stackfile.read(self.config.local_dir)
+        if other is not None:
+            raise StartupError(f"another local stack (pid {other['pid']}, {other.get('apiUrl')}) runs on "
+                               f"{self.config.local_dir}: stop it, or set SOUK_LOCAL_DIR")  # fmt: skip
+        routes, functions = self._routes_and_functions()
         self.local_aws = LocalAws(self.config)  # assigned first: stop() must find a half-started one
         self.local_aws.start()
         started = time.monotonic()
-        refs = self.local_aws.create_resources()
+        self.refs = refs = self.local_aws.create_resources()
         log(f"table, buckets and queues ready ({time.monotonic() - started:.1f}s)")
         os.environ.update(aws.function_environment(refs, function_overrides(self.config)))
         # Imported only now: they import the souk layer, whose Logger and settings read the
-        # environment once, at import, and must see the functions' environment.
+        # environment once, at import (the dev routes' envelopes; functions run elsewhere).
         if "souk.settings" in sys.modules:
             sys.modules["souk.settings"].get_settings.cache_clear()
         from infra.local.outbox import Outbox, SmsHarvester
         from infra.local.server import ApiServer, DevApi
 
+        self.pool = pool = EnvironmentPool.from_env(function_specs(functions, refs, self.config, developer_env),
+                                                    developer_env, log=log)  # fmt: skip
         self.outbox = Outbox(self.config.local_dir / "outbox.jsonl")
-        self.scheduler = Scheduler(scheduled_jobs(), self.stop_event)
+        self.scheduler = Scheduler(scheduled_jobs(pool), self.stop_event)
         queue_urls = {q: refs[q] for q in template.queues()}
         dev = DevApi(self.outbox, self.scheduler, boto3.client("sqs"), queue_urls)
-        self.server = ApiServer(HOST, self.config.port, Router(), dev, log)
+        self.server = ApiServer(HOST, self.config.port, Router(routes, through_environments(pool)), dev, log)
         self.threads = [SmsHarvester(self.outbox, self.stop_event), self.scheduler,
-                        *queue_workers(refs, self.stop_event)]  # fmt: skip
+                        *queue_workers(refs, self.stop_event, pool)]  # fmt: skip
         for thread in self.threads:
             thread.start()
         # Before the API answers: a client that sees /api/health can already pay.
         self._start_stripe()
         self.server.start()
+        stackfile.write(self.config.local_dir, self.describe())
+        self.stack_written = True
+
+    def _routes_and_functions(self) -> tuple[list[template.Route], list[template.Function]]:
+        """template.yaml's, plus the extra template's (tests only) when SOUK_EXTRA_TEMPLATE names one."""
+        routes, functions = template.routes(), template.functions()
+        extra = self.config.extra_template
+        if extra is not None:
+            if not extra.is_file():
+                raise StartupError(f"SOUK_EXTRA_TEMPLATE={extra} is not a file")
+            doc = template.load(extra)
+            routes, functions = routes + template.routes(doc), functions + template.functions(doc)
+            log(f"extra functions from {extra}: {', '.join(f.logical_id for f in template.functions(doc))}")
+        return routes, functions
+
+    def describe(self) -> dict[str, Any]:
+        """What stack.json says: where everything listens, and the local resource names."""
+        engine = self.local_aws
+        serves_dynamodb = engine is not None and engine.dynamodb_local is not None
+        return {
+            "pid": os.getpid(),
+            "apiUrl": self.config.base_url,
+            "ports": {"api": self.config.port, "moto": self.config.moto_port,
+                      "dynamodb": self.config.dynamodb_port if serves_dynamodb else None,
+                      "stripe": self.config.stripe_port if self.stripe else None},
+            "endpoints": {"moto": engine.moto_url if engine else None,
+                          "dynamodb": os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
+                          "stripe": self.config.stripe_url},
+            "dynamodb": engine.engine if engine else None,
+            "table": self.refs.get(next(iter(template.resources("AWS::DynamoDB::Table")), ""), None),
+            "buckets": {b: self.refs[b] for b in template.buckets() if b in self.refs},
+            "queues": {q: self.refs[q] for q in template.queues() if q in self.refs},
+            "localDir": str(self.config.local_dir),
+            "outbox": str(self.config.local_dir / "outbox.jsonl"),
+            "startedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }  # fmt: skip
 
     def _start_stripe(self) -> None:
         """localstripe, with our webhook route registered: confirmed test payments send signed events here."""
@@ -308,10 +391,14 @@ class Runner:
             f"    Outbox      {base}/api/_dev/outbox   (file: {self.config.local_dir / 'outbox.jsonl'})",
             f"    Queues      {base}/api/_dev/queues   consumers: {', '.join(workers) or 'none yet'}",
             f"    Schedules   {base}/api/_dev/schedules   {', '.join(jobs) or 'none yet'}",
+            f"    Functions   {len(self.pool.specs) if self.pool else 0}, each in environments of its own: up to "
+            f"{self.pool.per_function if self.pool else '-'} per function ({PER_FUNCTION_VARIABLE}), "
+            f"{self.pool.total if self.pool else '-'} in all ({TOTAL_VARIABLE})",
             f"    AWS (moto)  {engine.moto_url if engine else '-'}",
             f"    DynamoDB    {engine.engine if engine else '-'}: {engine.engine_reason if engine else '-'}",
             f"    Stripe      {self.config.stripe_url}"
             + ("   (localstripe; webhooks to /api/v1/webhooks/stripe)" if self.stripe else ""),
+            f"    Stack       {stackfile.path(self.config.local_dir)}",
             "  Ctrl-C stops everything.",
             "",
         ])  # fmt: skip
@@ -324,14 +411,17 @@ class Runner:
         processed = sum(w.stats.deleted for w in workers)
         failed = sum(w.stats.failed for w in workers)
         fired = sum(job.runs for job in self.scheduler.jobs.values()) if self.scheduler else 0
+        cold = self.pool.stats.cold_starts if self.pool else 0
         return (f"Stopped after {uptime:.0f}s: {stats.requests if stats else 0} requests "
                 f"({stats.errors if stats else 0} 5xx), {sent.get('email', 0)} emails and {sent.get('sms', 0)} SMS "
                 f"to the outbox, {processed} queue messages processed ({failed} left for retry), "
-                f"{fired} scheduled runs.")  # fmt: skip
+                f"{fired} scheduled runs, {cold} cold starts.")  # fmt: skip
 
     def stop(self) -> None:
         """Stop in dependency order: no new requests, then workers, then the AWS they talk to."""
         self.stop_event.set()
+        if self.stack_written:
+            stackfile.remove(self.config.local_dir, os.getpid())
         if self.server is not None:
             self.server.stop()
         if self.stripe is not None:
@@ -340,11 +430,16 @@ class Runner:
             thread.join(timeout=10)
             if thread.is_alive():
                 log(f"warning: {thread.name} did not stop within 10 s")
+        if self.pool is not None:
+            self.pool.close()  # every environment process, busy or not
         if self.local_aws is not None:
             self.local_aws.stop()
 
     def kill_children(self) -> None:
-        """No clean stop (a second Ctrl-C): still never leave the java process behind."""
+        """No clean stop (a second Ctrl-C): still never leave the java process behind.
+
+        Environments need nothing: they exit when the runner does (parent-death signal, lifeline).
+        """
         dynamodb = self.local_aws.dynamodb_local if self.local_aws else None
         if dynamodb is not None and dynamodb.process is not None:
             dynamodb.process.kill()

@@ -1,8 +1,10 @@
 """The runner's HTTP side: every template route through the shared Router, plus dev-only routes.
 
 Dev routes (``/api/_dev/...`` and the fake SendGrid at ``/_dev/sendgrid``) exist only
-locally and are not in template.yaml; everything else is answered exactly as the route
-tests answer it, through :class:`infra.local.routing.Router`.
+locally and are not in template.yaml; everything else is matched and answered as API
+Gateway would, through :class:`infra.local.routing.Router` and its invoker (the
+functions' execution environments). Whatever the method, the answer is JSON: an
+unknown one is the contract's 404, never ``http.server``'s HTML.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from infra import template
-from infra.local import lambdas
 from infra.local.outbox import CHANNELS, Outbox, SendGridRequestError, sendgrid_messages
 from infra.local.routing import MAX_PAYLOAD_BYTES, HttpResponse, Router, gateway_response
 from infra.local.schedules import Scheduler
@@ -111,6 +112,7 @@ class DevApi:
             ("GET", re.compile(r"^/api/_dev/schedules$"), self.list_schedules),
             ("POST", re.compile(r"^/api/_dev/schedules/(?P<name>[^/]+)$"), self.fire_schedule),
             ("GET", re.compile(r"^/api/_dev/queues$"), self.list_queues),
+            ("POST", re.compile(r"^/api/_dev/queues/(?P<name>[^/]+)/redrive$"), self.redrive_queue),
         ]
 
     def handle(self, request: Request) -> HttpResponse | None:
@@ -178,6 +180,20 @@ class DevApi:
     def list_queues(self, request: Request, request_id: str) -> HttpResponse:
         return json_response(200, _page_payload(queue_depths(self.sqs, self.queue_urls), MAX_LIMIT, None), request_id)
 
+    def redrive_queue(self, request: Request, request_id: str, name: str) -> HttpResponse:
+        """Move a dead-letter queue's messages back to its source queue (moto has no StartMessageMoveTask)."""
+        sources = dead_letter_sources()
+        if name not in self.queue_urls:
+            raise DevError(404, "NOT_FOUND", f"No queue named {name!r}; GET /api/_dev/queues lists them.")
+        if name not in sources:
+            dead_letter = next((d for d, source in sources.items() if source == name), None)
+            hint = f"; redrive its dead-letter queue, {dead_letter}" if dead_letter else ""
+            raise DevError(400, "VALIDATION_ERROR", "The request has invalid fields.",
+                           [{"field": "name", "message": f"{name} is not a dead-letter queue{hint}."}])  # fmt: skip
+        moved = move_messages(self.sqs, self.queue_urls[name], self.queue_urls[sources[name]])
+        return json_response(200, ok({"queue": name, "movedTo": sources[name], "moved": moved}).model_dump(mode="json"),
+                             request_id)  # fmt: skip
+
 
 def queue_depths(sqs: Any, queue_urls: dict[str, str]) -> list[dict[str, Any]]:
     """Each queue's approximate depth, with its dead-letter queue and consumer named."""
@@ -196,6 +212,42 @@ def queue_depths(sqs: Any, queue_urls: dict[str, str]) -> list[dict[str, Any]]:
             "consumer": consumers.get(logical_id),
         })  # fmt: skip
     return found
+
+
+def dead_letter_sources() -> dict[str, str]:
+    """Dead-letter queue -> the queue whose RedrivePolicy sends failed messages to it."""
+    return {props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]: queue
+            for queue, props in template.queues().items() if props.get("RedrivePolicy")}  # fmt: skip
+
+
+def move_messages(sqs: Any, source_url: str, target_url: str, *, limit: int = 10_000) -> int:
+    """Receive every message of ``source_url``, send it to ``target_url``, then delete it; how many moved.
+
+    Bodies and message attributes are kept; the receive count starts again at 1, as after
+    SQS's own redrive. A message is deleted only once it is on the target queue.
+    """
+    moved = 0
+    while moved < limit:
+        received = sqs.receive_message(QueueUrl=source_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+                                       MessageAttributeNames=["All"], VisibilityTimeout=30)  # fmt: skip
+        messages = received.get("Messages", [])
+        if not messages:
+            return moved
+        entries = []
+        for index, message in enumerate(messages):
+            entry = {"Id": str(index), "MessageBody": message["Body"]}
+            if message.get("MessageAttributes"):
+                entry["MessageAttributes"] = message["MessageAttributes"]
+            entries.append(entry)
+        sent = sqs.send_message_batch(QueueUrl=target_url, Entries=entries)
+        done = {entry["Id"] for entry in sent.get("Successful", [])}
+        if not done:
+            raise RuntimeError(f"could not send to {target_url}: {sent.get('Failed')}")
+        receipts = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages) if str(i) in done]  # fmt: skip
+        sqs.delete_message_batch(QueueUrl=source_url, Entries=receipts)
+        moved += len(done)
+    return moved
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -260,15 +312,12 @@ class _Handler(BaseHTTPRequestHandler):
             answered = self.dev.handle(request)
             if answered is not None:
                 return answered
-            matched = self.router.match(request.method, path)
-            if matched:
-                lambdas.load(matched[0].function)  # import under the runner's lock, once
             return self.router.handle(request.method, path, query=query, headers=request.headers, body=body,
                                       source_ip=self.client_address[0])  # fmt: skip
         except Exception:
-            # A handler that cannot even be imported: API Gateway would answer 5xx too.
+            # The runner's own bug (handlers' failures are answered by the invoker): still JSON.
             logger.exception("%s %s failed", request.method, path)
-            return gateway_response("DEFAULT_5XX")
+            return gateway_response("DEFAULT_5XX", status=500)
 
     def _body(self) -> bytes | None:
         """The request body, or None when it is over API Gateway's limit (then drained unread)."""
@@ -294,7 +343,31 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        # http.server dispatches to do_<METHOD> and answers HTML 501 when there is none: every
+        # method (TRACE, FOO...) reaches the Router instead, which answers API Gateway's 404.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line, huge headers) in the envelope too."""
+        request_id = str(uuid.uuid4())
+        current_request_id.set(request_id)
+        error = "BAD_REQUEST" if code < 500 else "INTERNAL_ERROR"
+        body = json.dumps(error_payload(error, message or "The request could not be read."),
+                          separators=(",", ":")).encode()  # fmt: skip
+        self.close_connection = True
+        try:
+            self.send_response(code, message)
+            for name, value in (("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                                ("X-Request-Id", request_id), ("Connection", "close")):  # fmt: skip
+                self.send_header(name, value)
+            self.end_headers()
+            if getattr(self, "command", None) != "HEAD":
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: ``_serve`` logs one line per request instead."""
@@ -305,6 +378,8 @@ class ApiServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # Bursts of parallel clients (the race tests send 200 at once) must not overflow the backlog.
+    request_queue_size = 256
 
     def __init__(self, host: str, port: int, router: Router, dev: DevApi, log: Callable[[str], None]) -> None:
         self.stats = ServerStats()

@@ -1,4 +1,4 @@
-"""SQS event source mappings run locally: long-poll a queue, invoke its consumer in-process.
+"""SQS event source mappings run locally: long-poll a queue, hand each batch to its consumer.
 
 Behaves like Lambda's poller so failures play out as in AWS: records the handler lists
 in ``batchItemFailures`` stay on the queue, a handler that raises leaves the whole batch,
