@@ -3,10 +3,11 @@
 - ``--table NAME`` (or ``TABLE_NAME`` in the environment): that table, with the AWS
   credentials and region of the environment, at ``--endpoint`` / ``AWS_ENDPOINT_URL_DYNAMODB``
   when one is given (else AWS itself).
-- Otherwise the local stack of ``make run``: its table (``souk-local-table``, named like the
-  runner names it, from the template) at ``--endpoint`` / ``AWS_ENDPOINT_URL_DYNAMODB``, else
-  wherever the runner serves DynamoDB: DynamoDB Local on ``DYNAMODB_PORT`` (8000), or moto
-  on ``MOTO_PORT`` (4566) when Java is missing. Local credentials are used, never a real profile.
+- ``--endpoint URL`` (or ``AWS_ENDPOINT_URL_DYNAMODB``) alone: the local table name there.
+- Otherwise the local stack of ``make run``, as its ``<SOUK_LOCAL_DIR>/stack.json`` describes
+  it (table and DynamoDB endpoint). No file, or its runner is gone: no stack runs, and
+  nothing is tried on default ports that may belong to another stack. Local credentials
+  are used, never a real profile.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from infra import template
-from infra.local import aws
-
-HOST = "127.0.0.1"
+from infra.local import aws, stackfile
 
 
 class TargetError(RuntimeError):
@@ -59,6 +58,9 @@ def _table_at(table: str, endpoint: str | None) -> str | None:
     return None
 
 
+NO_STACK = "no local stack is running: start it with `make run`"
+
+
 def resolve(table: str | None = None, endpoint: str | None = None,
             env: Mapping[str, str] = os.environ) -> Target:  # fmt: skip
     """The target the arguments and the environment name (see the module docstring)."""
@@ -66,23 +68,14 @@ def resolve(table: str | None = None, endpoint: str | None = None,
     table = table or env.get("TABLE_NAME") or None
     if table:
         return Target(table, endpoint, local=False)
-    name = local_table_name()
     if endpoint:
-        return Target(name, endpoint, local=True)
-    return _probe(name, [env.get("DYNAMODB_PORT") or "8000", env.get("MOTO_PORT") or "4566"])
-
-
-def _probe(name: str, ports: list[str]) -> Target:
-    _use_local_credentials()
-    tried = []
-    for port in ports:
-        endpoint = f"http://{HOST}:{port}"
-        problem = _table_at(name, endpoint)
-        if problem is None:
-            return Target(name, endpoint, local=True)
-        tried.append(f"{endpoint}: {problem}")
-    raise TargetError(f"no local stack with table {name} ({'; '.join(tried)}). Start it with `make run`, "
-                      "or pass --table NAME for a deployed stack.")  # fmt: skip
+        return Target(local_table_name(), endpoint, local=True)
+    directory = stackfile.local_dir(env)
+    running = stackfile.read(directory)
+    if running is None:
+        raise TargetError(f"{NO_STACK} (looked for {stackfile.path(directory)}; set SOUK_LOCAL_DIR for another "
+                          "stack, or pass --table NAME for a deployed one)")  # fmt: skip
+    return Target(str(running["table"]), str(running["endpoints"]["dynamodb"]), local=True)
 
 
 def _use_local_credentials() -> None:

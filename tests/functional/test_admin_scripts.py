@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
 
 from infra import admin, seed, stack
+from infra.local import stackfile
 from souk.db import keys
 from souk.identity.accounts import find_user_by_email
 from souk.identity.models import Address, User
@@ -117,21 +121,37 @@ def no_target_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     configure(host=original[1], table_name=original[0])
 
 
+def _stack_file(directory: Path, *, pid: int, endpoint: str, table: str = "souk-local-table") -> None:
+    """A stack.json as the runner writes it (only the fields the scripts read matter)."""
+    stackfile.write(directory, {"pid": pid, "apiUrl": "http://127.0.0.1:1", "table": table,
+                                "endpoints": {"dynamodb": endpoint}})  # fmt: skip
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("stack", ["missing", "runner gone"])
 def test_with_no_local_stack_running_it_says_to_start_one(
-    no_target_env: None, monkeypatch: pytest.MonkeyPatch, capsys
+    no_target_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys, stack: str
 ) -> None:
-    # GIVEN nothing listens on the ports the runner would use
-    monkeypatch.setenv("DYNAMODB_PORT", str(_free_port()))
-    monkeypatch.setenv("MOTO_PORT", str(_free_port()))
+    # GIVEN no stack.json in the local dir, or one whose runner is no longer alive (killed)
+    monkeypatch.setenv("SOUK_LOCAL_DIR", str(tmp_path))
+    if stack == "runner gone":
+        _stack_file(tmp_path, pid=_dead_pid(), endpoint=f"http://127.0.0.1:{_free_port()}")
     # WHEN
     code = admin.main(["--email", "boss@example.com", "--password", STRONG])
-    # THEN
+    # THEN refused, saying how to start one, without trying any port
     assert code == 1
-    assert "make run" in capsys.readouterr().err
+    assert "no local stack is running: start it with `make run`" in capsys.readouterr().err
 
 
-def test_the_running_local_stack_is_found_and_used(no_target_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN a local stack serving DynamoDB on the moto port (the runner without Java), nothing on 8000's stand-in
+def test_the_running_local_stack_is_found_through_its_stack_file(
+    no_target_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN a local stack serving DynamoDB on a port no default names, described by its stack.json
     from moto.server import ThreadedMotoServer
 
     from infra.local import aws
@@ -143,8 +163,8 @@ def test_the_running_local_stack_is_found_and_used(no_target_env: None, monkeypa
         endpoint = f"http://127.0.0.1:{port}"
         dynamodb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint)
         aws.create_table(dynamodb, "souk-local-table")
-        monkeypatch.setenv("DYNAMODB_PORT", str(_free_port()))
-        monkeypatch.setenv("MOTO_PORT", str(port))
+        monkeypatch.setenv("SOUK_LOCAL_DIR", str(tmp_path))
+        _stack_file(tmp_path, pid=os.getpid(), endpoint=endpoint)
         # WHEN
         assert admin.main(["--email", "local-boss@example.com", "--password", STRONG]) == 0
         # THEN the admin is in the local stack's table
