@@ -11,6 +11,7 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
 from infra import template
+from tests.e2e.client import PASSWORD, call, emailed_code
 from tests.e2e.conftest import Reply, RunnerProcess, http, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -205,6 +206,58 @@ def test_queues_route_lists_every_queue_with_its_depth(runner: RunnerProcess) ->
     assert queues["EmailQueue"]["deadLetterQueue"] == "EmailDeadLetterQueue"
     assert queues["EmailDeadLetterQueue"]["isDeadLetterQueue"] is True
     assert all(isinstance(q["visible"], int) for q in queues.values())
+
+
+def test_redrive_moves_a_dead_letter_queues_messages_back_to_be_processed(runner: RunnerProcess) -> None:
+    # GIVEN a notification job that ended in the email dead-letter queue
+    notify = pytest.importorskip("souk.notify")
+    to = unique_email()
+    job = notify.NotificationJob(channel="email", template="verification_code", to=to,
+                                 variables={"code": "271828", "expires_in_minutes": 10},
+                                 idempotency_id=uuid.uuid4().hex)  # fmt: skip
+    queues = {q["queue"]: q for q in http("GET", runner.url("/api/_dev/queues")).json["data"]}
+    runner.client("sqs").send_message(QueueUrl=queues["EmailDeadLetterQueue"]["url"], MessageBody=job.model_dump_json())
+    # WHEN it is redriven
+    reply = http("POST", runner.url("/api/_dev/queues/EmailDeadLetterQueue/redrive"))
+    # THEN it moved back to its source queue, in the envelope, counted
+    assert reply.status == 200, reply.body
+    assert reply.json["data"] == {"queue": "EmailDeadLetterQueue", "movedTo": "EmailQueue", "moved": 1}
+    # and the consumer sends it this time; the dead-letter queue is empty
+    found = wait_for(lambda: outbox(runner, to=to).json["data"], timeout=15)
+    assert len(found) == 1 and "271828" in found[0]["text"], runner.output()[-3000:]
+    depths = {q["queue"]: q for q in http("GET", runner.url("/api/_dev/queues")).json["data"]}
+    assert (depths["EmailDeadLetterQueue"]["visible"], depths["EmailDeadLetterQueue"]["inFlight"]) == (0, 0)
+
+
+def test_redrive_names_a_dead_letter_queue(runner: RunnerProcess) -> None:
+    assert_error_envelope(http("POST", runner.url("/api/_dev/queues/Nope/redrive")), 404, "NOT_FOUND")
+    payload = assert_error_envelope(http("POST", runner.url("/api/_dev/queues/EmailQueue/redrive")), 400,
+                                    "VALIDATION_ERROR")  # fmt: skip
+    assert payload["error"]["details"] == [{"field": "name", "message": "EmailQueue is not a dead-letter queue; "
+                                                                         "redrive its dead-letter queue, "
+                                                                         "EmailDeadLetterQueue."}]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- emailed links
+
+
+def test_links_in_emails_point_at_the_runners_port(runner: RunnerProcess) -> None:
+    # GIVEN an active account, on a runner whose PORT is not 3000
+    email = unique_email()
+    signed_up = call(runner, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD, "name": "Al"})
+    assert signed_up.status == 201, signed_up.body
+    verified = call(runner, "POST", "/api/v1/auth/verify", {"email": email, "code": emailed_code(runner, email)})
+    assert verified.status == 200, verified.body
+    # WHEN a password reset is asked for
+    assert call(runner, "POST", "/api/v1/auth/forgot-password", {"email": email}).status == 200
+
+    # THEN its link is on this runner's port
+    def reset_mail() -> list[dict]:
+        return [e for e in outbox(runner, to=email).json["data"] if "reset-password" in (e.get("text") or "")]
+
+    mails = wait_for(reset_mail, timeout=30)
+    assert runner.port != 3000 and len(mails) == 1, runner.output()[-3000:]
+    assert f"http://localhost:{runner.port}/reset-password?token=" in mails[0]["text"]
 
 
 # ---------------------------------------------------------------------------- schedules
