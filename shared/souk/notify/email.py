@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from souk.notify.templates import RenderedMessage
 
 SENDGRID_HOST = "https://api.sendgrid.com"
-# Short enough that a batch of 10 stuck sends cannot eat the whole 30 s function timeout
-# unnoticed; a timed-out send is retried by SQS, and idempotency keeps it single.
+# Inside the email worker's 10 s Timeout (one message per invocation, template.yaml), so a
+# stuck send fails as itself rather than as a timed-out invocation; SQS retries it a minute
+# later, and idempotency keeps it single.
 TIMEOUT_SECONDS = 5.0
 _SECRET_MAX_AGE = 300
 _LOCAL_KEY = "SG.local-development-key"
