@@ -98,6 +98,15 @@ def test_wrong_content_type_is_400() -> None:
     assert result["json"]["error"]["code"] == "BAD_REQUEST"
 
 
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x",
+                                          "application/x-www-form-urlencoded"])  # fmt: skip
+def test_form_bodies_are_400_before_powertools_parses_them(content_type: str) -> None:
+    # A multipart type without a boundary used to raise inside Powertools' parser: a 500.
+    result = _call(_app(), "POST", "/api/greet", b'{"displayName": "Ada"}', content_type=content_type)
+    assert result["statusCode"] == 400
+    assert result["json"]["error"]["code"] == "BAD_REQUEST"
+
+
 def test_body_over_the_app_limit_is_413(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MAX_BODY_BYTES", "10")
     from souk.settings import get_settings

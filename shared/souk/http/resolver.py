@@ -135,6 +135,9 @@ def _on_unexpected(exc: Exception) -> Response:
     return error_response(SoukError())
 
 
+FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
+
+
 def _body_problem(event: Mapping[str, Any]) -> SoukError | None:
     """Refuse bodies that are too large or undecodable before any parsing happens."""
     raw = event.get("body")
@@ -149,6 +152,12 @@ def _body_problem(event: Mapping[str, Any]) -> SoukError | None:
             base64.b64decode(raw, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return BadRequest("The body is not valid UTF-8 text.")
+    # Every body here is JSON. Powertools would parse form and multipart bodies itself, and
+    # a multipart type without a boundary raises inside it: refuse them before it tries.
+    content_type = next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in FORM_TYPES:
+        return BadRequest("Send the body as application/json.")
     return None
 
 
