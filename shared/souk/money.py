@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from souk.http.envelope import CamelModel
+from souk.http.errors import ValidationFailed
 
 MAX_AMOUNT = 10**12 - 1  # what keys.price_sort can order (12 digits of minor units)
 
@@ -25,6 +26,28 @@ class Money(CamelModel):
 
 def money(amount: int, currency: str) -> Money:
     return Money(amount=int(amount), currency=currency)
+
+
+def amount_in(value: Money, currency: str, *, field: str) -> int:
+    """The minor units of ``value`` sent in a request, which must be in ``currency``.
+
+    Parameters
+    ----------
+    value
+        The Money of the request body.
+    currency
+        The currency it must be in: the store's, the wallet's, the payment's.
+    field
+        The body field, e.g. ``amount`` or ``minSubtotal``; a mismatch names ``<field>.currency``.
+
+    Raises
+    ------
+    ValidationFailed
+        400 on ``<field>.currency`` when the currencies differ.
+    """
+    if value.currency != currency.lower():
+        raise ValidationFailed.field(f"{field}.currency", f"Send this amount in {currency.lower()}.")
+    return value.amount
 
 
 # ISO 4217 currencies without minor units (Stripe's list of zero-decimal currencies).

@@ -62,7 +62,7 @@ def test_card_checkout_is_paid_by_the_webhook_and_a_top_up_credits_the_wallet(se
     assert stock["variants"][0]["stock"] == 3
 
     # WHEN the customer tops up the wallet by card
-    top_up = ok(call(runner, "POST", "/api/v1/wallet/top-up", {"amount": 5000}, customer,
+    top_up = ok(call(runner, "POST", "/api/v1/wallet/top-up", {"amount": {"amount": 5000, "currency": "usd"}}, customer,
                        {"Idempotency-Key": f"e2e-{uuid.uuid4()}"}), 201)  # fmt: skip
     assert pay_with_test_card(runner, top_up["intentId"]) == "succeeded"
 

@@ -113,7 +113,8 @@ def test_one_webhook_event_five_times_in_parallel_credits_once_then_wallet_check
 ) -> None:
     # GIVEN a customer's pending top-up for two purchases, and its signed success event
     token, address_id = new_customer(runner, "Wallet Racer")
-    top_up = ok(call(runner, "POST", "/api/v1/wallet/top-up", {"amount": 2 * PRICE}, token,
+    amount = {"amount": {"amount": 2 * PRICE, "currency": "usd"}}
+    top_up = ok(call(runner, "POST", "/api/v1/wallet/top-up", amount, token,
                      {"Idempotency-Key": f"race-{uuid.uuid4()}"}), 201)  # fmt: skip
     metadata = {"paymentId": top_up["paymentId"], "kind": "topup"}
     succeeded = event("payment_intent.succeeded", intent_object(top_up["intentId"], 2 * PRICE, metadata))

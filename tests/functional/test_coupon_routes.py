@@ -21,8 +21,12 @@ from tests.support import ApiClient, assert_error
 SOON = datetime(2030, 1, 1, tzinfo=UTC)
 
 
+def _usd(amount: int, currency: str = "usd") -> dict[str, Any]:
+    return {"amount": amount, "currency": currency}
+
+
 def _body(seller: Seller | None = None, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": "spring-10", "type": "percent", "value": 10, "minSubtotal": 2000,
+    body: dict[str, Any] = {"code": "spring-10", "type": "percent", "value": 10, "minSubtotal": _usd(2000),
                             "maxUses": 100, "perUserLimit": 1, "startsAt": "2030-01-01T00:00:00Z",
                             "endsAt": "2030-02-01T00:00:00Z"}  # fmt: skip
     if seller is not None:
@@ -63,8 +67,8 @@ def test_store_owner_creates_a_coupon_for_their_store(api: ApiClient) -> None:
     assert response.status == 201, response.body
     data = response.json["data"]
     assert data["code"] == "SPRING-10" and data["type"] == "percent" and data["value"] == 10
-    assert (data["minSubtotal"], data["maxUses"], data["perUserLimit"], data["uses"]) == (2000, 100, 1, 0)
-    assert data["storeId"] == seller.store.store_id and data["status"] == "active" and data["currency"] is None
+    assert (data["minSubtotal"], data["maxUses"], data["perUserLimit"], data["uses"]) == (_usd(2000), 100, 1, 0)
+    assert data["storeId"] == seller.store.store_id and data["status"] == "active" and data["currency"] == "usd"
     assert data["startsAt"].startswith("2030-01-01T00:00:00") and data["endsAt"].startswith("2030-02-01")
     # AND the table holds it with both list index keys, and an audit record
     stored = _stored("spring-10")
@@ -74,39 +78,57 @@ def test_store_owner_creates_a_coupon_for_their_store(api: ApiClient) -> None:
     assert _audit_actions("SPRING-10") == ["coupon.create"]
 
 
-def test_fixed_store_coupon_takes_the_store_currency(api: ApiClient) -> None:
+def test_fixed_store_coupon_is_money_in_the_store_currency(api: ApiClient) -> None:
     # GIVEN a store selling in eur
     seller = make_seller(currency="eur")
-    # WHEN a fixed coupon is created without a currency
-    data = _create(api, seller.token, _body(seller, code="EUR5", type="fixed", value=500))
-    # THEN it is in the store's currency
-    assert (data["type"], data["value"], data["currency"]) == ("fixed", 500, "eur")
-    assert _stored("EUR5").currency == "eur"
+    # WHEN a fixed coupon of 5.00 EUR with a 20.00 EUR minimum is created
+    body = _body(seller, code="EUR5", type="fixed", value=_usd(500, "EUR"), minSubtotal=_usd(2000, "eur"))
+    data = _create(api, seller.token, body)
+    # THEN its money is in the store's currency, in and out
+    assert (data["type"], data["value"], data["currency"]) == ("fixed", _usd(500, "eur"), "eur")
+    assert data["minSubtotal"] == _usd(2000, "eur")
+    stored = _stored("EUR5")
+    assert (stored.currency, int(stored.value), int(stored.min_subtotal)) == ("eur", 500, 2000)
 
 
-def test_fixed_store_coupon_in_another_currency_is_refused(api: ApiClient) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [({"type": "fixed", "value": _usd(500), "minSubtotal": _usd(2000, "eur")}, "value.currency"),
+     ({"type": "fixed", "value": _usd(500, "eur"), "minSubtotal": _usd(2000)}, "minSubtotal.currency"),
+     ({"minSubtotal": _usd(2000)}, "minSubtotal.currency")],
+)  # fmt: skip
+def test_money_in_another_currency_than_the_store_is_refused(api: ApiClient, overrides: dict, field: str) -> None:
+    # GIVEN a store selling in eur WHEN a coupon's money is in usd
     seller = make_seller(currency="eur")
-    response = api.post("/api/v1/coupons", json_body=_body(seller, type="fixed", value=500, currency="usd"),
-                        token=seller.token)  # fmt: skip
+    response = api.post("/api/v1/coupons", json_body=_body(seller, **overrides), token=seller.token)
+    # THEN 400 on that field, nothing written
     payload = assert_error(response, 400, "VALIDATION_ERROR")
-    assert payload["error"]["details"][0]["field"] == "currency"
+    assert [d["field"] for d in payload["error"]["details"]] == [field]
     assert coupons.get_coupon("SPRING-10") is None
 
 
 def test_admin_creates_a_platform_wide_coupon(api: ApiClient, admin: str) -> None:
     # WHEN an admin creates a fixed coupon without a store
-    data = _create(api, admin, _body(code="WELCOME_5", type="fixed", value=500, currency="USD", maxUses=None,
+    data = _create(api, admin, _body(code="WELCOME_5", type="fixed", value=_usd(500, "USD"), maxUses=None,
                                      perUserLimit=None, startsAt=None, endsAt=None))  # fmt: skip
     # THEN it applies everywhere, in usd, unlimited
-    assert data["storeId"] is None and data["currency"] == "usd"
+    assert data["storeId"] is None and data["currency"] == "usd" and data["value"] == _usd(500)
     assert data["maxUses"] is None and data["perUserLimit"] is None and data["startsAt"] is None
     assert _stored("WELCOME_5").store_id is None
 
 
-def test_admin_platform_fixed_coupon_needs_a_currency(api: ApiClient, admin: str) -> None:
-    response = api.post("/api/v1/coupons", json_body=_body(type="fixed", value=500), token=admin)
-    payload = assert_error(response, 400, "VALIDATION_ERROR")
-    assert payload["error"]["details"][0]["field"] == "currency"
+def test_a_fixed_value_or_a_minimum_as_a_bare_number_is_400(api: ApiClient, admin: str) -> None:
+    # The contract: money in a request is {amount, currency}, never a bare number.
+    for body, field in ((_body(type="fixed", value=500), "value"), (_body(minSubtotal=2000), "minSubtotal")):
+        payload = assert_error(api.post("/api/v1/coupons", json_body=body, token=admin), 400, "VALIDATION_ERROR")
+        assert [d["field"] for d in payload["error"]["details"]] == [field]
+    assert coupons.get_coupon("SPRING-10") is None
+
+
+def test_a_platform_coupon_minimum_must_be_in_its_values_currency(api: ApiClient, admin: str) -> None:
+    body = _body(type="fixed", value=_usd(500, "eur"), minSubtotal=_usd(2000, "usd"))
+    payload = assert_error(api.post("/api/v1/coupons", json_body=body, token=admin), 400, "VALIDATION_ERROR")
+    assert [d["field"] for d in payload["error"]["details"]] == ["minSubtotal.currency"]
 
 
 def test_store_owner_must_name_a_store(api: ApiClient) -> None:
@@ -150,8 +172,13 @@ def test_a_code_is_unique_whatever_its_case(api: ApiClient) -> None:
         ({"value": 0}, "value"),
         ({"value": 101}, "value"),
         ({"value": 10.5}, "value"),
+        ({"value": _usd(10)}, "value"),
         ({"type": "fixed", "value": 0}, "value"),
+        ({"type": "fixed", "value": _usd(0)}, "value"),
+        ({"type": "fixed", "value": {"amount": 5.5, "currency": "usd"}}, "value.amount"),
         ({"minSubtotal": -1}, "minSubtotal"),
+        ({"minSubtotal": _usd(-1)}, "minSubtotal.amount"),
+        ({"minSubtotal": {"amount": 100}}, "minSubtotal.currency"),
         ({"maxUses": 0}, "maxUses"),
         ({"perUserLimit": 0}, "perUserLimit"),
         ({"endsAt": "2029-12-31T00:00:00Z"}, "endsAt"),
@@ -275,11 +302,11 @@ def test_owner_updates_value_limits_and_dates(api: ApiClient) -> None:
     # WHEN they change the value, remove the per-user limit and move the end date (code in any case)
     response = api.patch("/api/v1/coupons/spring-10", token=seller.token,
                          json_body={"value": 15, "perUserLimit": None, "endsAt": "2030-03-01T00:00:00Z",
-                                    "minSubtotal": 0})  # fmt: skip
+                                    "minSubtotal": _usd(0)})  # fmt: skip
     # THEN the coupon says so, the rest unchanged
     assert response.status == 200, response.body
     data = response.json["data"]
-    assert (data["value"], data["perUserLimit"], data["minSubtotal"], data["maxUses"]) == (15, None, 0, 100)
+    assert (data["value"], data["perUserLimit"], data["minSubtotal"], data["maxUses"]) == (15, None, None, 100)
     assert data["endsAt"].startswith("2030-03-01") and data["startsAt"] == created["startsAt"]
     assert data["updatedAt"] >= created["updatedAt"]
     # AND the table holds the new version and an audit record with before/after
@@ -338,6 +365,9 @@ def test_an_update_after_a_use_keeps_the_use(api: ApiClient) -> None:
     [
         ({"value": 101}, "value"),
         ({"value": None}, "value"),
+        ({"value": _usd(15)}, "value"),
+        ({"minSubtotal": 100}, "minSubtotal"),
+        ({"minSubtotal": _usd(100, "eur")}, "minSubtotal.currency"),
         ({"code": "OTHER"}, "code"),
         ({"type": "fixed"}, "type"),
         ({"storeId": "x"}, "storeId"),
@@ -354,6 +384,21 @@ def test_invalid_patches_are_400(api: ApiClient, patch: dict[str, Any], field: s
     assert field in {d["field"] for d in payload["error"]["details"]}, payload
     stored = _stored("SPRING-10")
     assert (stored.code, stored.type, int(stored.value), stored.version) == ("SPRING-10", "percent", 10, 1)
+
+
+def test_a_fixed_coupons_value_is_patched_as_money_in_its_currency(api: ApiClient) -> None:
+    # GIVEN a fixed 5.00 EUR coupon
+    seller = make_seller(currency="eur")
+    _create(api, seller.token, _body(seller, type="fixed", value=_usd(500, "eur"), minSubtotal=None))
+    # WHEN the value is changed in usd, as a bare number, then in eur
+    usd = api.patch("/api/v1/coupons/SPRING-10", token=seller.token, json_body={"value": _usd(700)})
+    bare = api.patch("/api/v1/coupons/SPRING-10", token=seller.token, json_body={"value": 700})
+    eur = api.patch("/api/v1/coupons/SPRING-10", token=seller.token, json_body={"value": _usd(700, "eur")})
+    # THEN only Money in eur is taken
+    assert [d["field"] for d in assert_error(usd, 400, "VALIDATION_ERROR")["error"]["details"]] == ["value.currency"]
+    assert [d["field"] for d in assert_error(bare, 400, "VALIDATION_ERROR")["error"]["details"]] == ["value"]
+    assert eur.status == 200, eur.body
+    assert eur.json["data"]["value"] == _usd(700, "eur") and int(_stored("SPRING-10").value) == 700
 
 
 def test_empty_patch_is_400(api: ApiClient) -> None:

@@ -71,7 +71,10 @@ def _two_store_sale() -> tuple[Sale, Sale]:
 
 
 def _refund(api: ApiClient, token: str | None, payment_id: str, key: str | None = None, **body: Any) -> Any:
+    """POST the refund; an int ``amount`` is sent as Money in usd (the payments here), anything else as it is."""
     headers = {"Idempotency-Key": key} if key else None
+    if type(body.get("amount")) is int:
+        body["amount"] = {"amount": body["amount"], "currency": "usd"}
     return api.post(_path(payment_id), token=token, headers=headers, json_body=body)
 
 
@@ -348,6 +351,8 @@ def test_no_token_is_401(api: ApiClient) -> None:
     ({"reason": "x"}, "to"),
     ({"reason": "x", "to": "wallet", "amount": "500"}, "amount"),
     ({"reason": "x", "to": "wallet", "amount": 5.5}, "amount"),
+    ({"reason": "x", "to": "wallet", "amount": {"amount": 5.5, "currency": "usd"}}, "amount.amount"),
+    ({"reason": "x", "to": "wallet", "amount": {"amount": 500}}, "amount.currency"),
 ])  # fmt: skip
 def test_validation_is_400(api: ApiClient, body: dict[str, Any], field: str) -> None:
     # GIVEN a paid order WHEN the body is invalid THEN 400 naming the field, nothing written
@@ -355,4 +360,21 @@ def test_validation_is_400(api: ApiClient, body: dict[str, Any], field: str) -> 
     payload = assert_error(_refund(api, token_for(sale.owner), sale.payment.payment_id, **body), 400,
                            "VALIDATION_ERROR")  # fmt: skip
     assert payload["error"]["details"][0]["field"] == field
+    assert stored_refunds(sale.payment.payment_id) == [] and stored_order(sale.order.order_id).refunded_amount == 0
+
+
+def test_a_bare_number_or_another_currency_is_400_on_the_amount(api: ApiClient) -> None:
+    # GIVEN a paid usd order
+    sale = _sale(method="wallet")
+    token = token_for(sale.owner)
+    # WHEN the amount is a bare number (the contract: money in a request is {amount, currency})
+    bare = api.post(_path(sale.payment.payment_id), token=token, json_body={"amount": 500, "reason": "x",
+                                                                           "to": "wallet"})  # fmt: skip
+    # OR Money in another currency than the payment's
+    euros = _refund(api, token, sale.payment.payment_id, amount={"amount": 500, "currency": "eur"}, reason="x",
+                    to="wallet")  # fmt: skip
+    # THEN 400 on amount / amount.currency, nothing written
+    assert assert_error(bare, 400, "VALIDATION_ERROR")["error"]["details"][0]["field"] == "amount"
+    payload = assert_error(euros, 400, "VALIDATION_ERROR")
+    assert payload["error"]["details"] == [{"field": "amount.currency", "message": "Send this amount in usd."}]
     assert stored_refunds(sale.payment.payment_id) == [] and stored_order(sale.order.order_id).refunded_amount == 0

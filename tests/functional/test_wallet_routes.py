@@ -48,8 +48,10 @@ def _intent(server: LocalStripe, intent_id: str) -> Any:
 
 
 def _top_up(api: ApiClient, token: str, amount: Any, key: str | None = None) -> Any:
+    """POST /wallet/top-up; an int is sent as Money in the wallet's currency, anything else as it is."""
     headers = {"Idempotency-Key": key} if key else None
-    return api.post(TOP_UP, token=token, headers=headers, json_body={"amount": amount})
+    sent = {"amount": amount, "currency": "usd"} if type(amount) is int else amount
+    return api.post(TOP_UP, token=token, headers=headers, json_body={"amount": sent})
 
 
 def _closed_port() -> int:
@@ -272,13 +274,28 @@ def test_top_ups_without_a_key_are_separate_payments(api: ApiClient, stripe_fake
     assert len(payments) == 2 and len({p.stripe_payment_intent_id for p in payments}) == 2
 
 
-@pytest.mark.parametrize("amount", [99, 1_000_001, 0, -500, "5000", 50.5, None])
-def test_top_up_amount_validation(api: ApiClient, amount: Any) -> None:
+@pytest.mark.parametrize(
+    ("amount", "field"),
+    [(99, "amount.amount"), (1_000_001, "amount.amount"), (0, "amount.amount"), (-500, "amount.amount"),
+     ({"amount": "5000", "currency": "usd"}, "amount.amount"), ({"amount": 50.5, "currency": "usd"}, "amount.amount"),
+     ({"amount": 5000, "currency": "eur"}, "amount.currency"), ({"amount": 5000}, "amount.currency"),
+     (5000.0, "amount"), ("5000", "amount"), (None, "amount")],
+)  # fmt: skip
+def test_top_up_amount_validation(api: ApiClient, amount: Any, field: str) -> None:
     # GIVEN a customer
     user = create_user("customer")
-    # WHEN the amount is out of range or not an integer
+    # WHEN the amount is out of range, not Money in minor units, or not in the wallet's currency (usd)
     response = _top_up(api, token_for(user), amount)
-    # THEN 400 on amount, nothing written
+    # THEN 400 on that field, nothing written
+    payload = assert_error(response, 400, "VALIDATION_ERROR")
+    assert payload["error"]["details"][0]["field"] == field
+    assert _payments_of(user) == []
+
+
+def test_a_bare_number_is_not_money(api: ApiClient) -> None:
+    # The contract: every money field of a request is {amount, currency}; a bare number is a 400.
+    user = create_user("customer")
+    response = api.post(TOP_UP, token=token_for(user), json_body={"amount": 5000})
     payload = assert_error(response, 400, "VALIDATION_ERROR")
     assert payload["error"]["details"][0]["field"] == "amount"
     assert _payments_of(user) == []

@@ -11,6 +11,7 @@ from souk.auth.principal import Principal
 from souk.db import keys
 from souk.http.errors import ServiceUnavailable, SoukError
 from souk.ids import new_id
+from souk.money import Money
 from souk.orders import cancel
 from souk.orders.models import Order
 from souk.payments import gateway, refunds
@@ -38,7 +39,8 @@ def _sale(paid: int, *, method: str = "card") -> tuple[Order, Payment]:
 
 def _refund(payment_id: str, amount: int | None, to: str = "wallet") -> str:
     """One refund through the route's service; the outcome: "ok" or the error code."""
-    request = refunds.RefundRequest(amount=amount, reason="race", to=to)  # type: ignore[arg-type]
+    sent = None if amount is None else Money(amount=amount, currency="usd")
+    request = refunds.RefundRequest(amount=sent, reason="race", to=to)  # type: ignore[arg-type]
     try:
         refunds.refund_payment(ADMIN, payment_id, request)
     except SoukError as error:

@@ -15,6 +15,7 @@ from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.http.errors import Conflict
 from souk.ids import new_id
+from souk.money import Money
 from souk.payments.models import Payment
 from souk.wallet import ledger, service, topups
 from souk.wallet.models import Wallet, WalletEntry
@@ -138,7 +139,7 @@ def test_parallel_top_ups_with_one_key_make_one_payment(table: str, stripe_fake)
     # GIVEN a customer sending the same top-up with one Idempotency-Key from several devices at once
     user = _user()
     caller = Principal(user_id=user, role="customer", session_id=None)
-    request = topups.TopUpRequest(amount=1500)
+    request = topups.TopUpRequest(amount=Money(amount=1500, currency="usd"))
 
     def attempt(_: int) -> str:
         try:

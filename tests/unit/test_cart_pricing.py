@@ -196,6 +196,15 @@ def test_min_subtotal() -> None:
     assert discounts.allocate(coupon, _groups(("a", "usd", 5000), ("b", "eur", 5000)))[1] is not None
 
 
+def test_a_minimum_in_money_is_only_reached_in_its_currency() -> None:
+    # GIVEN a platform-wide percent coupon whose minimum is 20.00 USD
+    coupon = _coupon(min_subtotal=2000, currency="usd")
+    # THEN a usd cart of 20.00 reaches it, a eur cart of 50.00 does not (and says so in dollars)
+    assert discounts.allocate(coupon, _groups(("a", "usd", 2000))) == ({"a": 200}, None)
+    assert discounts.allocate(coupon, _groups(("a", "eur", 5000)))[1] == (
+        "This coupon needs a subtotal of at least 20.00 USD.")  # fmt: skip
+
+
 def test_fixed_coupon_on_an_empty_subtotal_gives_zero() -> None:
     coupon = _coupon(type="fixed", value=500, currency="usd")
     assert discounts.allocate(coupon, _groups(("a", "usd", 0))) == ({"a": 0}, None)

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from souk.auth.principal import Principal
-from souk.http.errors import NotFound
+from souk.http.errors import NotFound, ValidationFailed
 from souk.wallet import service, topups
 from souk.wallet.models import Wallet, WalletEntry
 
@@ -59,18 +59,42 @@ def test_a_debit_entry_is_shown_with_a_negative_amount() -> None:
         "referenceId": "o1", "description": None, "createdAt": "2026-01-02T00:00:00Z"}  # fmt: skip
 
 
+def _top_up(amount: object, currency: object = "usd") -> topups.TopUpRequest:
+    return topups.TopUpRequest.model_validate({"amount": {"amount": amount, "currency": currency}})
+
+
 @pytest.mark.parametrize("amount", [topups.MIN_TOP_UP, 5000, topups.MAX_TOP_UP])
 def test_top_up_amounts_in_range_are_accepted(amount: int) -> None:
-    # GIVEN / WHEN / THEN an integer between 1.00 and 10,000.00 is a valid top-up
-    assert topups.TopUpRequest.model_validate({"amount": amount}).amount == amount
+    # GIVEN / WHEN / THEN Money in the wallet's currency between 1.00 and 10,000.00 is a valid top-up
+    assert topups.checked_amount(_top_up(amount, "USD"), "usd") == amount
 
 
-@pytest.mark.parametrize("amount", [topups.MIN_TOP_UP - 1, topups.MAX_TOP_UP + 1, 0, -100, "500", 500.0, True, None])
-def test_top_up_amounts_out_of_range_or_not_integers_are_refused(amount: object) -> None:
-    # GIVEN / WHEN / THEN anything else fails validation on amount
+@pytest.mark.parametrize("amount", [topups.MIN_TOP_UP - 1, topups.MAX_TOP_UP + 1, 0])
+def test_top_up_amounts_out_of_range_are_refused_on_amount_amount(amount: int) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        topups.checked_amount(_top_up(amount), "usd")
+    assert [d["field"] for d in refused.value.details or []] == ["amount.amount"]
+
+
+def test_a_top_up_in_another_currency_is_refused_on_amount_currency() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        topups.checked_amount(_top_up(5000, "eur"), "usd")
+    assert refused.value.details == [{"field": "amount.currency", "message": "Send this amount in usd."}]
+
+
+@pytest.mark.parametrize(
+    ("amount", "loc"),
+    [({"amount": -100, "currency": "usd"}, ("amount", "amount")),
+     ({"amount": "500", "currency": "usd"}, ("amount", "amount")),
+     ({"amount": 500.0, "currency": "usd"}, ("amount", "amount")),
+     ({"amount": True, "currency": "usd"}, ("amount", "amount")),
+     ({"amount": 500}, ("amount", "currency")), (500, ("amount",)), (None, ("amount",))],
+)  # fmt: skip
+def test_top_up_amounts_that_are_not_money_in_minor_units_are_refused(amount: object, loc: tuple[str, ...]) -> None:
+    # GIVEN / WHEN / THEN a bare number, a float, a string or a negative amount fails validation on that field
     with pytest.raises(ValidationError) as error:
         topups.TopUpRequest.model_validate({"amount": amount})
-    assert error.value.errors()[0]["loc"] == ("amount",)
+    assert error.value.errors()[0]["loc"] == loc
 
 
 def test_transactions_query_reads_camel_case_user_id_and_limits() -> None:

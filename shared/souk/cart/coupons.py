@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
@@ -30,7 +30,7 @@ from souk.http.envelope import CamelModel, PatchModel
 from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.jobs.expiry import stamp
-from souk.money import MAX_AMOUNT
+from souk.money import MAX_AMOUNT, Money, amount_in, money
 
 if TYPE_CHECKING:
     from pynamodb.indexes import GlobalSecondaryIndex
@@ -45,7 +45,19 @@ CouponType = Literal["percent", "fixed"]
 CouponStatus = Literal["active", "deleted"]
 _CODE = re.compile(r"[A-Z0-9_-]{3,32}")
 Limit = Annotated[int, Field(ge=1, le=10**9, strict=True)]
-MinorUnits = Annotated[int, Field(ge=0, le=MAX_AMOUNT, strict=True)]
+
+
+def _percent_or_money(value: Any) -> int | Money:
+    """A whole number (percent coupons) or Money (fixed coupons); which one the type needs is checked after."""
+    if isinstance(value, dict):
+        return Money.model_validate(value)
+    if type(value) is int:  # not a bool, not a float
+        return value
+    raise ValueError("Send a whole number (percent) or Money {amount, currency} (fixed).")
+
+
+# percent: a whole number 1..100; fixed: Money in the coupon's currency (the contract's money in a request).
+CouponValue = Annotated[int | Money, PlainValidator(_percent_or_money, json_schema_input_type=int | Money)]
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -55,11 +67,35 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _check_value(coupon_type: str, value: int, field: str = "value") -> None:
-    if coupon_type == "percent" and not 1 <= value <= 100:
-        raise ValidationFailed.field(field, "A percent coupon takes 1 to 100.")
-    if coupon_type == "fixed" and not 1 <= value <= MAX_AMOUNT:
-        raise ValidationFailed.field(field, "A fixed coupon takes a positive amount in minor units.")
+def _value_problem(coupon_type: str | None, value: int | Money) -> str | None:
+    """Why ``value`` does not suit a coupon of this type, or None."""
+    if coupon_type == "percent" and (not isinstance(value, int) or not 1 <= value <= 100):
+        return "A percent coupon takes a whole number from 1 to 100."
+    if coupon_type == "fixed" and not isinstance(value, Money):
+        return "A fixed coupon's value is Money: {amount, currency}."
+    if coupon_type == "fixed" and isinstance(value, Money) and not 1 <= value.amount <= MAX_AMOUNT:
+        return "A fixed coupon takes a positive amount."
+    return None
+
+
+def _check_value(coupon: Coupon, value: int | Money) -> int:
+    """The stored value (percent, or minor units in the coupon's currency) of a PATCHed ``value``."""
+    problem = _value_problem(coupon.type, value)
+    if problem:
+        raise ValidationFailed.field("value", problem)
+    if isinstance(value, Money):
+        return amount_in(value, str(coupon.currency), field="value")
+    return value
+
+
+def _check_minimum(coupon: Coupon, minimum: Money) -> tuple[int, str | None]:
+    """The stored minimum and the coupon's currency after a PATCHed ``minSubtotal``.
+
+    A coupon without a currency (platform-wide percent, no minimum) takes the minimum's.
+    """
+    if coupon.currency is None:
+        return minimum.amount, (minimum.currency if minimum.amount else None)
+    return amount_in(minimum, coupon.currency, field="minSubtotal"), coupon.currency
 
 
 def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
@@ -76,20 +112,16 @@ class CouponIn(CamelModel):
     code: str = Field(max_length=64, description="3 to 32 of A-Z 0-9 _ -; case-insensitive, stored upper-case.",
                       examples=["SPRING-10"])  # fmt: skip
     type: CouponType
-    value: int = Field(strict=True, description="percent: 1..100; fixed: minor units in `currency`.")
-    currency: str | None = Field(None, pattern=r"^[a-z]{3}$", examples=["usd"],
-                                 description="Fixed coupons: a store coupon defaults to the store's.")  # fmt: skip
-    min_subtotal: MinorUnits = Field(0, description="Minor units the eligible subtotal must reach.")
+    value: CouponValue = Field(description="percent: a whole number 1..100; fixed: Money, in the store's currency "
+                               "for a store coupon.", examples=[10])  # fmt: skip
+    min_subtotal: Money | None = Field(None, description="What the eligible subtotal must reach, in the coupon's "
+                                       "currency (the store's, or a fixed value's); null: no minimum.",
+                                       examples=[{"amount": 2000, "currency": "usd"}])  # fmt: skip
     max_uses: Limit | None = Field(None, description="Uses in all; null: unlimited.")
     per_user_limit: Limit | None = Field(None, description="Uses per customer; null: unlimited.")
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     store_id: str | None = Field(None, min_length=1, max_length=64)
-
-    @field_validator("currency", mode="before")
-    @classmethod
-    def _lower(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("code")
     @classmethod
@@ -101,12 +133,10 @@ class CouponIn(CamelModel):
 
     @field_validator("value")
     @classmethod
-    def _value_for_type(cls, value: int, info: ValidationInfo) -> int:
-        coupon_type = info.data.get("type")
-        if coupon_type == "percent" and not 1 <= value <= 100:
-            raise ValueError("A percent coupon takes 1 to 100.")
-        if coupon_type == "fixed" and not 1 <= value <= MAX_AMOUNT:
-            raise ValueError("A fixed coupon takes a positive amount in minor units.")
+    def _value_for_type(cls, value: int | Money, info: ValidationInfo) -> int | Money:
+        problem = _value_problem(info.data.get("type"), value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("starts_at", "ends_at")
@@ -132,8 +162,9 @@ class CouponPatch(PatchModel):
     model_config = ConfigDict(extra="forbid")
     not_nullable = ("value", "min_subtotal")
 
-    value: int | None = Field(None, strict=True)
-    min_subtotal: MinorUnits | None = None
+    value: CouponValue | None = Field(None, description="As the coupon's type takes it: percent 1..100, fixed Money "
+                                      "in the coupon's currency.")  # fmt: skip
+    min_subtotal: Money | None = Field(None, description="In the coupon's currency; {amount: 0} for no minimum.")
     max_uses: Limit | None = None
     per_user_limit: Limit | None = None
     starts_at: datetime | None = None
@@ -153,9 +184,10 @@ class CouponListQuery(PageQuery):
 class CouponOut(CamelModel):
     code: str
     type: CouponType
-    value: int
-    currency: str | None
-    min_subtotal: int
+    value: int | Money = Field(description="percent: 1..100; fixed: Money.")
+    currency: str | None = Field(description="The currency of the coupon's money (a store coupon: the store's); "
+                                 "null for a platform-wide percent coupon without a minimum.")  # fmt: skip
+    min_subtotal: Money | None = Field(description="null: no minimum.")
     max_uses: int | None
     per_user_limit: int | None
     uses: int
@@ -172,9 +204,14 @@ def _int(value: Any) -> int | None:
 
 
 def _out(coupon: Coupon) -> CouponOut:
+    value: int | Money = int(coupon.value)
+    if coupon.type == "fixed" and coupon.currency:
+        value = money(int(coupon.value), coupon.currency)
+    minimum = int(coupon.min_subtotal or 0)
     return CouponOut.model_validate({
-        "code": coupon.code, "type": coupon.type, "value": int(coupon.value), "currency": coupon.currency,
-        "min_subtotal": int(coupon.min_subtotal), "max_uses": _int(coupon.max_uses),
+        "code": coupon.code, "type": coupon.type, "value": value, "currency": coupon.currency,
+        "min_subtotal": money(minimum, coupon.currency) if minimum and coupon.currency else None,
+        "max_uses": _int(coupon.max_uses),
         "per_user_limit": _int(coupon.per_user_limit), "uses": int(coupon.uses), "starts_at": coupon.starts_at,
         "ends_at": coupon.ends_at, "store_id": coupon.store_id, "status": coupon.status,
         "created_at": coupon.created_at, "updated_at": coupon.updated_at,
@@ -229,19 +266,27 @@ def list_coupons(principal: Principal, query: CouponListQuery) -> tuple[list[Cou
 # ---------------------------------------------------------------- writing
 
 
-def _store_currency(principal: Principal, body: CouponIn) -> str | None:
-    """The coupon's currency, after checking the store: the caller's own (admins: any existing one)."""
+def _coupon_money(principal: Principal, body: CouponIn) -> tuple[str | None, int, int]:
+    """``(currency, value, minSubtotal)`` as stored, after checking the store and every currency.
+
+    A store coupon is in its store's currency (the caller's own store; admins: any); a
+    platform-wide one in its fixed value's currency, or its minimum's, or none (a percent
+    coupon without a minimum applies in any currency). Money in another currency is a 400
+    on that field (``value.currency``, ``minSubtotal.currency``).
+    """
+    currency: str | None
     if body.store_id is None:
         if not principal.is_admin:
             raise ValidationFailed.field("storeId", "Name one of your stores.")
-        if body.type == "fixed" and body.currency is None:
-            raise ValidationFailed.field("currency", "A platform-wide fixed coupon needs a currency.")
-        return body.currency if body.type == "fixed" else None
-    store = stores.get_store(body.store_id)
-    ensure_owner(principal, store.owner_id)
-    if body.currency is not None and body.currency != store.currency:
-        raise ValidationFailed.field("currency", f"The store sells in {store.currency}.")
-    return store.currency if body.type == "fixed" else None
+        own = body.value if isinstance(body.value, Money) else body.min_subtotal
+        currency = own.currency if own is not None else None
+    else:
+        store = stores.get_store(body.store_id)
+        ensure_owner(principal, store.owner_id)
+        currency = store.currency
+    value = amount_in(body.value, str(currency), field="value") if isinstance(body.value, Money) else body.value
+    minimum = 0 if body.min_subtotal is None else amount_in(body.min_subtotal, str(currency), field="minSubtotal")
+    return currency, value, minimum
 
 
 def create_coupon(principal: Principal, body: CouponIn) -> CouponOut:
@@ -250,18 +295,18 @@ def create_coupon(principal: Principal, body: CouponIn) -> CouponOut:
     Raises
     ------
     ValidationFailed
-        A store owner without ``storeId``; a currency other than the store's.
+        A store owner without ``storeId``; money in a currency other than the store's (or the value's).
     NotFound
         ``storeId`` is another owner's store, or no store.
     DuplicateEntry
         The code exists (in any case).
     """
-    currency = _store_currency(principal, body)
+    currency, value, minimum = _coupon_money(principal, body)
     now = utc_now()
     code = body.code
     coupon = Coupon(pk=keys.coupon(code), sk=keys.COUPON, code=code, owner_id=principal.user_id,
-                    store_id=body.store_id, type=body.type, value=body.value, currency=currency,
-                    min_subtotal=body.min_subtotal, max_uses=body.max_uses, per_user_limit=body.per_user_limit,
+                    store_id=body.store_id, type=body.type, value=value, currency=currency,
+                    min_subtotal=minimum, max_uses=body.max_uses, per_user_limit=body.per_user_limit,
                     starts_at=body.starts_at, ends_at=body.ends_at, uses=0, status="active",
                     gsi1pk=keys.coupons_by_owner(principal.user_id), gsi1sk=keys.created_sort(stamp(now), code),
                     gsi2pk=keys.COUPONS_ALL, gsi2sk=keys.created_sort(stamp(now), code),
@@ -303,7 +348,8 @@ def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponO
     NotFound
         No such active coupon, or another user's.
     ValidationFailed
-        A value out of range for the coupon's type; ``endsAt`` not after ``startsAt``.
+        A value out of range for the coupon's type; money in another currency than the coupon's
+        (``value.currency``, ``minSubtotal.currency``); ``endsAt`` not after ``startsAt``.
     UnprocessableEntity
         ``maxUses`` below the uses already counted.
     Conflict
@@ -312,14 +358,17 @@ def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponO
     changes = {name: getattr(body, name) for name in _PATCHABLE if name in body.model_fields_set}
     for _ in range(MAX_SAVE_ATTEMPTS):
         coupon = _own_active(principal, code)
+        stored = dict(changes)
         if "value" in changes:
-            _check_value(coupon.type, changes["value"])
+            stored["value"] = _check_value(coupon, changes["value"])
+        if "min_subtotal" in changes:
+            stored["min_subtotal"], stored["currency"] = _check_minimum(coupon, changes["min_subtotal"])
         _check_window(changes.get("starts_at", coupon.starts_at), changes.get("ends_at", coupon.ends_at))
         max_uses = changes.get("max_uses", coupon.max_uses)
         if max_uses is not None and int(max_uses) < int(coupon.uses):
             raise UnprocessableEntity(f"maxUses cannot go below the {int(coupon.uses)} uses already counted.")
         before = _snapshot(coupon)
-        for name, value in changes.items():
+        for name, value in stored.items():
             setattr(coupon, name, value)
         coupon.updated_at = utc_now()
         if _save(principal, coupon, "coupon.update", before):

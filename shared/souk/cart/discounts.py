@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from souk.cart.models import Coupon
+from souk.money import display
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,12 @@ def allocate(coupon: Coupon, groups: list[StoreSubtotal]) -> tuple[dict[str, int
         return {}, "This coupon does not apply to anything in your cart."
     currencies = {g.currency for g in targets}
     base = sum(g.subtotal for g in targets)
-    if int(coupon.min_subtotal) > 0 and (len(currencies) > 1 or base < int(coupon.min_subtotal)):
-        return {}, f"This coupon needs a subtotal of at least {int(coupon.min_subtotal)}."
+    minimum = int(coupon.min_subtotal or 0)
+    # The minimum is money in the coupon's currency: a subtotal in another (or in several) never reaches it.
+    other_currency = bool(coupon.currency) and currencies != {coupon.currency}
+    if minimum > 0 and (len(currencies) > 1 or other_currency or base < minimum):
+        shown = display(minimum, coupon.currency) if coupon.currency else str(minimum)
+        return {}, f"This coupon needs a subtotal of at least {shown}."
     if coupon.type == "percent":
         return {g.store_id: g.subtotal * int(coupon.value) // 100 for g in targets}, None
     total = min(int(coupon.value), base)

@@ -32,6 +32,7 @@ from souk.http.envelope import CamelModel, NonBlankText
 from souk.http.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
 from souk.http.idempotency import idempotent_call
 from souk.ids import new_id
+from souk.money import Money, amount_in
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
@@ -63,7 +64,8 @@ _REFUND_STATUSES = frozenset({"refunded", "partially_refunded"})
 
 
 class RefundRequest(CamelModel):
-    amount: int | None = Field(None, strict=True, description="Minor units, 1 up to what is left; default: all of it.")
+    amount: Money | None = Field(None, description="In the payment's currency, 1 minor unit up to what is left; "
+                                 "default: all of it.", examples=[{"amount": 500, "currency": "usd"}])  # fmt: skip
     reason: NonBlankText = Field(min_length=1, max_length=500, examples=["damaged on arrival"])
     to: Literal["original", "wallet"] = Field(
         description="`original`: the card (card payments) or the wallet (wallet payments); `wallet`: the "
@@ -381,7 +383,7 @@ def refund_payment(principal: Principal, payment_id: str, request: RefundRequest
     NotFound
         No such payment, or not the caller's store's; an ``orderId`` not in the payment.
     ValidationFailed
-        Several orders could be meant and ``orderId`` is missing.
+        Several orders could be meant and ``orderId`` is missing; ``amount.currency`` is not the payment's.
     """
     try:
         payment = Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
@@ -391,8 +393,9 @@ def refund_payment(principal: Principal, payment_id: str, request: RefundRequest
         raise NotFound()
     if payment.kind != "order":
         raise UnprocessableEntity("Wallet top-ups are not refunded here.")
+    amount = None if request.amount is None else amount_in(request.amount, payment.currency, field="amount")
     order = _order_to_refund(principal, payment, request.order_id)
-    refund = refund_order(principal.actor, order, payment, request.amount, to=request.to, reason=request.reason)
+    refund = refund_order(principal.actor, order, payment, amount, to=request.to, reason=request.reason)
     return refund_out(refund)
 
 

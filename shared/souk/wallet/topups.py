@@ -18,11 +18,12 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.http.envelope import CamelModel
+from souk.http.errors import ValidationFailed
 from souk.http.idempotency import idempotent_call
 from souk.http.ratelimit import RateLimit, RateState
 from souk.ids import new_id
 from souk.jobs import expiry
-from souk.money import Money, money
+from souk.money import Money, amount_in, display, money
 from souk.payments.models import Payment
 from souk.wallet.ledger import wallet_currency
 
@@ -39,8 +40,24 @@ PAYMENT_LABEL = "payment"
 
 
 class TopUpRequest(CamelModel):
-    amount: int = Field(ge=MIN_TOP_UP, le=MAX_TOP_UP, strict=True,
-                        description="Minor units of the wallet currency (100 to 1,000,000).")  # fmt: skip
+    amount: Money = Field(description="In the wallet's currency, 100 to 1,000,000 minor units (1.00 to 10,000.00).",
+                          examples=[{"amount": 5000, "currency": "usd"}])  # fmt: skip
+
+
+def checked_amount(request: TopUpRequest, currency: str) -> int:
+    """The minor units to top up: in the wallet's currency and within the limits, else a 400 on the field.
+
+    Raises
+    ------
+    ValidationFailed
+        ``amount.currency`` is not the wallet's, or ``amount.amount`` is outside
+        :data:`MIN_TOP_UP`..:data:`MAX_TOP_UP`.
+    """
+    amount = amount_in(request.amount, currency, field="amount")
+    if not MIN_TOP_UP <= amount <= MAX_TOP_UP:
+        raise ValidationFailed.field("amount.amount", f"Top up between {display(MIN_TOP_UP, currency)} and "
+                                                      f"{display(MAX_TOP_UP, currency)}.")  # fmt: skip
+    return amount
 
 
 class TopUpOut(CamelModel):
@@ -74,21 +91,22 @@ def start_top_up(principal: Principal, request: TopUpRequest) -> TopUpOut:
 
     payment_id = new_id()
     currency = wallet_currency()
+    amount = checked_amount(request, currency)
     metadata = {"paymentId": payment_id, "userId": principal.user_id, "kind": "topup"}
-    intent = gateway.create_payment_intent(request.amount, currency, metadata=metadata,
+    intent = gateway.create_payment_intent(amount, currency, metadata=metadata,
                                            idempotency_key=f"pi-{payment_id}")  # fmt: skip
-    payment = _payment(principal.user_id, payment_id, request.amount, currency, intent.id, intent.client_secret)
+    payment = _payment(principal.user_id, payment_id, amount, currency, intent.id, intent.client_secret)
     try:
         with WriteTransaction() as tx:
             tx.put(payment, Payment.pk.does_not_exist(), label=PAYMENT_LABEL)
             audit.record(principal.actor, "wallet.top_up", "payment", payment_id, tx=tx,
-                         after={"amount": request.amount, "currency": currency, "intentId": intent.id,
+                         after={"amount": amount, "currency": currency, "intentId": intent.id,
                                 "status": "pending"})  # fmt: skip
     except Exception:
         gateway.cancel_payment_intent(intent.id)
         raise
     return TopUpOut(payment_id=payment_id, client_secret=intent.client_secret, intent_id=intent.id,
-                    amount=money(request.amount, currency))  # fmt: skip
+                    amount=money(amount, currency))  # fmt: skip
 
 
 def top_up(principal: Principal, request: TopUpRequest, *, idempotency_key: str | None = None,
@@ -99,11 +117,14 @@ def top_up(principal: Principal, request: TopUpRequest, *, idempotency_key: str 
 
     Raises
     ------
+    ValidationFailed
+        The amount is not in the wallet's currency or outside the limits (before anything is counted).
     RateLimitExceeded
         More than :data:`TOP_UPS_PER_USER` requests in its window (replays count too).
     IdempotencyConflict, Conflict
         The key was used with another body / is still in flight.
     """
+    checked_amount(request, wallet_currency())
     state = TOP_UPS_PER_USER.enforce(principal.user_id)
     result = idempotent_call(IDEMPOTENCY_SCOPE, principal.user_id, idempotency_key, request,
                              lambda: start_top_up(principal, request), TopUpOut, context=context)  # fmt: skip
