@@ -311,3 +311,12 @@ def test_a_body_refused_before_routing_has_the_same_headers(origins, monkeypatch
     assert headers["Access-Control-Allow-Origin"] == "https://app.souk.example"
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cache-Control"] == "no-store"
     assert "Access-Control-Allow-Origin" not in _cors(_app(), "POST", "/api/greet", "https://evil.example")
+
+
+@pytest.mark.parametrize("raw", [b"[" * 1500, b'{"k": ' + b"9" * 1500 + b"}", b"\xff\xfe", b"[1, 2]"],
+                         ids=["deep", "huge-int", "not-utf8", "array"])  # fmt: skip
+def test_a_hostile_cursor_is_a_400_on_cursor(raw: bytes) -> None:
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    with pytest.raises(e.ValidationFailed) as refused:
+        decode_cursor(cursor)
+    assert [d["field"] for d in refused.value.details or []] == ["cursor"]

@@ -11,7 +11,8 @@ from typing import Any
 from pydantic import Field
 
 from souk.http.envelope import CamelModel
-from souk.http.errors import ValidationFailed
+from souk.http.errors import SoukError, ValidationFailed
+from souk.http.guard import parse_json
 from souk.secrets import cursor_key
 
 DEFAULT_LIMIT = 20
@@ -43,12 +44,13 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
     try:
-        token = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        # Client input like a body: the request guard parses it (depth, number sizes) before the signature is checked.
+        token = parse_json(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)), controls=False)
         key = token["k"]
         payload = json.dumps(key, separators=(",", ":"), sort_keys=True).encode()
         if not isinstance(key, dict) or not hmac.compare_digest(token["s"], _sign(payload)):
             raise ValueError("bad signature")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, SoukError):
         raise ValidationFailed.field("cursor", "The cursor is invalid; start again without it.") from None
     return key
 
