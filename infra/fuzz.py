@@ -86,27 +86,25 @@ class LocalStack:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the runner exited with {self.process.returncode}: see {log.name}")
+                raise RuntimeError(f"the runner exited with {self.process.returncode}:\n{self.output()}")
             try:
                 if _request("GET", f"{self.base_url}/api/health")[0] == 200:
                     return self
             except OSError:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"the runner was not healthy within {STARTUP_TIMEOUT:.0f} s: see {log.name}")
+        raise RuntimeError(f"the runner was not healthy within {STARTUP_TIMEOUT:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        """The runner's log so far (the tail: a failure's cause is at the end)."""
+        return (self.local_dir / "runner.log").read_text(errors="replace")[-20000:]
 
     def seed(self) -> None:
-        """The demo accounts, through the same command a developer runs (`make seed`)."""
-        problems = []
-        # DynamoDB Local when Java runs it, else moto serves DynamoDB too.
-        for port in (self.ports["DYNAMODB_PORT"], self.ports["MOTO_PORT"]):
-            env = {**self.env(), "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{port}"}
-            done = subprocess.run([sys.executable, "-m", "infra.seed"], cwd=ROOT, env=env,  # noqa: S603 - our argv
-                                  capture_output=True, text=True, check=False)  # fmt: skip
-            if done.returncode == 0:
-                return
-            problems.append(f"{done.stdout}\n{done.stderr}")
-        raise RuntimeError("make seed failed:\n" + "\n".join(problems))
+        """The demo accounts, through the same command a developer runs (`make seed`, via stack.json)."""
+        done = subprocess.run([sys.executable, "-m", "infra.seed"], cwd=ROOT, env=self.env(),  # noqa: S603 - our argv
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"make seed failed:\n{done.stdout}\n{done.stderr}")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
