@@ -9,12 +9,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 from souk.identity import profile
 
 app = create_app()
 
 
-@app.put("/api/v1/users/<userId>/profile", summary="Replace a profile", tags=["Users"])
+@app.put(
+    "/api/v1/users/<userId>/profile", summary="Replace a profile", tags=["Users"], openapi_extensions=raises(Conflict)
+)
 def put_profile(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
     body: profile.ProfileIn,

@@ -9,13 +9,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import Principal, authenticated
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
+from souk.http.errors import Conflict
 from souk.identity import users
 from souk.identity.schemas import UserOut
 
 app = create_app()
 
 
-@app.patch("/api/v1/users/<userId>", summary="Update a user", tags=["Users"])
+@app.patch("/api/v1/users/<userId>", summary="Update a user", tags=["Users"], openapi_extensions=raises(Conflict))
 def update_user(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
     body: users.UserUpdate,
