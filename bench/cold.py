@@ -4,14 +4,24 @@ What is timed is what a Lambda cold start runs in Python: loading ``handler.py``
 (its directory first on sys.path, the layer after it, as /var/task and /opt/python) and
 resolving one event. Interpreter start-up is left out: Lambda's runtime pays it before
 our code, the same for every function. Two references are timed the same way: the floor
-``import boto3`` (no Python Lambda that talks to AWS starts faster) and a FastAPI +
-Mangum monolith serving the same route (:mod:`bench.fastapi_app`).
+``import boto3; boto3.client('dynamodb')`` (no Python Lambda that talks to DynamoDB
+starts faster) and a FastAPI + Mangum monolith serving the same route
+(:mod:`bench.fastapi_app`).
 
-Code is copied to a scratch directory first, without ``__pycache__``: Lambda's
-/var/task is read-only, so our own modules are compiled on every cold start, while the
-dependencies installed by pip come with their bytecode. The copy reproduces both.
-AWS calls made by the first request go to a moto server on localhost, so a route that
-checks its dependencies (health) answers 200 with real round trips.
+Every process gets the environment Lambda gives the function (:func:`lambda_environment`):
+the runtime's variables (``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME``,
+``AWS_EXECUTION_ENV``, ``_HANDLER``, an X-Ray trace header since tracing is active) and
+the template's Globals and function environment with local values. Powertools decides
+from those whether it runs in Lambda (the Tracer patches and traces only there), so
+without them it would take a path Lambda never runs.
+
+Code is laid out as deployed: the handler's folder is copied without ``__pycache__``
+(``/var/task`` is read-only and ``sam build`` ships no bytecode for it, so ``handler.py``
+is compiled at every cold start), and the layer copy gets unchecked-hash bytecode as
+``make build`` ships it (Makefile, build-SoukLayer); ``--source-only`` leaves it out.
+The dependencies come from the venv with the bytecode pip wrote. AWS calls made by the
+first request go to a moto server on localhost, so a route that checks its dependencies
+(health) answers 200 with real round trips.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import json
 import logging
 import math
 import os
+import py_compile
 import shutil
 import subprocess
 import sys
@@ -57,6 +68,7 @@ class Target:
     spec: dict[str, Any] = field(hash=False, compare=False)
     route: str | None = None  # "GET /api/health", for pairing a function with its FastAPI twin
     function: template.Function | None = field(default=None, hash=False, compare=False)
+    environment: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # over the shared one
 
 
 class ChildFailed(RuntimeError):
@@ -74,6 +86,7 @@ class Sample:
     import_ms: float
     call_ms: float
     cpu_ms: float  # CPU time of the same span: steadier than wall time on a busy machine
+    import_cpu_ms: float  # CPU time of the import alone
     modules: int
     packages: tuple[str, ...]
     status: str
@@ -90,6 +103,7 @@ class Sample:
             raw["import_ms"],
             raw["call_ms"],
             raw["cpu_ms"],
+            raw["import_cpu_ms"],
             raw["modules"],
             tuple(raw["packages"]),
             raw["status"],
@@ -111,8 +125,21 @@ class Measurement:
         return median([s.import_ms for s in self.samples])
 
     @property
+    def cpu(self) -> Summary:
+        """CPU time of import plus first request: what the ratios are taken on."""
+        return Summary.of([s.cpu_ms for s in self.samples])
+
+    @property
     def cpu_ms(self) -> float:
-        return median([s.cpu_ms for s in self.samples])
+        return self.cpu.median
+
+    @property
+    def import_cpu_ms(self) -> float:
+        return median([s.import_cpu_ms for s in self.samples])
+
+    @property
+    def call_cpu_ms(self) -> float:
+        return median([s.cpu_ms - s.import_cpu_ms for s in self.samples])
 
     @property
     def last(self) -> Sample:
@@ -125,14 +152,15 @@ class ColdReport:
     floor: Measurement
     fastapi: dict[str, Measurement]  # route -> measurement
     plan: Plan
+    bytecode: bool = True  # the layer copy had its unchecked-hash bytecode
 
     def fastapi_for(self, route: str | None) -> tuple[float | None, bool]:
-        """The FastAPI median for a route, and whether it was measured on that very route."""
+        """The FastAPI median CPU time for a route, and whether it was measured on that very route."""
         if route is None or not self.fastapi:
             return None, False
         if route in self.fastapi:
-            return self.fastapi[route].total.median, True
-        return median([m.total.median for m in self.fastapi.values()]), False
+            return self.fastapi[route].cpu_ms, True
+        return median([m.cpu_ms for m in self.fastapi.values()]), False
 
 
 # ---------------------------------------------------------------- local AWS and code layout
@@ -168,13 +196,67 @@ def _copy(source: Path, destination: Path) -> Path:
     return destination
 
 
+def compile_layer(layer: Path) -> int:
+    """Unchecked-hash bytecode for every module of the layer copy, as ``make build`` ships it.
+
+    Written by this interpreter, the one the children run, so the tag matches. Returns the
+    number of modules compiled.
+    """
+    sources = sorted(layer.rglob("*.py"))
+    mode = py_compile.PycInvalidationMode.UNCHECKED_HASH
+    for source in sources:
+        py_compile.compile(str(source), doraise=True, invalidation_mode=mode, quiet=1)
+    return len(sources)
+
+
 def child_environment(endpoint: str, refs: dict[str, str]) -> dict[str, str]:
-    """What a deployed function sees: the template's environment, nothing from this shell."""
+    """What every process sees: the template's Globals environment, nothing from this shell."""
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR") if k in os.environ}
     env.update(aws.LOCAL_CREDENTIALS)
     env.update(aws.function_environment(refs))
     env["AWS_ENDPOINT_URL"] = endpoint
     return env
+
+
+# Lambda's X-Ray daemon listens on a link-local address; locally nothing listens on this
+# port, and the SDK's UDP datagrams to it are sent and lost, as cheap as in Lambda.
+XRAY_DAEMON_ADDRESS = "127.0.0.1:2000"
+
+
+def trace_header() -> str:
+    """An X-Ray trace header as Lambda sets it per invocation for active tracing, sampled."""
+    return f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};Sampled=1"
+
+
+def lambda_environment(
+    name: str, handler: str, memory_mb: int, task_root: Path, function_variables: dict[str, str]
+) -> dict[str, str]:
+    """The variables the Lambda runtime sets for a Python 3.12 function, over its own.
+
+    ``function_variables`` are the template's (Globals and the function's, local values);
+    the runtime's win, as in Lambda. Tracing is Active in the template's Globals, so the
+    X-Ray variables are set too.
+    """
+    runtime = {
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]bench",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": aws.REGION,
+        "AWS_DEFAULT_REGION": aws.REGION,
+        "_HANDLER": handler,
+        "TZ": ":UTC",
+        "AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_ADDRESS,
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "_X_AMZN_TRACE_ID": trace_header(),
+    }
+    return {**function_variables, **runtime}
 
 
 # ---------------------------------------------------------------- events
@@ -216,7 +298,9 @@ def function_targets(
     for fn in functions:
         code = _copy(ROOT / fn.code_uri, task_root / fn.logical_id)
         label, event = first_event(fn, refs)
-        memory = int(fn.properties.get("MemorySize") or template.load()["Globals"]["Function"].get("MemorySize", 512))
+        memory = int(template.function_setting(fn, "MemorySize", 128))
+        variables = aws.function_environment(refs, function=fn)
+        environment = lambda_environment(fn.logical_id, fn.handler, memory, code, variables)
         module_file = code / fn.handler_file.relative_to(ROOT / fn.code_uri)
         spec = {
             "kind": "handler",
@@ -228,20 +312,24 @@ def function_targets(
             "context": {"function_name": fn.logical_id, "memory_limit_in_mb": memory},
         }
         route = label if not label.startswith(("SQS", "schedule", "invoke")) else None
-        targets.append(Target(fn.logical_id, fn.logical_id, "souk", spec, route, fn))
+        targets.append(Target(fn.logical_id, fn.logical_id, "souk", spec, route, fn, environment))
     return targets
 
 
-def fastapi_targets(routes: Sequence[tuple[str, dict[str, Any]]], task_root: Path, sample: int) -> list[Target]:
+def fastapi_targets(
+    routes: Sequence[tuple[str, dict[str, Any]]], task_root: Path, sample: int, variables: dict[str, str]
+) -> list[Target]:
     """The monolith on up to ``sample`` routes, spread evenly: its cost barely depends on the route."""
     code = task_root / "FastApiMonolith"
     code.mkdir()
     shutil.copy2(FASTAPI_APP, code / "app.py")
-    picked = (
-        list(routes)
-        if len(routes) <= sample
-        else [routes[round(i * (len(routes) - 1) / (sample - 1))] for i in range(sample)]
-    )
+    environment = lambda_environment("FastApiMonolith", "app.handler", 512, code, variables)
+    if len(routes) <= sample:
+        picked = list(routes)
+    elif sample == 1:
+        picked = [routes[0]]  # the first route, health: the one every comparison starts with
+    else:
+        picked = [routes[round(i * (len(routes) - 1) / (sample - 1))] for i in range(sample)]
     return [
         Target(
             f"fastapi:{route}",
@@ -257,9 +345,19 @@ def fastapi_targets(routes: Sequence[tuple[str, dict[str, Any]]], task_root: Pat
                 "context": {"function_name": "FastApiMonolith", "memory_limit_in_mb": 512},
             },
             route,
+            environment=environment,
         )
         for route, event in picked
     ]
+
+
+def floor_target(task_root: Path, variables: dict[str, str]) -> Target:
+    """``import boto3; boto3.client('dynamodb')`` in a Lambda environment of its own."""
+    code = task_root / "Floor"
+    code.mkdir()
+    environment = lambda_environment("Floor", "floor.handler", 512, code, variables)
+    spec = {"kind": "floor", "sys_path": []}
+    return Target("floor", "boto3 + DynamoDB client (floor)", "floor", spec, environment=environment)
 
 
 def write_route_manifest(path: Path) -> Path:
@@ -274,17 +372,29 @@ def write_route_manifest(path: Path) -> Path:
 
 def run_once(target: Target, scratch: Path, env: dict[str, str]) -> Sample:
     """One cold start of one target in a fresh, isolated interpreter."""
+    return Sample.parse(_run_child(target, scratch, env).stdout)
+
+
+def _run_child(
+    target: Target, scratch: Path, env: dict[str, str], flags: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     spec_file = scratch / f"spec-{target.key.replace('/', '_').replace(' ', '_').replace(':', '_')}.json"
     if not spec_file.exists():
         spec_file.write_text(json.dumps(target.spec), encoding="utf-8")
     # -I: no PYTHONPATH, no user site, no script dir on sys.path; -B: like /var/task, nothing written.
-    command = [sys.executable, "-I", "-B", str(CHILD), str(spec_file)]
+    command = [sys.executable, "-I", "-B", *flags, str(CHILD), str(spec_file)]
     done = subprocess.run(  # noqa: S603 - our own interpreter and script, argv built here
-        command, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False, cwd=scratch
+        command,
+        env={**env, **target.environment},
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+        cwd=scratch,
     )
     if done.returncode != 0:
         raise ChildFailed(target.label, done.returncode, done.stderr)
-    return Sample.parse(done.stdout)
+    return done
 
 
 def warm_up_targets(targets: Sequence[Target]) -> list[Target]:
@@ -419,21 +529,23 @@ def run(
     only: str | None = None,
     fastapi_sample: int = 4,
     budget_seconds: float | None = 150.0,
+    bytecode: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> ColdReport:
     """Measure every function (or those whose logical id matches ``only``) and both references."""
-    functions = [f for f in template.functions() if only is None or fnmatch.fnmatch(f.logical_id, only)]
-    if not functions:
-        raise ValueError(f"no function matches {only!r}")
+    functions = select(only)
     with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, moto_server() as (endpoint, refs):
         scratch = Path(tmp)
         layer = _copy(ROOT / "shared", scratch / "opt" / "python")
+        if bytecode:
+            compile_layer(layer)
         task_root = scratch / "task"
         task_root.mkdir()
         souk = function_targets(functions, refs, task_root, layer)
         api_routes = [(t.route, t.spec["event"]) for t in souk if t.route is not None]
-        fastapi = fastapi_targets(api_routes, task_root, fastapi_sample) if api_routes else []
-        floor = Target("floor", "import boto3 (floor)", "floor", {"kind": "import", "sys_path": [], "module": "boto3"})
+        variables = aws.function_environment(refs)
+        fastapi = fastapi_targets(api_routes, task_root, fastapi_sample, variables) if api_routes else []
+        floor = floor_target(task_root, variables)
         env = child_environment(endpoint, refs)
         env["SOUK_ROUTES_FILE"] = str(write_route_manifest(scratch / "routes.json"))
         targets = [floor, *souk, *fastapi]
@@ -448,4 +560,32 @@ def run(
         floor=results[floor.key],
         fastapi={t.route: results[t.key] for t in fastapi if t.route},
         plan=chosen,
+        bytecode=bytecode,
     )
+
+
+def select(only: str | None) -> list[template.Function]:
+    """The template's functions whose logical id matches ``only`` (fnmatch; commas for several)."""
+    patterns = [p.strip() for p in (only or "*").split(",") if p.strip()]
+    functions = [f for f in template.functions() if any(fnmatch.fnmatch(f.logical_id, p) for p in patterns)]
+    if not functions:
+        raise ValueError(f"no function matches {only!r}")
+    return functions
+
+
+def import_profile(function_id: str, *, bytecode: bool = True) -> str:
+    """``-X importtime`` output (stderr) of one cold start of a function, after a warm-up run."""
+    function = next((f for f in template.functions() if f.logical_id == function_id), None)
+    if function is None:
+        raise ValueError(f"no function {function_id!r} in template.yaml")
+    with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, moto_server() as (endpoint, refs):
+        scratch = Path(tmp)
+        layer = _copy(ROOT / "shared", scratch / "opt" / "python")
+        if bytecode:
+            compile_layer(layer)
+        task_root = scratch / "task"
+        task_root.mkdir()
+        [target] = function_targets([function], refs, task_root, layer)
+        env = child_environment(endpoint, refs)
+        _run_child(target, scratch, env)  # page cache, moto backends
+        return _run_child(target, scratch, env, ["-X", "importtime"]).stderr

@@ -10,8 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from bench.cold import Plan, Sample, plan
-from bench.cold_report import unexpected_heavy
+from bench import importtime
+from bench.cold import ColdReport, Measurement, Plan, Sample, Target, lambda_environment, plan
+from bench.cold_report import goals, render_goals, unexpected_heavy
 from bench.ddb import Request, Result, Scenario, verdict
 from bench.ddb_calls import CallLog, count_calls, items_read
 from bench.routes import concrete_path, path_parameters
@@ -149,10 +150,14 @@ def test_plan_spreads_function_rounds_over_the_reference_rounds() -> None:
 
 
 def test_sample_parse_reads_the_last_marker_line_under_handler_logs() -> None:
-    report = '{"total_ms": 5.0, "import_ms": 4.0, "call_ms": 1.0, "cpu_ms": 3.0, "modules": 12, "packages": ["boto3"], '
+    report = (
+        '{"total_ms": 5.0, "import_ms": 4.0, "call_ms": 1.0, "cpu_ms": 3.0, "import_cpu_ms": 2.5, "modules": 12, '
+        '"packages": ["boto3"], '
+    )
     stdout = '{"level":"INFO","message":"hi"}\nBENCH-RESULT ' + report + '"status": "200"}\n'
     sample = Sample.parse(stdout)
     assert (sample.total_ms, sample.modules, sample.packages, sample.status) == (5.0, 12, ("boto3",), "200")
+    assert (sample.cpu_ms, sample.import_cpu_ms) == (3.0, 2.5)
     with pytest.raises(ValueError):
         Sample.parse("Traceback ...")
 
@@ -185,3 +190,75 @@ def test_fastapi_monolith_serves_every_template_route_in_the_envelope() -> None:
     )
     assert response["statusCode"] == 200
     assert '"success":true' in response["body"]
+
+
+def _measured(key: str, cpu: list[float], route: str | None = "GET /x") -> Measurement:
+    samples = [Sample(c, c, 0.0, c, c * 0.9, 100, (), "200") for c in cpu]
+    return Measurement(Target(key, key, "souk", {}, route), samples)
+
+
+def _report(functions: list[Measurement], floor: float, fastapi: float) -> ColdReport:
+    return ColdReport(
+        functions=functions,
+        floor=_measured("floor", [floor], None),
+        fastapi={"GET /x": _measured("fastapi", [fastapi])},
+        plan=Plan(1, 1, 1, 0.0),
+    )
+
+
+def test_goals_are_taken_on_median_cpu_time_against_the_floor_of_the_same_run() -> None:
+    functions = [
+        _measured("SystemHealthFunction", [110.0, 112.0, 500.0]),  # one slow sample: the median ignores it
+        _measured("SystemVersionFunction", [120.0]),
+        _measured("OrderCreate", [170.0]),
+        _measured("Worker", [190.0], route=None),  # not a route: out of the route median, in the slowest
+    ]
+    found = {g.name: g for g in goals(_report(functions, floor=100.0, fastapi=300.0))}
+    assert found["median of 3 routes"].value == pytest.approx(1.2)
+    assert found["median of 3 routes"].met
+    assert found["SystemHealthFunction"].value == pytest.approx(1.12) and found["SystemHealthFunction"].met
+    assert found["SystemVersionFunction"].value == pytest.approx(1.2) and not found["SystemVersionFunction"].met
+    assert found["slowest function"].value == pytest.approx(1.9) and not found["slowest function"].met
+    assert found["slowest function"].detail == "Worker; 1 over the limit"
+    assert found["FastAPI+Mangum / our route median"].value == pytest.approx(2.5)
+    assert found["FastAPI+Mangum / our route median"].met
+    table = render_goals(list(found.values()))
+    assert "missed by 0.05x" in table and "missed by 0.10x" in table
+
+
+def test_lambda_environment_is_the_runtimes_over_the_templates() -> None:
+    from pathlib import Path
+
+    env = lambda_environment(
+        "Fn", "handler.lambda_handler", 256, Path("/task"), {"TABLE_NAME": "t", "AWS_REGION": "eu-west-3"}
+    )
+    assert env["TABLE_NAME"] == "t"
+    assert env["AWS_REGION"] == "us-east-1"  # the runtime's value wins
+    assert env["LAMBDA_TASK_ROOT"] == "/task" and env["_HANDLER"] == "handler.lambda_handler"
+    assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-") and env["_X_AMZN_TRACE_ID"].endswith(";Sampled=1")
+
+
+IMPORTTIME = """\
+import time: self [us] | cumulative | imported package
+import time:       100 |        100 |     botocore.compat
+import time:       300 |        400 |   botocore
+import time:        50 |        450 | boto3
+import time:        20 |         20 |     pydantic_core
+import time:       200 |        220 |   pydantic
+import time:        10 |         10 |   souk.settings
+import time:        30 |        260 | souk.http
+"""
+
+
+def test_importtime_parses_nesting_and_finds_who_imported_each_package() -> None:
+    entries = importtime.parse("noise\n" + IMPORTTIME)
+    assert [e.module for e in entries][:3] == ["botocore.compat", "botocore", "boto3"]
+    assert [e.depth for e in entries] == [2, 1, 0, 2, 1, 1, 0]
+    assert importtime.by_package(entries) == {"botocore": 400, "pydantic": 200, "boto3": 50, "souk": 40,
+                                              "pydantic_core": 20}  # fmt: skip
+    chains = importtime.first_chains(entries)
+    assert chains["botocore"] == ["boto3", "botocore"]
+    assert chains["pydantic_core"] == ["souk.http", "pydantic", "pydantic_core"]
+    assert [e.module for e in importtime.own_modules(entries)] == ["souk.http", "souk.settings"]
