@@ -28,7 +28,7 @@ from souk.http.caching import NotModified, not_modified_response
 from souk.http.envelope import current_request_id, error_payload
 from souk.http.errors import BadRequest, NotFound, PayloadTooLarge, SoukError, ValidationFailed
 from souk.http.guard import parse_body, query_problem
-from souk.observability import logger, metrics, tracer
+from souk.observability import logger, metrics, traced
 from souk.settings import get_settings
 
 if TYPE_CHECKING:
@@ -233,7 +233,7 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
-    @tracer.capture_lambda_handler
+    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 

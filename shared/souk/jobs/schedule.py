@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from souk.observability import logger, metrics, tracer
+from souk.observability import logger, metrics, traced
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -48,7 +48,7 @@ def scheduled_job(run: Callable[[Budget], dict[str, Any]]) -> Callable[[dict[str
 
     @logger.inject_lambda_context
     @metrics.log_metrics
-    @tracer.capture_lambda_handler
+    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run(Budget.of(context))
 

@@ -30,7 +30,7 @@ from souk.notify.email import send_email
 from souk.notify.queue import NotificationJob
 from souk.notify.sms import send_sms
 from souk.notify.templates import render
-from souk.observability import logger, metrics, tracer
+from souk.observability import get_tracer, logger, metrics
 from souk.settings import get_settings
 from souk.workers import SqsJobRecord
 
@@ -104,7 +104,7 @@ def _deliver_once(table_name: str, region: str, endpoint: str | None) -> Callabl
 
 # capture_response=False: the result is harmless but the habit matters; traces must
 # never carry message content (codes, reset tokens).
-@tracer.capture_method(capture_response=False)
+@get_tracer().capture_method(capture_response=False)
 def handle_record(record: NotificationRecord, lambda_context: LambdaContext | None = None) -> dict[str, Any]:
     """Send the record's job unless it was already sent.
 

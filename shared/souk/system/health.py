@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,8 +31,18 @@ class HealthReport(CamelModel):
     checks: dict[str, CheckResult]
 
 
-@cache
+_clients_lock = threading.Lock()
+
+
 def _client(service: str) -> Any:
+    # One at a time: the checks run in threads, and a plain cache would let each of them
+    # build the same client (a cold start paid 3 SQS and 2 S3 clients, ~400 ms CPU).
+    with _clients_lock:
+        return _new_client(service)
+
+
+@cache
+def _new_client(service: str) -> Any:
     return boto3.client(service, config=_FAST)  # type: ignore[call-overload]
 
 

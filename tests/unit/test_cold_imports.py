@@ -1,0 +1,85 @@
+"""What a handler loads at a cold start, in the Lambda environment (LAMBDA_TASK_ROOT set).
+
+Each handler is imported in a fresh ``python -I`` with the variables Lambda sets, as
+``make bench`` does, and the test reads ``sys.modules``: the X-Ray SDK patches botocore
+only, and only in functions that talk to AWS; a route does not load a library it has no
+use for. Nothing here is timed (speed is ``make bench``'s business).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra import template
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["handler"] = module
+spec.loader.exec_module(module)
+patched = sorted(getattr(sys.modules.get("aws_xray_sdk.core.patcher"), "_PATCHED_MODULES", ()))
+print(json.dumps({"modules": sorted(sys.modules), "xray_patched": patched}))
+"""
+
+
+def _function(logical_id: str) -> template.Function:
+    return next(f for f in template.functions() if f.logical_id == logical_id)
+
+
+def cold_import(logical_id: str) -> dict[str, list[str]]:
+    """sys.modules after importing a function's handler as Lambda does, and what X-Ray patched."""
+    fn = _function(logical_id)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": "",
+        "LAMBDA_TASK_ROOT": str(ROOT / fn.code_uri),
+        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "_HANDLER": fn.handler,
+        "SOUK_STAGE": "test",
+        "POWERTOOLS_SERVICE_NAME": "souk",
+        "TABLE_NAME": "souk-test",
+    }
+    code = f"import sys; sys.path[:0] = [{str(ROOT / fn.code_uri)!r}, {str(ROOT / 'shared')!r}]\n" + PROBE
+    done = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", code, str(fn.handler_file)],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _loaded(report: dict[str, list[str]], package: str) -> bool:
+    return any(m == package or m.startswith(package + ".") for m in report["modules"])
+
+
+@pytest.mark.parametrize("logical_id", ["SystemVersionFunction", "SystemOpenapiFunction", "SystemDocsFunction"])
+def test_routes_that_make_no_aws_call_load_neither_boto_nor_the_xray_sdk(logical_id: str) -> None:
+    report = cold_import(logical_id)
+    assert not _loaded(report, "aws_xray_sdk")
+    assert not _loaded(report, "pynamodb")
+    assert "botocore.client" not in report["modules"]
+    assert report["xray_patched"] == []
+
+
+def test_health_traces_its_aws_calls_through_botocore_alone() -> None:
+    report = cold_import("SystemHealthFunction")
+    assert report["xray_patched"] == ["botocore"]
+    assert not _loaded(report, "pynamodb")
+    assert not _loaded(report, "requests")  # patch_all would load and patch requests, sqlite3, httplib...
+
+
+def test_a_dynamodb_route_traces_botocore_which_pynamodb_calls_through() -> None:
+    report = cold_import("CatalogProductGetFunction")
+    assert report["xray_patched"] == ["botocore"]
+    assert "aws_xray_sdk.ext.pynamodb" not in report["modules"]
