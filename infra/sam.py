@@ -28,19 +28,23 @@ def _with_s3_code(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def transformed() -> dict[str, Any]:
-    """The CloudFormation template that the SAM transform produces from template.yaml."""
+def transformed(overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """The CloudFormation template that the SAM transform produces from template.yaml.
+
+    Parameters take their defaults, or the value in ``overrides``.
+    """
     from samtranslator.translator.transform import transform
 
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # pseudo parameters need a region
 
     parameters = {k: v.get("Default") for k, v in template.load().get("Parameters", {}).items()}
+    parameters.update(overrides or {})
     parameters.update({"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws"})
     return transform(_with_s3_code(template.load()), parameters, _OfflinePolicyLoader())  # type: ignore[arg-type]
 
 
-def resource_count() -> int:
-    return len(transformed()["Resources"])
+def resource_count(overrides: dict[str, str] | None = None) -> int:
+    return len(transformed(overrides)["Resources"])
 
 
 if __name__ == "__main__":

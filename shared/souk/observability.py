@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 
+# Every function imports this module, so every function registers the SnapStart hook.
+from souk import snapstart as _snapstart  # noqa: F401
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 

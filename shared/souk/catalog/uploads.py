@@ -35,6 +35,7 @@ from souk.http.errors import NotFound, UpstreamError, ValidationFailed
 from souk.ids import new_id
 from souk.observability import logger
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -130,6 +131,9 @@ def _s3(region: str) -> S3Client:
                     retries={"mode": "standard", "max_attempts": 3})  # fmt: skip
     with _CLIENT_LOCK:  # boto3's default session is not thread-safe (the local runner uses threads)
         return boto3.client("s3", region_name=region, config=config)
+
+
+on_restore(_s3.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def s3_client() -> S3Client:

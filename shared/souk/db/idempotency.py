@@ -8,6 +8,7 @@ from functools import lru_cache
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 _CLIENT_LOCK = threading.Lock()
 
@@ -28,6 +29,9 @@ def _store(partition: str, table_name: str, region: str, endpoint: str | None) -
         expiry_attr="ttl",
         boto3_client=client,
     )
+
+
+on_restore(_store.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def idempotency_store(consumer: str) -> DynamoDBPersistenceLayer:

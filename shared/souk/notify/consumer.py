@@ -32,6 +32,7 @@ from souk.notify.sms import send_sms
 from souk.notify.templates import render
 from souk.observability import get_tracer, logger, metrics
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 from souk.workers import SqsJobRecord
 
 if TYPE_CHECKING:
@@ -100,6 +101,9 @@ def _deliver_once(table_name: str, region: str, endpoint: str | None) -> Callabl
         return deliver(job)
 
     return deliver_once
+
+
+on_restore(_deliver_once.cache_clear)  # SnapStart: no client outlives a restore
 
 
 # capture_response=False: the result is harmless but the habit matters; traces must

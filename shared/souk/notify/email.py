@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from souk.notify.exceptions import EmailRejectedError, NotificationConfigError, ProviderUnavailableError
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from sendgrid import SendGridAPIClient
@@ -67,6 +68,9 @@ def _client(key: str, host: str) -> SendGridAPIClient:
     # The SDK has no timeout by default; python_http_client copies this to every request.
     client.client.timeout = TIMEOUT_SECONDS
     return client
+
+
+on_restore(_client.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def send_email(to: str, message: RenderedMessage) -> str | None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from souk.notify.exceptions import EnqueueError, NotificationConfigError
 from souk.notify.templates import Value, validate
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -74,6 +75,9 @@ def _sqs(region: str) -> SQSClient:
     # boto3's default session is not thread-safe, and the local runner serves from threads.
     with _CLIENT_LOCK:
         return boto3.client("sqs", region_name=region, config=config)
+
+
+on_restore(_sqs.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def _queue_url() -> str:

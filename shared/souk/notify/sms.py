@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from souk.notify.exceptions import ProviderUnavailableError, SmsRejectedError
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_sns.client import SNSClient
@@ -29,6 +30,9 @@ def _sns(region: str) -> SNSClient:
     # boto3's default session is not thread-safe, and the local runner runs workers in threads.
     with _CLIENT_LOCK:
         return boto3.client("sns", region_name=region, config=config)
+
+
+on_restore(_sns.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def send_sms(to: str, message: str) -> str:

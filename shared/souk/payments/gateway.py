@@ -18,6 +18,7 @@ from souk.http.errors import BadRequest, ServiceUnavailable, UpstreamError
 from souk.observability import logger
 from souk.secrets import stripe_keys
 from souk.settings import get_settings
+from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from stripe import StripeClient
@@ -41,6 +42,9 @@ def _client(secret_key: str, api_base: str | None) -> StripeClient:
     if api_base:
         options["base_addresses"] = {"api": api_base}
     return StripeClient(secret_key, **options)
+
+
+on_restore(_client.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def client() -> StripeClient:

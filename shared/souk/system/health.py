@@ -15,6 +15,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from souk.http.envelope import CamelModel
 from souk.settings import Settings, get_settings
+from souk.snapstart import on_restore
 
 # Health must answer fast even when a dependency hangs.
 _FAST = Config(connect_timeout=2, read_timeout=2, retries={"max_attempts": 1})
@@ -44,6 +45,9 @@ def _client(service: str) -> Any:
 @cache
 def _new_client(service: str) -> Any:
     return boto3.client(service, config=_FAST)  # type: ignore[call-overload]
+
+
+on_restore(_new_client.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def _checks(settings: Settings) -> dict[str, Callable[[], object]]:
