@@ -202,7 +202,7 @@ def run_checkout() -> CheckoutCost:
     from infra.local.routing import Router
 
     with local_table(Router()):
-        from souk.auth.principal import Principal
+        from souk.caller import Principal
         from souk.cart.models import Cart
         from souk.catalog import categories, products, stores
         from souk.db import keys

@@ -28,8 +28,8 @@ def create_admin(email: str, password: str, name: str, *, source: str = "infra.a
     """An active admin, saved with its email claim in one transaction (audited as the system)."""
     from pydantic import EmailStr, TypeAdapter, ValidationError
 
-    from souk.audit.service import Actor
-    from souk.http.errors import DuplicateEntry
+    from souk.caller import Actor
+    from souk.errors import DuplicateEntry
     from souk.identity import accounts, passwords
 
     try:

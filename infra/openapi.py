@@ -20,8 +20,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Depends
 
 from infra import handlers, template
-from souk.http.docs import EXTENSION
-from souk.http.errors import (
+from souk.errors import (
     ALL_ERRORS,
     BadRequest,
     Forbidden,
@@ -34,6 +33,7 @@ from souk.http.errors import (
     Unauthorized,
     ValidationFailed,
 )
+from souk.http.docs import EXTENSION
 
 OUTPUT = template.ROOT / "shared" / "souk" / "system" / "openapi.json"
 SECURITY_SCHEMES = {

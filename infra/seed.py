@@ -107,9 +107,8 @@ class Outcome:
 
 def seed_user(demo: DemoUser) -> bool:
     """Create one demo account with its addresses; False when its email is already taken."""
-    from souk.audit.service import Actor
-    from souk.auth.principal import Principal
-    from souk.http.errors import DuplicateEntry
+    from souk.caller import Actor, Principal
+    from souk.errors import DuplicateEntry
     from souk.identity import accounts, addresses, passwords
 
     if accounts.find_user_by_email(demo.email) is not None:

@@ -60,7 +60,7 @@ def last_code(queue_url: str, email: str) -> str:
 
 def ready_upload(user: User, purpose: str = "avatar", content_type: str = "image/png", size: int = 100) -> str:
     """An upload of ``user`` whose file arrived in S3 (moto), as a client would leave it."""
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
     from souk.catalog.uploads import CreateUploadRequest, create_upload, get_upload
     from souk.settings import get_settings
 

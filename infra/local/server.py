@@ -27,7 +27,8 @@ from infra import template
 from infra.local.outbox import CHANNELS, Outbox, SendGridRequestError, sendgrid_messages
 from infra.local.routing import MAX_PAYLOAD_BYTES, HttpResponse, Router, gateway_response
 from infra.local.schedules import Scheduler
-from souk.http.envelope import current_request_id, error_payload, ok, page
+from souk.context import current_request_id
+from souk.http.envelope import error_payload, ok, page
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from souk.http.envelope import CamelModel
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
+from souk.schema import CamelModel
 
 MAX_AMOUNT = 10**12 - 1  # what keys.price_sort can order (12 digits of minor units)
 

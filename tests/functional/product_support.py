@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.catalog import categories, stores, uploads
 from souk.catalog.models import Category, Store
 from souk.identity.models import User

@@ -7,7 +7,7 @@ import pytest
 from souk.audit.models import AuditRecord
 from souk.catalog.categories import adjust_product_count, get_category
 from souk.db import keys
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import admin_token, count_dynamodb_calls, make_category
 from tests.support import ApiClient, assert_error

@@ -164,7 +164,7 @@ def test_a_bearer_request_reads_its_session_once(api: ApiClient, monkeypatch: py
 
 
 def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_new_role(api: ApiClient) -> None:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
     from souk.identity import users
     from tests.factories import PASSWORD
 
@@ -194,8 +194,8 @@ def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_ne
 
 
 def test_only_an_admin_changes_roles_and_not_their_own(api: ApiClient) -> None:
-    from souk.auth.principal import Principal
-    from souk.http.errors import Forbidden, UnprocessableEntity
+    from souk.caller import Principal
+    from souk.errors import Forbidden, UnprocessableEntity
     from souk.identity import users
 
     admin, customer = create_user("admin"), create_user()

@@ -10,7 +10,7 @@ import pytest
 from souk.audit.models import AuditRecord
 from souk.catalog.stores import require_selling_store
 from souk.db import keys
-from souk.http.errors import NotFound, UnprocessableEntity
+from souk.errors import NotFound, UnprocessableEntity
 from tests.factories import create_user, queued_jobs, token_for
 from tests.functional.catalog_helpers import (
     admin_token,
@@ -431,7 +431,7 @@ def test_admin_status_validation_roles_and_unknown_store(api: ApiClient, world: 
 
 # --- require_selling_store (for products and inventory)
 def test_require_selling_store(api: ApiClient, world: dict) -> None:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
     approved = _approved(api, world)
     pending = make_store(api, world["a"], [world["coffee"]], name="Later")

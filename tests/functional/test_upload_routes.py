@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from souk.catalog.uploads import MB, claim_uploads
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import count_dynamodb_calls
 from tests.support import ApiClient, assert_error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.catalog import categories, products, stores
 
 ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)

@@ -7,12 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.cart import carts
 from souk.cart.models import Cart
 from souk.catalog import categories, products, stores
 from souk.db import keys
-from souk.http.errors import Conflict, NotFound
+from souk.errors import Conflict, NotFound
 from souk.identity.sessions import Client
 
 pytestmark = pytest.mark.integration

@@ -6,11 +6,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.cart.models import Cart
 from souk.catalog.models import Variant
 from souk.db import keys
-from souk.http.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
+from souk.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
 from souk.identity import addresses
 from souk.ids import new_id
 from souk.orders import checkout

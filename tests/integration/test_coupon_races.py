@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.cart import coupons
 from souk.cart.models import Coupon, CouponUse
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.errors import DuplicateEntry
+from souk.errors import DuplicateEntry
 
 pytestmark = pytest.mark.integration
 

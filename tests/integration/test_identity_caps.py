@@ -8,9 +8,9 @@ from typing import TypeVar
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.db import keys
-from souk.http.errors import Conflict, UnprocessableEntity
+from souk.errors import Conflict, UnprocessableEntity
 from souk.identity import addresses, api_keys
 from souk.identity.models import Address, AddressBook, ApiKey, ApiKeyRing
 from tests.factories import create_user

@@ -11,9 +11,9 @@ from typing import Any
 import pyotp
 import pytest
 
-from souk.auth.principal import Principal
 from souk.auth.tokens import issue_purpose_token
-from souk.http.errors import SoukError, ValidationFailed
+from souk.caller import Principal
+from souk.errors import SoukError, ValidationFailed
 from souk.identity import mfa, passwords, recovery
 from souk.identity.models import User
 from souk.identity.sessions import Client, start_session

@@ -9,7 +9,7 @@ import pytest
 from souk.catalog import inventory, products
 from souk.catalog.models import StockMovement
 from souk.db import keys
-from souk.http.errors import InsufficientStock
+from souk.errors import InsufficientStock
 from tests.integration.catalog_data import OWNER, product_with_stock
 
 pytestmark = pytest.mark.integration

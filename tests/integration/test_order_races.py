@@ -12,7 +12,7 @@ import pytest
 
 from souk.catalog import inventory, products
 from souk.db.transactions import WriteTransaction
-from souk.http.errors import InvalidState
+from souk.errors import InvalidState
 from souk.orders import expiry, fulfilment
 from souk.orders.models import Order
 from souk.payments import webhooks

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.db import keys
-from souk.http.errors import ServiceUnavailable, SoukError
+from souk.errors import ServiceUnavailable, SoukError
 from souk.ids import new_id
 from souk.money import Money
 from souk.orders import cancel

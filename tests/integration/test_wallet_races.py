@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.auth.principal import Principal
+from souk.caller import Principal
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.errors import Conflict
+from souk.errors import Conflict
 from souk.ids import new_id
 from souk.money import Money
 from souk.payments.models import Payment

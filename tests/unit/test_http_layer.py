@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from pydantic import Field
 
 from infra.local.events import api_event
-from souk.http import CamelModel, Envelope, create_app, ok
-from souk.http import errors as e
+from souk import errors as e
+from souk.http import Envelope, create_app, ok
 from souk.http.pagination import decode_cursor, encode_cursor
+from souk.schema import CamelModel
 
 
 class Greeting(CamelModel):
@@ -200,7 +201,7 @@ def test_a_too_deep_body_is_400_through_the_resolver() -> None:
 def test_one_line_text_refuses_line_breaks_and_multi_line_text_keeps_them() -> None:
     from pydantic import ValidationError
 
-    from souk.http.envelope import OneLineText
+    from souk.schema import OneLineText
 
     class Note(CamelModel):
         title: OneLineText

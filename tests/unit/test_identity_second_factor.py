@@ -8,8 +8,8 @@ import pyotp
 import pytest
 from pydantic import ValidationError
 
-from souk.auth.principal import Principal
-from souk.http.errors import Forbidden
+from souk.caller import Principal
+from souk.errors import Forbidden
 from souk.identity import mfa, recovery
 from souk.identity.models import User
 from souk.identity.sessions import require_session

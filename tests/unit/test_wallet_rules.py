@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from souk.auth.principal import Principal
-from souk.http.errors import NotFound, ValidationFailed
+from souk.caller import Principal
+from souk.errors import NotFound, ValidationFailed
 from souk.wallet import service, topups
 from souk.wallet.models import Wallet, WalletEntry
 

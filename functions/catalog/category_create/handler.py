@@ -6,11 +6,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, require_roles
+from souk.auth.principal import require_roles
+from souk.caller import Principal
 from souk.catalog import categories
+from souk.errors import Conflict, NotFound, UnprocessableEntity
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Conflict, NotFound, UnprocessableEntity
 
 app = create_app()
 

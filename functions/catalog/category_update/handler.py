@@ -7,11 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from souk.auth.principal import Principal, require_roles
+from souk.auth.principal import require_roles
+from souk.caller import Principal
 from souk.catalog import categories
+from souk.errors import Conflict, UnprocessableEntity
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Conflict, UnprocessableEntity
 
 app = create_app()
 

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, require_roles
+from souk.auth.principal import require_roles
+from souk.caller import Principal
 from souk.catalog import products
+from souk.errors import NotFound, UnprocessableEntity, UpstreamError
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import NotFound, UnprocessableEntity, UpstreamError
 
 app = create_app()
 

@@ -7,7 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from souk.auth.principal import Principal, optional_principal
+from souk.auth.principal import optional_principal
+from souk.caller import Principal
 from souk.catalog import stores
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached

@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 
 from souk.cart import carts
+from souk.errors import NotFound
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import NotFound
 
 app = create_app()
 

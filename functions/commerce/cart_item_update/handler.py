@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.cart import carts
+from souk.errors import Conflict, InsufficientStock
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Conflict, InsufficientStock
 
 app = create_app()
 

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, require_roles
-from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.docs import raises
-from souk.http.errors import (
+from souk.auth.principal import require_roles
+from souk.caller import Principal
+from souk.errors import (
     Conflict,
     IdempotencyConflict,
     InsufficientFunds,
@@ -19,6 +18,8 @@ from souk.http.errors import (
     UnprocessableEntity,
     UpstreamError,
 )
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
 from souk.orders import checkout
 

@@ -7,10 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from souk.auth.principal import Principal, require_roles
-from souk.http import Envelope, create_app, entrypoint, ok
-from souk.http.docs import raises
-from souk.http.errors import (
+from souk.auth.principal import require_roles
+from souk.caller import Principal
+from souk.errors import (
     Conflict,
     IdempotencyConflict,
     InvalidState,
@@ -18,6 +17,8 @@ from souk.http.errors import (
     UnprocessableEntity,
     UpstreamError,
 )
+from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
 from souk.payments import refunds
 from souk.payments.schemas import RefundOut
@@ -28,7 +29,8 @@ app = create_app()
 @app.post("/api/v1/payments/<paymentId>/refund", status_code=201, summary="Refund a payment", tags=["Payments"],
           description="To the card or the wallet. Send an `Idempotency-Key` header: a retry replays the first "
                       "answer.",
-          openapi_extensions=raises(Conflict, IdempotencyConflict, InvalidState, ServiceUnavailable, UnprocessableEntity, UpstreamError))  # fmt: skip
+          openapi_extensions=raises(Conflict, IdempotencyConflict, InvalidState, ServiceUnavailable,
+                                    UnprocessableEntity, UpstreamError))  # fmt: skip
 def refund_payment(
     payment_id: Annotated[str, Path(alias="paymentId", max_length=64)],
     body: refunds.RefundRequest,

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
+from souk.errors import Conflict
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Conflict
 from souk.payments import webhooks
 
 app = create_app()

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, require_roles
+from souk.auth.principal import require_roles
+from souk.caller import Principal
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.wallet import service
 

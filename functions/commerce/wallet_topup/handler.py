@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, require_roles
+from souk.auth.principal import require_roles
+from souk.caller import Principal
+from souk.errors import Conflict, IdempotencyConflict, ServiceUnavailable, UpstreamError
 from souk.http import Envelope, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
-from souk.http.errors import Conflict, IdempotencyConflict, ServiceUnavailable, UpstreamError
 from souk.http.idempotency import IdempotencyKey
 from souk.wallet import topups
 

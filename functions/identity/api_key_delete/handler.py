@@ -7,10 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from souk.auth.principal import Principal, authenticated
+from souk.auth.principal import authenticated
+from souk.caller import Principal
+from souk.errors import Conflict
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Conflict
 from souk.identity import api_keys
 from souk.identity.users import Deleted
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, authenticated
+from souk.auth.principal import authenticated
+from souk.caller import Principal
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.identity.schemas import UserOut
 from souk.identity.users import get_user, user_out

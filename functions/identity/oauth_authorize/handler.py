@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from souk.errors import ServiceUnavailable
 from souk.http import create_app, entrypoint
 from souk.http.docs import raises
-from souk.http.errors import ServiceUnavailable
 from souk.identity import oauth
 
 app = create_app()

@@ -8,9 +8,7 @@ from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.auth.principal import origin
-from souk.http import Envelope, create_app, entrypoint, ok, respond
-from souk.http.docs import raises
-from souk.http.errors import (
+from souk.errors import (
     AccountNotVerified,
     AccountSuspended,
     Conflict,
@@ -22,6 +20,8 @@ from souk.http.errors import (
     UnprocessableEntity,
     UpstreamError,
 )
+from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http.docs import raises
 from souk.identity import oauth
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, token_pair

@@ -8,12 +8,13 @@ from aws_lambda_powertools.event_handler import Depends
 from pydantic import Field
 
 from souk.auth.principal import origin
-from souk.http import CamelModel, Envelope, create_app, entrypoint, ok
+from souk.errors import InvalidToken
+from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import InvalidToken
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, rotate, token_pair
 from souk.identity.users import get_user
+from souk.schema import CamelModel
 
 app = create_app()
 

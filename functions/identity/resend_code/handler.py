@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from souk.http import CamelModel, Envelope, create_app, entrypoint, ok, respond
+from souk.http import Envelope, create_app, entrypoint, ok, respond
 from souk.identity import accounts
 from souk.identity.schemas import EmailBody
+from souk.schema import CamelModel
 
 app = create_app()
 

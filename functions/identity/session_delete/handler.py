@@ -6,9 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, authenticated
-from souk.http import CamelModel, Envelope, create_app, entrypoint, ok
+from souk.auth.principal import authenticated
+from souk.caller import Principal
+from souk.http import Envelope, create_app, entrypoint, ok
 from souk.identity.sessions import revoke_own
+from souk.schema import CamelModel
 
 app = create_app()
 

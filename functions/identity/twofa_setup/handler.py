@@ -6,10 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
-from souk.auth.principal import Principal, authenticated
+from souk.auth.principal import authenticated
+from souk.caller import Principal
+from souk.errors import Forbidden, InvalidState
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import Forbidden, InvalidState
 from souk.identity import mfa
 
 app = create_app()

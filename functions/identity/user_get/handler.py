@@ -7,7 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from souk.auth.principal import Principal, authenticated
+from souk.auth.principal import authenticated
+from souk.caller import Principal
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.identity import users
 from souk.identity.schemas import UserOut

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from souk.errors import ServiceUnavailable
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.http.errors import ServiceUnavailable
 from souk.system.health import HealthReport, check_health
 
 app = create_app()

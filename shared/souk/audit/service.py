@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from souk.audit.models import AuditRecord
+from souk.caller import Actor
+from souk.context import current_request_id
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
-from souk.http.envelope import current_request_id
 from souk.ids import new_id
+
+__all__ = ["SYSTEM", "Actor", "build_record", "record"]
 
 # Fields never copied into before/after snapshots.
 _REDACTED = frozenset({"password", "passwordHash", "password_hash", "secret", "totpSecret", "codeHash", "tokenHash"})
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who did it, and from where (``system`` for schedules and workers)."""
-
-    user_id: str
-    role: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-
-
+# Schedules and workers.
 SYSTEM = Actor(user_id="system", role="system")
 
 

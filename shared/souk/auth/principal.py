@@ -14,40 +14,17 @@ one GetItem (the key, stored hashed, carrying its owner's role).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, cast
 
 from aws_lambda_powertools.event_handler import Request
 
-from souk.audit.service import Actor
 from souk.auth.tokens import verify_access_token
-from souk.http.errors import Forbidden, InvalidToken, NotFound, Unauthorized
+from souk.caller import Principal, Role
+from souk.errors import Forbidden, InvalidToken, Unauthorized
 from souk.identity.sessions import Client, active_session
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-
-Role = Literal["customer", "store_owner", "courier", "admin"]
-ROLES: tuple[Role, ...] = ("customer", "store_owner", "courier", "admin")
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    role: str
-    session_id: str | None
-    api_key_id: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
-    @property
-    def actor(self) -> Actor:
-        """The principal as the audit log records it."""
-        return Actor(user_id=self.user_id, role=self.role, ip=self.ip, user_agent=self.user_agent)
 
 
 def origin(request: Request) -> Client:
@@ -121,11 +98,3 @@ def require_roles(*roles: Role) -> Callable[[Request], Principal]:
 
     dependency.__name__ = f"require_{'_or_'.join(sorted(allowed))}"
     return dependency
-
-
-def ensure_owner(principal: Principal, owner_id: str | None) -> None:
-    """Another user's resource answers 404, never 403: its existence is not revealed. Admins pass."""
-    if principal.is_admin:
-        return
-    if owner_id is None or owner_id != principal.user_id:
-        raise NotFound()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import jwt
 
-from souk.http.errors import InvalidToken
+from souk.errors import InvalidToken
 from souk.secrets import jwt_key
 
 ISSUER = "souk"

@@ -30,27 +30,21 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.auth import tokens
-from souk.auth.principal import Principal, optional_principal, origin, require_roles
+from souk.auth.principal import optional_principal, origin, require_roles
+from souk.caller import Principal
 from souk.cart import pricing
 from souk.cart.models import MAX_LINES, MAX_QUANTITY, Cart
 from souk.catalog.models import Product, Store, Variant
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLine
-from souk.http.errors import (
-    Conflict,
-    InsufficientStock,
-    NotFound,
-    Unauthorized,
-    UnprocessableEntity,
-    ValidationFailed,
-)
+from souk.errors import Conflict, InsufficientStock, NotFound, Unauthorized, UnprocessableEntity, ValidationFailed
 from souk.http.ratelimit import RateLimit, RateState
 from souk.identity.sessions import Client
 from souk.ids import new_id
 from souk.jobs import expiry
 from souk.money import Money, money
+from souk.schema import CamelModel, OneLine
 
 CART_TOKEN_PURPOSE = "cart"
 CART_TOKEN_HEADER = "X-Cart-Token"

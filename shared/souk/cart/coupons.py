@@ -19,23 +19,23 @@ from pydantic import ConfigDict, Field, PlainValidator, ValidationInfo, field_va
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
-from souk.auth.principal import ensure_owner
+from souk.caller import ensure_owner
 from souk.cart.models import Coupon, CouponUse
 from souk.catalog import stores
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, PatchModel
-from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.jobs.expiry import stamp
 from souk.money import MAX_AMOUNT, Money, amount_in, money
+from souk.schema import CamelModel, PatchModel
 
 if TYPE_CHECKING:
     from pynamodb.indexes import GlobalSecondaryIndex
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 COUPON_LABEL = "coupon"  # ConditionalCheckFailed: the coupon is used up (maxUses) or was deleted
 COUPON_USE_LABEL = "coupon-use"  # ConditionalCheckFailed: this customer reached the coupon's perUserLimit

@@ -27,15 +27,15 @@ from souk.catalog.text import fold
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLineText
-from souk.http.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
+from souk.schema import CamelModel, OneLineText
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 MAX_DEPTH = 5  # deep enough for "Home > Kitchen > Cookware > Pans > Woks", shallow enough to browse
 MAX_SLUG = 60

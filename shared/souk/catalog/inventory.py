@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from souk.audit import service as audit
-from souk.auth.principal import ensure_owner
+from souk.caller import ensure_owner
 from souk.catalog import products, search, stores
 from souk.catalog.models import ListingEntry, Product, StockMovement, Variant
 from souk.catalog.products import MAX_STOCK, StockStatus, stock_status
@@ -31,16 +31,16 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel, NonBlankText, OneLineText
-from souk.http.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from souk.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
 from souk.ids import new_id
 from souk.observability import logger
+from souk.schema import CamelModel, NonBlankText, OneLineText
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 MAX_ATTEMPTS = 25  # lost races retried; each loss means another adjustment of the same variant went through
 _RETRYABLE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})

@@ -23,10 +23,10 @@ from souk.catalog import text
 from souk.catalog.models import ListingEntry, Product
 from souk.db import keys
 from souk.db.paging import one_page
-from souk.http.envelope import CamelModel
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from souk.money import MAX_AMOUNT, Money
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition

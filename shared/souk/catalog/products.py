@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from souk.audit import service as audit
-from souk.auth.principal import ensure_owner
+from souk.caller import ensure_owner
 from souk.catalog import categories, listing, search, stores, text
 from souk.catalog.listing import Rating
 from souk.catalog.models import Product, SearchEntry, Store, Variant
@@ -40,16 +40,16 @@ from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, NonBlankText, OneLine, OneLineText
-from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
 from souk.money import Money
 from souk.observability import logger
+from souk.schema import CamelModel, NonBlankText, OneLine, OneLineText
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 MAX_VARIANTS = 50
 MAX_TAGS = 10

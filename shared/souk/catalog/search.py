@@ -37,9 +37,9 @@ from souk.catalog.listing import (
 from souk.catalog.models import Product, SearchEntry
 from souk.db import keys
 from souk.db.paging import one_page
-from souk.http.envelope import CamelModel
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from souk.schema import CamelModel
 
 PER_WORD_LIMIT = 100
 

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
-from souk.auth.principal import ensure_owner
+from souk.caller import ensure_owner
 from souk.catalog import geo
 from souk.catalog.categories import get_categories
 from souk.catalog.models import SearchEntry, Store
@@ -34,14 +34,14 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLineText
-from souk.http.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from souk.ids import new_id
 from souk.observability import logger
+from souk.schema import CamelModel, OneLineText
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 StoreStatus = Literal["pending_review", "approved", "rejected", "suspended"]
 APPROVED = "approved"

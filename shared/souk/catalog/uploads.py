@@ -24,23 +24,23 @@ from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.audit import service as audit
-from souk.auth.principal import ensure_owner
+from souk.caller import ensure_owner
 from souk.catalog.models import Upload
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
-from souk.http.envelope import CamelModel
-from souk.http.errors import NotFound, UpstreamError, ValidationFailed
+from souk.errors import NotFound, UpstreamError, ValidationFailed
 from souk.ids import new_id
 from souk.observability import logger
+from souk.schema import CamelModel
 from souk.settings import get_settings
 from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 Purpose = Literal["avatar", "product_image", "store_document", "attachment"]
 

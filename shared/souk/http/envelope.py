@@ -1,76 +1,20 @@
-"""The contract's response envelope, as pydantic models (they feed the OpenAPI document)."""
+"""The contract's response envelope, as pydantic models (they feed the OpenAPI document).
+
+The base models and field types of the bodies inside it are :mod:`souk.schema`'s.
+"""
 
 from __future__ import annotations
 
-import contextvars
-import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel, Field
+
+from souk.context import current_request_id
+from souk.schema import CamelModel
 
 T = TypeVar("T")
-
-# Set per request by the resolver's middleware; read when building ``meta``.
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("current_request_id", default="-")
-
-
-class CamelModel(BaseModel):
-    """Base for every API schema: snake_case in Python, camelCase on the wire."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True)
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
-
-
-# Free text that must say something: surrounding spaces dropped, all-blank refused (400).
-NonBlankText = Annotated[str, AfterValidator(_not_blank)]
-
-# Every control character, tab and line breaks included. Bodies and query strings are
-# already refused the others by souk.http.guard; single-line fields refuse these too.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _one_line(value: str) -> str:
-    if _CONTROLS.search(value):
-        raise ValueError("must be one line: no line breaks, tabs or other control characters")
-    return value
-
-
-# Text that is one line (names, titles, labels, codes, address lines): tabs and line breaks
-# are a 400. Add ``OneLine`` to an existing ``Annotated`` or use ``OneLineText``; text that
-# may span lines (descriptions, reasons, bios, messages) keeps plain ``str``.
-OneLine = AfterValidator(_one_line)
-OneLineText = Annotated[str, OneLine]
-
-
-class PatchModel(CamelModel):
-    """Base of PATCH bodies: every field optional, but an empty body is a 400, not a silent no-op.
-
-    Fields that may be changed but not cleared list themselves in ``not_nullable`` (a JSON
-    ``null`` for them is a 400 on that field).
-    """
-
-    not_nullable: ClassVar[tuple[str, ...]] = ()
-
-    @model_validator(mode="after")
-    def _changes_something(self) -> PatchModel:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one field to change.")
-        cleared = [name for name in self.not_nullable if name in self.model_fields_set and getattr(self, name) is None]
-        if cleared:
-            from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
-
-            errors = [InitErrorDetails(type=PydanticCustomError("not_nullable", "This field cannot be removed."),
-                                       loc=(type(self).model_fields[name].alias or name,), input=None)
-                      for name in cleared]  # fmt: skip
-            raise ValidationError.from_exception_data(type(self).__name__, errors)
-        return self
 
 
 class Meta(CamelModel):
@@ -152,7 +96,5 @@ def error_payload(
 
 def respond(body: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None) -> Any:
     """A Powertools Response for routes that set headers (rate limits, caching) or vary the status."""
-    from aws_lambda_powertools.event_handler import Response, content_types
-
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body=body.model_dump(mode="json", by_alias=True), headers=headers or {})  # fmt: skip

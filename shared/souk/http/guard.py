@@ -12,7 +12,7 @@ every route's body goes through it; the Stripe webhook parses its signed body wi
   longer than :data:`MAX_FLOAT_CHARS`, and ``NaN`` / ``Infinity`` (not JSON);
 - control characters in any string or key (:data:`CONTROL_CHARACTERS`: C0 except tab,
   line feed and carriage return, DEL, C1; NUL always). Tabs and newlines are refused by
-  single-line fields themselves (:data:`souk.http.envelope.OneLine`).
+  single-line fields themselves (:data:`souk.schema.OneLine`).
 
 Query string values are held to the same control-character rule (:func:`query_problem`).
 """
@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from souk.http.errors import BadRequest, ValidationFailed
+from souk.errors import BadRequest, ValidationFailed
 
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 30

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from pydantic import BaseModel
 
-from souk.http.errors import Conflict, IdempotencyConflict, ValidationFailed
+from souk.errors import Conflict, IdempotencyConflict, ValidationFailed
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

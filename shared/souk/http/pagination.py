@@ -10,9 +10,9 @@ from typing import Any
 
 from pydantic import Field
 
-from souk.http.envelope import CamelModel
-from souk.http.errors import SoukError, ValidationFailed
+from souk.errors import SoukError, ValidationFailed
 from souk.http.guard import parse_json
+from souk.schema import CamelModel
 from souk.secrets import cursor_key
 
 DEFAULT_LIMIT = 20

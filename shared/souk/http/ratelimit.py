@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.db import keys
 from souk.db.base import SoukItem
-from souk.http.errors import RateLimitExceeded
+from souk.errors import RateLimitExceeded
 
 
 def clock() -> float:

@@ -17,16 +17,18 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.logging import correlation_paths
 
+from souk.context import current_request_id
+from souk.errors import BadRequest, NotFound, PayloadTooLarge, SoukError
 from souk.http.caching import NotModified, not_modified_response
-from souk.http.envelope import current_request_id, error_payload
-from souk.http.errors import BadRequest, NotFound, PayloadTooLarge, SoukError, ValidationFailed
+from souk.http.envelope import error_payload
+from souk.http.errors import error_response, on_request_validation, on_unexpected
 from souk.http.guard import parse_body, query_problem
 from souk.observability import logger, metrics, traced
 from souk.settings import get_settings
@@ -93,46 +95,6 @@ CORS = SoukCORS(
     expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"],
     max_age=600,
 )
-
-
-def error_response(error: SoukError) -> Response:
-    """The envelope for a domain error, with its status and headers."""
-    return Response(
-        status_code=error.status,
-        content_type=content_types.APPLICATION_JSON,
-        body=error_payload(error.code, error.message, error.details, error.data),
-        headers=error.headers,
-    )
-
-
-# pydantic's types for "this is not an object": a body that is an array, a string or a number.
-_NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
-
-
-def _validation_details(exc: RequestValidationError) -> list[dict[str, str]]:
-    details = []
-    for err in exc.errors():
-        loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or str((err.get("loc") or ("body",))[0])
-        message = str(err.get("msg", "Invalid value"))
-        if err.get("type") in _NOT_AN_OBJECT:
-            message = "Send a JSON object here."
-        details.append({"field": field, "message": message})
-    return details
-
-
-def _on_request_validation(exc: RequestValidationError) -> Response:
-    # Powertools answers 422 with a body outside our contract; the contract says 400.
-    types = {err.get("type") for err in exc.errors()}
-    if "json_invalid" in types:
-        return error_response(BadRequest("The body is not valid JSON."))
-    return error_response(ValidationFailed(details=_validation_details(exc)))
-
-
-def _on_unexpected(exc: Exception) -> Response:
-    # Logged with the stack trace; the client sees no internals.
-    logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
-    return error_response(SoukError())
 
 
 FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
@@ -219,11 +181,11 @@ def create_app(**resolver_options: Any) -> APIGatewayRestResolver:
     app.exception_handler(SoukError)(error_response)
     # Caching GET routes raise NotModified: a 304 with no body (see souk.http.caching).
     app.exception_handler(NotModified)(not_modified_response)
-    app.exception_handler(RequestValidationError)(_on_request_validation)
+    app.exception_handler(RequestValidationError)(on_request_validation)
     app.exception_handler(RequestUnsupportedContentType)(
         lambda _exc: error_response(BadRequest("Send the body as application/json."))
     )
-    app.exception_handler(Exception)(_on_unexpected)
+    app.exception_handler(Exception)(on_unexpected)
     app.not_found(lambda _exc: error_response(NotFound("No such route.")))
     return app
 

@@ -13,8 +13,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import SoukItem
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLineText
-from souk.http.errors import (
+from souk.errors import (
     AccountNotVerified,
     AccountSuspended,
     Conflict,
@@ -31,6 +30,7 @@ from souk.identity.models import EmailClaim, OneTimeCode, User
 from souk.identity.sessions import Client, IssuedTokens, start_session
 from souk.identity.users import get_user
 from souk.ids import new_id
+from souk.schema import CamelModel, OneLineText
 
 VERIFY_PURPOSE = "verify_email"
 MFA_TOKEN_SECONDS = 300

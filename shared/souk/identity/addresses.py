@@ -19,17 +19,17 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLine, PatchModel
-from souk.http.errors import Conflict, NotFound, UnprocessableEntity
+from souk.errors import Conflict, NotFound, UnprocessableEntity
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import Address, AddressBook
 from souk.identity.users import Deleted
 from souk.ids import new_id
+from souk.schema import CamelModel, OneLine, PatchModel
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 MAX_ADDRESSES = 20
 

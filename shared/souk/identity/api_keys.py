@@ -20,16 +20,16 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLine
-from souk.http.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity import tokens
 from souk.identity.models import ApiKey, ApiKeyRing, User
 from souk.identity.users import Deleted
 from souk.ids import new_id
+from souk.schema import CamelModel, OneLine
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 KEY_PREFIX = "souk_"
 MAX_ACTIVE_KEYS = 10

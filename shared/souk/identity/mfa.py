@@ -29,17 +29,17 @@ from pynamodb.exceptions import UpdateError
 
 from souk.audit import service as audit
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
-from souk.http.errors import AccountSuspended, Conflict, InvalidState, InvalidToken, NotFound, ValidationFailed
+from souk.errors import AccountSuspended, Conflict, InvalidState, InvalidToken, NotFound, ValidationFailed
 from souk.http.ratelimit import RateLimit, RateState
 from souk.identity import tokens
 from souk.identity.models import User
 from souk.identity.sessions import Client, IssuedTokens, require_session, start_session
 from souk.identity.users import get_user
 from souk.observability import logger
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 ISSUER = "Souk"
 BACKUP_CODE_COUNT = 10

@@ -45,7 +45,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.errors import (
+from souk.errors import (
     AccountNotVerified,
     AccountSuspended,
     Conflict,

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from souk.http.envelope import CamelModel
-from souk.http.errors import Conflict
+from souk.errors import Conflict
 from souk.identity.models import User
 from souk.identity.users import UPLOAD_ID, apply_user_changes, check_avatar, get_user, owned_user
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 # BCP 47, loosely: a 2-3 letter language, then subtags (script, region, variant), e.g. pt-BR, zh-Hant-TW.
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -75,7 +75,7 @@ def _out(user: User) -> ProfileOut:
 
 def read_profile(principal: Principal, user_id: str) -> ProfileOut:
     """The caller's own profile, or anyone's for an admin."""
-    from souk.auth.principal import ensure_owner
+    from souk.caller import ensure_owner
 
     ensure_owner(principal, user_id)
     return _out(get_user(user_id))

@@ -25,8 +25,7 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
-from souk.http.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
+from souk.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from souk.http.ratelimit import RateLimit, RateState
 from souk.identity import passwords, tokens
 from souk.identity.accounts import find_user_by_email, normalize_email
@@ -34,10 +33,11 @@ from souk.identity.models import ResetToken, User
 from souk.identity.sessions import Client, require_session, revoke_all
 from souk.identity.users import get_user
 from souk.jobs import expiry
+from souk.schema import CamelModel
 from souk.settings import get_settings
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 RESET_MINUTES = 30
 FORGOT_PER_EMAIL = RateLimit("forgot-password", limit=3, window_seconds=15 * 60)

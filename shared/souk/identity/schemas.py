@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
-from souk.http.envelope import CamelModel
+from souk.schema import CamelModel
 
 SelfServiceRole = Literal["customer", "store_owner", "courier"]
 UserStatus = Literal["pending_verification", "active", "suspended", "deleted"]

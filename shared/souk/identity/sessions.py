@@ -18,16 +18,16 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.auth.tokens import issue_access_token
 from souk.db import keys
-from souk.http.envelope import CamelModel
-from souk.http.errors import InvalidToken
+from souk.errors import InvalidToken
 from souk.identity import tokens
 from souk.identity.models import Session, User
 from souk.identity.schemas import TokenPair
 from souk.ids import new_id
 from souk.jobs import expiry
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 SESSION_DAYS = 30
 
@@ -180,7 +180,7 @@ def logout(principal: Principal) -> None:
 def require_session(principal: Principal) -> str:
     """The caller's session id. Security settings (password, 2FA) are changed from a signed-in
     session only: a leaked API key must not be able to lock its owner out of the account."""
-    from souk.http.errors import Forbidden
+    from souk.errors import Forbidden
 
     if principal.session_id is None:
         raise Forbidden("Sign in with your password to change security settings; API keys cannot.")
@@ -209,7 +209,7 @@ def own_sessions(principal: Principal, *, limit: int, cursor: str | None) -> tup
     Revoked sessions have left the index (see :func:`revoke`); sessions that merely expired
     stay there until TTL removes them and are dropped from the page, which may then be short.
     """
-    from souk.http.errors import ValidationFailed
+    from souk.errors import ValidationFailed
     from souk.http.pagination import decode_cursor, encode_cursor
 
     last_key = decode_cursor(cursor)
@@ -228,7 +228,7 @@ _SESSION_ID = re.compile(r"^[0-9A-Z]{26}$")
 def revoke_own(principal: Principal, session_id: str) -> None:
     """Revoke one of the caller's sessions. Another user's, an unknown or a dead one is 404."""
     from souk.audit import service as audit
-    from souk.http.errors import NotFound
+    from souk.errors import NotFound
 
     if not _SESSION_ID.match(session_id):
         raise NotFound()

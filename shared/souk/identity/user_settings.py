@@ -16,12 +16,12 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
-from souk.http.envelope import CamelModel
 from souk.identity.models import UserSettings
 from souk.identity.profile import language_tag
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 DEFAULT_LOCALE = "en"
 

@@ -20,11 +20,11 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel, OneLine
-from souk.http.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
 from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import EmailClaim, User
 from souk.identity.schemas import UserOut, UserStatus
+from souk.schema import CamelModel, OneLine
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 PlatformRole = Literal["customer", "store_owner", "courier", "admin"]
 UPLOAD_ID = r"^[0-9A-Za-z_-]{1,64}$"
@@ -72,7 +72,7 @@ class Deleted(CamelModel):
 
 def owned_user(principal: Principal, user_id: str) -> User:
     """The user for an own-or-admin route; another user's id is 404 before any read."""
-    from souk.auth.principal import ensure_owner
+    from souk.caller import ensure_owner
 
     ensure_owner(principal, user_id)
     return get_user(user_id, consistent=True)
@@ -248,7 +248,7 @@ def _search(query: UserListQuery, state: dict[str, Any] | None) -> tuple[list[Us
 # --- one user: read, update, delete, status
 def read_user(principal: Principal, user_id: str) -> UserOut:
     """The caller's own account, or any account for an admin."""
-    from souk.auth.principal import ensure_owner
+    from souk.caller import ensure_owner
 
     ensure_owner(principal, user_id)
     return user_out(get_user(user_id))
@@ -390,7 +390,7 @@ def change_role(principal: Principal, user_id: str, role: PlatformRole) -> UserO
     Conflict
         The account changed while this was written.
     """
-    from souk.http.errors import Forbidden
+    from souk.errors import Forbidden
     from souk.identity.sessions import revoke_all
 
     if not principal.is_admin:

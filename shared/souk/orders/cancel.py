@@ -25,17 +25,16 @@ from souk.audit import service as audit
 from souk.catalog import inventory
 from souk.db import keys
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel
-from souk.http.errors import Conflict, InvalidState, NotFound
+from souk.errors import Conflict, InvalidState, NotFound
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
 from souk.payments.models import Payment
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.audit.service import Actor
-    from souk.auth.principal import Principal
+    from souk.caller import Actor, Principal
 
 ORDER_LABEL = "order"
 REFUND_REASON = "order cancelled"

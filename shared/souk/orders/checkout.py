@@ -28,14 +28,7 @@ from souk.catalog.models import Variant
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel
-from souk.http.errors import (
-    Conflict,
-    InsufficientFunds,
-    InsufficientStock,
-    NotFound,
-    UnprocessableEntity,
-)
+from souk.errors import Conflict, InsufficientFunds, InsufficientStock, NotFound, UnprocessableEntity
 from souk.http.idempotency import idempotent_call
 from souk.identity.models import Address
 from souk.ids import new_id
@@ -46,14 +39,14 @@ from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
 from souk.payments.models import Payment
+from souk.schema import CamelModel
 from souk.settings import get_settings
 from souk.wallet import ledger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from souk.audit.service import Actor
-    from souk.auth.principal import Principal
+    from souk.caller import Actor, Principal
     from souk.payments.gateway import Intent
 
 IDEMPOTENCY_SCOPE = "ORDERS"

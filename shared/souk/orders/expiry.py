@@ -28,14 +28,14 @@ from souk.catalog import inventory
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
-from souk.http.errors import Conflict
+from souk.errors import Conflict
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
-    from souk.audit.service import Actor
+    from souk.caller import Actor
 
 WINDOW_REASON = "payment window passed"
 PAYMENT_LABEL = "payment"

@@ -23,17 +23,17 @@ from pydantic import Field, field_validator
 
 from souk.audit import service as audit
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel
-from souk.http.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from souk.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from souk.orders import notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.queries import load_order
 from souk.orders.schemas import OrderOut, order_out
 from souk.orders.status import OrderStatus
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 ORDER_LABEL = "order"
 MAX_ATTEMPTS = 8  # transactions lost to a concurrent one on the same item (TransactionConflict), retried

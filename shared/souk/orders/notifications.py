@@ -17,7 +17,7 @@ STATUS_DETAIL = {"ready": "It is ready and waits for its courier.", "delivered":
 
 
 def _send(template: str, user_id: str, variables: dict[str, Any], idempotency_id: str, order: Order) -> None:
-    from souk.http.errors import NotFound
+    from souk.errors import NotFound
     from souk.identity.users import get_user
     from souk.notify.exceptions import NotificationError
     from souk.notify.queue import enqueue_email
@@ -31,7 +31,7 @@ def _send(template: str, user_id: str, variables: dict[str, Any], idempotency_id
 
 def _store_name(order: Order) -> str:
     from souk.catalog.stores import get_store
-    from souk.http.errors import NotFound
+    from souk.errors import NotFound
 
     try:
         return get_store(order.store_id).name

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from souk.http.envelope import CamelModel
 from souk.money import Money
 from souk.orders.models import Order
 from souk.orders.status import OrderStatus
+from souk.schema import CamelModel
 
 
 class OrderLineOut(CamelModel):

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
-    from souk.audit.service import Actor
+    from souk.caller import Actor
 
 OrderStatus = Literal["pending_payment", "paid", "accepted", "preparing", "ready", "picked_up", "delivered",
                       "cancelled", "refunded", "partially_refunded"]  # fmt: skip

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from souk.http.errors import BadRequest, ServiceUnavailable, UpstreamError
+from souk.errors import BadRequest, ServiceUnavailable, UpstreamError
 from souk.observability import logger
 from souk.secrets import stripe_keys
 from souk.settings import get_settings

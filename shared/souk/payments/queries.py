@@ -15,7 +15,7 @@ from souk.db import keys
 from souk.db.base import SoukItem
 from souk.db.paging import one_page
 from souk.db.timeline import TimelineQuery, all_of, window
-from souk.http.errors import NotFound
+from souk.errors import NotFound
 from souk.http.pagination import decode_cursor_for, encode_cursor
 from souk.payments.models import Payment, Refund
 from souk.payments.schemas import (
@@ -28,7 +28,7 @@ from souk.payments.schemas import (
 )
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 # A payment's partition holds the payment and its refunds: one page of this many items is all of them.
 DETAIL_PAGE = 500

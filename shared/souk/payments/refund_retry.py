@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.audit import service as audit
-from souk.audit.service import Actor
+from souk.caller import Actor
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.errors import SoukError
+from souk.errors import SoukError
 from souk.jobs import expiry
 from souk.observability import logger
 from souk.payments.models import Payment, Refund

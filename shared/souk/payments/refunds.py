@@ -28,8 +28,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
-from souk.http.envelope import CamelModel, NonBlankText
-from souk.http.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
 from souk.http.idempotency import idempotent_call
 from souk.ids import new_id
 from souk.money import Money, amount_in
@@ -39,6 +38,7 @@ from souk.orders.models import Order
 from souk.payments import refund_retry
 from souk.payments.models import Payment, Refund
 from souk.payments.schemas import RefundOut, refund_out
+from souk.schema import CamelModel, NonBlankText
 from souk.wallet import ledger
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
-    from souk.audit.service import Actor
-    from souk.auth.principal import Principal
+    from souk.caller import Actor, Principal
 
 IDEMPOTENCY_SCOPE = "REFUNDS"
 REFUND_LABEL = "refund"

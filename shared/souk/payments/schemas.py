@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import Field
 
-from souk.http.envelope import CamelModel
 from souk.money import Money
 from souk.payments.models import Payment, Refund
+from souk.schema import CamelModel
 
 PaymentKind = Literal["order", "topup"]
 PaymentStatus = Literal["pending", "succeeded", "failed", "canceled", "refunded", "partially_refunded"]

@@ -37,13 +37,12 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Request
 
 from souk.audit import service as audit
-from souk.audit.service import Actor
+from souk.caller import Actor
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.envelope import CamelModel
-from souk.http.errors import BadRequest, Conflict, SoukError
+from souk.errors import BadRequest, Conflict, SoukError
 from souk.http.guard import parse_json
 from souk.observability import logger
 from souk.orders import notifications as order_notifications
@@ -51,6 +50,7 @@ from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments import refund_retry
 from souk.payments.models import Payment, Refund, StripeEvent
+from souk.schema import CamelModel
 from souk.wallet import ledger
 
 EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from souk.http.envelope import CamelModel
+from souk.schema import CamelModel
 from souk.settings import get_settings
 
 OPENAPI_FILE = "openapi.json"

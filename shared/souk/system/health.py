@@ -13,7 +13,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from souk.http.envelope import CamelModel
+from souk.schema import CamelModel
 from souk.settings import Settings, get_settings
 from souk.snapstart import on_restore
 

@@ -18,15 +18,15 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.db import keys
 from souk.db.paging import one_page
-from souk.http.envelope import CamelModel
-from souk.http.errors import NotFound
+from souk.errors import NotFound
 from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.money import MAX_AMOUNT, Money, money
+from souk.schema import CamelModel
 from souk.wallet.ledger import wallet_currency
 from souk.wallet.models import Wallet, WalletEntry
 
 if TYPE_CHECKING:
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 EntryType = Literal["credit", "debit", "refund", "topup", "payout"]
 ReferenceType = Literal["order", "payment", "refund", "payout"]

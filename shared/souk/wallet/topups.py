@@ -17,20 +17,20 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
-from souk.http.envelope import CamelModel
-from souk.http.errors import ValidationFailed
+from souk.errors import ValidationFailed
 from souk.http.idempotency import idempotent_call
 from souk.http.ratelimit import RateLimit, RateState
 from souk.ids import new_id
 from souk.jobs import expiry
 from souk.money import Money, amount_in, display, money
 from souk.payments.models import Payment
+from souk.schema import CamelModel
 from souk.wallet.ledger import wallet_currency
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from souk.auth.principal import Principal
+    from souk.caller import Principal
 
 IDEMPOTENCY_SCOPE = "TOPUPS"
 MIN_TOP_UP = 100  # minor units: 1.00
