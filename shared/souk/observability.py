@@ -1,21 +1,20 @@
 """Logger, Metrics and the Tracer, created once per process and shared by every module.
 
-Tracing has two tiers. Lambda's active tracing (``Tracing: Active`` in the template)
-records every invocation, its init and its duration for every function, at no import
-cost. Powertools' Tracer adds a subsegment per AWS call (DynamoDB, SQS, S3, Secrets
-Manager): it patches botocore only, since ``patch_all`` would import pynamodb, requests,
-sqlite3 and more into every function, and it exists only in functions that talk to AWS:
-:func:`traced` applies it to a handler whose imports loaded botocore's client, and
-leaves the others (version, openapi, docs) without the X-Ray SDK. ``make bench``
-measured both ways (README, Benchmarks).
+Tracing: Lambda's active tracing (``Tracing: Active`` in the template) records every
+invocation, its init and its duration, for every function, at no import cost.
+Powertools' Tracer costs a cold start ~60 ms of CPU (the X-Ray SDK and wrapt; README,
+Benchmarks), so it is created only where its subsegments pay, by the modules whose calls
+deserve their own line in a trace: Stripe calls (``souk.payments.gateway``) and sends in
+the email worker, through ``get_tracer().capture_method``. Once created, it patches
+botocore, and nothing else (``patch_all`` would load pynamodb, requests, sqlite3 and more),
+so that function's AWS calls show too. Subsegments attach to the invocation's segment.
+Answers are never recorded: they carry tokens and personal data.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
 logger = Logger()
 metrics = Metrics(namespace="Souk")
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
-
 
 @cache
 def get_tracer() -> Tracer:
@@ -37,19 +34,3 @@ def get_tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
     return Tracer(patch_modules=["botocore"])
-
-
-def talks_to_aws() -> bool:
-    """Whether this process loaded an AWS client class (boto3, or PynamoDB's connection)."""
-    return "botocore.client" in sys.modules
-
-
-def traced(handler: Handler) -> Handler:
-    """``handler`` inside a Powertools trace subsegment when the function talks to AWS.
-
-    Call it once the handler's module has done its imports (``entrypoint`` does). Answers
-    are never recorded in traces: they carry tokens and personal data.
-    """
-    if not talks_to_aws():
-        return handler
-    return get_tracer().capture_lambda_handler(handler, capture_response=False)  # type: ignore[return-value]

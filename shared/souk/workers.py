@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
-from souk.observability import logger, metrics, traced
+from souk.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -91,7 +91,7 @@ class SoukBatchProcessor(BatchProcessor):
 
 
 def sqs_consumer(record_handler: Callable[..., Any], *, model: type[SqsJobRecord]) -> LambdaHandler:
-    """The Lambda handler for an SQS consumer, with logging, metrics and tracing applied.
+    """The Lambda handler for an SQS consumer, with logging and metrics applied.
 
     Parameters
     ----------
@@ -118,7 +118,6 @@ def sqs_consumer(record_handler: Callable[..., Any], *, model: type[SqsJobRecord
 
     @logger.inject_lambda_context
     @metrics.log_metrics
-    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context

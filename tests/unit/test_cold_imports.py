@@ -1,9 +1,9 @@
 """What a handler loads at a cold start, in the Lambda environment (LAMBDA_TASK_ROOT set).
 
 Each handler is imported in a fresh ``python -I`` with the variables Lambda sets, as
-``make bench`` does, and the test reads ``sys.modules``: the X-Ray SDK patches botocore
-only, and only in functions that talk to AWS; a route does not load a library it has no
-use for. Nothing here is timed (speed is ``make bench``'s business).
+``make bench`` does, and the test reads ``sys.modules``: the X-Ray SDK is loaded only by
+the modules that want their own subsegments, and patches botocore only; a route does not
+load a library it has no use for. Nothing here is timed (speed is ``make bench``'s business).
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from infra import template
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = r"""
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-sys.modules["handler"] = module
-spec.loader.exec_module(module)
+import importlib, importlib.util, json, sys
+if sys.argv[1].endswith(".py"):
+    spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["handler"] = module
+    spec.loader.exec_module(module)
+else:
+    importlib.import_module(sys.argv[1])
 patched = sorted(getattr(sys.modules.get("aws_xray_sdk.core.patcher"), "_PATCHED_MODULES", ()))
 print(json.dumps({"modules": sorted(sys.modules), "xray_patched": patched}))
 """
@@ -34,8 +37,9 @@ def _function(logical_id: str) -> template.Function:
     return next(f for f in template.functions() if f.logical_id == logical_id)
 
 
-def cold_import(logical_id: str) -> dict[str, list[str]]:
-    """sys.modules after importing a function's handler as Lambda does, and what X-Ray patched."""
+def cold_import(logical_id: str, module: str | None = None) -> dict[str, list[str]]:
+    """sys.modules after importing a function's handler as Lambda does (or ``module`` in its
+    environment), and what X-Ray patched."""
     fn = _function(logical_id)
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -52,7 +56,7 @@ def cold_import(logical_id: str) -> dict[str, list[str]]:
     }
     code = f"import sys; sys.path[:0] = [{str(ROOT / fn.code_uri)!r}, {str(ROOT / 'shared')!r}]\n" + PROBE
     done = subprocess.run(
-        [sys.executable, "-I", "-B", "-c", code, str(fn.handler_file)],
+        [sys.executable, "-I", "-B", "-c", code, module or str(fn.handler_file)],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
@@ -72,14 +76,21 @@ def test_routes_that_make_no_aws_call_load_neither_boto_nor_the_xray_sdk(logical
     assert report["xray_patched"] == []
 
 
-def test_health_traces_its_aws_calls_through_botocore_alone() -> None:
-    report = cold_import("SystemHealthFunction")
-    assert report["xray_patched"] == ["botocore"]
-    assert not _loaded(report, "pynamodb")
+@pytest.mark.parametrize(
+    "logical_id", ["SystemHealthFunction", "CatalogProductGetFunction", "CommerceOrderCreateFunction"]
+)
+def test_aws_routes_leave_tracing_to_lambda_and_load_no_xray_sdk(logical_id: str) -> None:
+    report = cold_import(logical_id)
+    assert "botocore.client" in report["modules"]
+    assert not _loaded(report, "aws_xray_sdk")
     assert not _loaded(report, "requests")  # patch_all would load and patch requests, sqlite3, httplib...
 
 
-def test_a_dynamodb_route_traces_botocore_which_pynamodb_calls_through() -> None:
-    report = cold_import("CatalogProductGetFunction")
+def test_health_loads_no_pynamodb() -> None:
+    assert not _loaded(cold_import("SystemHealthFunction"), "pynamodb")
+
+
+def test_stripe_calls_bring_the_tracer_which_patches_botocore_alone() -> None:
+    report = cold_import("CommerceOrderCreateFunction", module="souk.payments.gateway")
     assert report["xray_patched"] == ["botocore"]
     assert "aws_xray_sdk.ext.pynamodb" not in report["modules"]

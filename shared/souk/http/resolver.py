@@ -30,7 +30,7 @@ from souk.http.caching import NotModified, not_modified_response
 from souk.http.envelope import error_payload
 from souk.http.errors import error_response, on_request_validation, on_unexpected
 from souk.http.guard import parse_body, query_problem
-from souk.observability import logger, metrics, traced
+from souk.observability import logger, metrics
 from souk.settings import get_settings
 
 if TYPE_CHECKING:
@@ -191,11 +191,10 @@ def create_app(**resolver_options: Any) -> APIGatewayRestResolver:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for a route's ``app``, with logging, metrics and tracing applied."""
+    """The Lambda handler for a route's ``app``, with logging and metrics applied (tracing: souk.observability)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
-    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from souk.observability import logger, metrics, traced
+from souk.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -44,11 +44,10 @@ class Budget:
 
 
 def scheduled_job(run: Callable[[Budget], dict[str, Any]]) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for a scheduled job, with logging, metrics and tracing applied."""
+    """The Lambda handler for a scheduled job, with logging and metrics applied."""
 
     @logger.inject_lambda_context
     @metrics.log_metrics
-    @traced
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run(Budget.of(context))
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from souk.errors import BadRequest, ServiceUnavailable, UpstreamError
-from souk.observability import logger
+from souk.observability import get_tracer, logger
 from souk.secrets import stripe_keys
 from souk.settings import get_settings
 from souk.snapstart import on_restore
@@ -62,6 +62,7 @@ def _upstream(error: Exception, what: str) -> Exception:
     return UpstreamError("The payment provider refused the request.")
 
 
+@get_tracer().capture_method(capture_response=False)  # Stripe calls: their own line in traces
 def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str], idempotency_key: str,
                           description: str | None = None) -> Intent:  # fmt: skip
     """A card PaymentIntent for ``amount`` minor units; the client confirms it with the client secret."""
@@ -79,6 +80,7 @@ def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str
     return Intent(id=intent.id, client_secret=str(intent.client_secret), status=str(intent.status))
 
 
+@get_tracer().capture_method(capture_response=False)
 def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
     """The PaymentIntent as a dict, or None when Stripe does not know it (404 or an id it refuses).
 
@@ -98,6 +100,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
         raise _upstream(error, "payment_intents.retrieve") from error
 
 
+@get_tracer().capture_method(capture_response=False)
 def cancel_payment_intent(intent_id: str) -> None:
     """Best effort: an intent that can no longer be cancelled (already paid) is left alone and logged."""
     import stripe
@@ -109,6 +112,7 @@ def cancel_payment_intent(intent_id: str) -> None:
                                                               "error_type": type(error).__name__})  # fmt: skip
 
 
+@get_tracer().capture_method(capture_response=False)
 def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata: dict[str, str]) -> str:
     """Refund ``amount`` of a succeeded PaymentIntent to the card; returns the Stripe refund id."""
     import stripe
