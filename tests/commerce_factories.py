@@ -10,11 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from souk.cart.models import Cart
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments.models import Payment, Refund

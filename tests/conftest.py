@@ -52,7 +52,7 @@ STEADY_RATE_CLOCK = 1_800_000_001.0
 
 @pytest.fixture(autouse=True)
 def steady_rate_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    from souk.http import ratelimit
+    from souk.db import ratelimit
 
     monkeypatch.setattr(ratelimit, "clock", lambda: STEADY_RATE_CLOCK)
 

@@ -75,7 +75,7 @@ MAX_LIMIT = 100
 
 
 class PageQuery(CamelModel):
-    """``limit`` and ``cursor`` as every list route accepts them (cursors: :mod:`souk.db.paging`)."""
+    """``limit`` and ``cursor`` as every list route accepts them."""
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(None, max_length=2048)

@@ -13,11 +13,11 @@ import pytest
 from infra import template
 from infra.local import lambdas
 from infra.local.events import schedule_event
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.identity import accounts, codes, oauth, sessions
 from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session, UserSettings
 from souk.identity.sessions import Client, start_session
-from souk.jobs import cleanup, expiry
+from souk.jobs import cleanup
 from souk.jobs.schedule import Budget
 from tests.factories import create_user
 from tests.support import ApiClient, assert_error

@@ -13,9 +13,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.identity.models import OAuthIdentity, OAuthState, User
-from souk.jobs import expiry
 from tests.factories import PASSWORD, create_user
 from tests.fake_oauth import CLIENTS, FakeProvider
 from tests.support import ApiClient, assert_error

@@ -14,10 +14,9 @@ import pytest
 from souk.audit.models import AuditRecord
 from souk.catalog import inventory
 from souk.catalog.models import Variant
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.transactions import WriteTransaction
 from souk.identity.models import User
-from souk.jobs import expiry
 from souk.orders.models import Order
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment

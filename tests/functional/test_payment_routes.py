@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import botocore.client
 import pytest
 
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
-from souk.jobs import expiry
 from souk.payments.models import Payment, Refund
 from tests.commerce_factories import make_payment
 from tests.factories import create_user, token_for

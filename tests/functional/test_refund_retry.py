@@ -8,8 +8,8 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
-from souk.db import keys
-from souk.jobs import cleanup, expiry
+from souk.db import expiry, keys
+from souk.jobs import cleanup
 from souk.payments import gateway, refund_retry
 from souk.payments.models import Payment, Refund
 from souk.settings import get_settings

@@ -11,8 +11,8 @@ from pynamodb.exceptions import PutError
 from souk.audit import service as audit
 from souk.audit.models import AuditRecord
 from souk.db.base import SoukItem, VersionedItem
+from souk.db.ratelimit import RateLimit
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.http.ratelimit import RateLimit
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from pydantic import Field
 
 from infra.local.events import api_event
 from souk import errors as e
+from souk.db.paging import decode_cursor, encode_cursor
 from souk.http import Envelope, create_app, ok
-from souk.http.pagination import decode_cursor, encode_cursor
 from souk.schema import CamelModel
 
 
@@ -161,7 +161,7 @@ def test_cursor_round_trips_and_rejects_tampering() -> None:
 
 
 def test_depth_is_counted_outside_strings_only() -> None:
-    from souk.http.guard import MAX_DEPTH, too_deep
+    from souk.safe_json import MAX_DEPTH, too_deep
 
     assert not too_deep("[" * MAX_DEPTH + "]" * MAX_DEPTH)
     assert too_deep("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
@@ -172,7 +172,7 @@ def test_depth_is_counted_outside_strings_only() -> None:
 
 
 def test_numbers_are_bounded_and_finite() -> None:
-    from souk.http.guard import parse_json
+    from souk.safe_json import parse_json
 
     assert parse_json('{"n": ' + "9" * 30 + ', "f": -1.5e10}') == {"n": int("9" * 30), "f": -1.5e10}
     for bad, field in (('{"n": ' + "9" * 31 + "}", "n"), ('{"a": [1, 1e999]}', "a.1"), ('{"x": {"y": NaN}}', "x.y"),
@@ -183,7 +183,7 @@ def test_numbers_are_bounded_and_finite() -> None:
 
 
 def test_control_characters_are_refused_with_their_path_unless_turned_off() -> None:
-    from souk.http.guard import parse_json
+    from souk.safe_json import parse_json
 
     document = '{"items": [{"name": "ok"}, {"name": "a\\u0000b"}], "note": "line\\none\\ttab\\r"}'
     with pytest.raises(e.ValidationFailed) as refused:

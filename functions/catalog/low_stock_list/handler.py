@@ -11,7 +11,7 @@ from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.catalog import inventory
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.pagination import PageQuery
+from souk.schema import PageQuery
 
 app = create_app()
 

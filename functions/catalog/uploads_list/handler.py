@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.catalog import uploads
+from souk.db.paging import decode_cursor, encode_cursor
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
+from souk.schema import PageQuery
 
 app = create_app()
 

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import PageEnvelope, create_app, entrypoint, page
-from souk.http.pagination import PageQuery
 from souk.identity.sessions import SessionOut, own_sessions
+from souk.schema import PageQuery
 
 app = create_app()
 

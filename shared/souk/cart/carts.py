@@ -4,7 +4,7 @@ Which cart (:func:`cart_owner`): a signed-in caller (any role, bearer or API key
 their own cart, id = their user id, created on the first write (a GET of a missing cart
 shows an empty one and writes nothing). A guest sends ``X-Cart-Token``, a purpose token
 (purpose ``cart``, subject the cart id) from ``POST /cart``. A guest cart moves its expiry
-(TTL + the expiry index, see :mod:`souk.jobs.expiry`) on every write, so the hourly cleanup
+(TTL + the expiry index, see :mod:`souk.db.expiry`) on every write, so the hourly cleanup
 removes abandoned ones promptly. The token outlives any cart kept in use (a year): the
 cart's own expiry decides, and a token whose cart is gone answers 404.
 
@@ -35,14 +35,13 @@ from souk.caller import Principal
 from souk.cart import pricing
 from souk.cart.models import MAX_LINES, MAX_QUANTITY, Cart
 from souk.catalog.models import Product, Store, Variant
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import SoukItem, utc_now
+from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, InsufficientStock, NotFound, Unauthorized, UnprocessableEntity, ValidationFailed
-from souk.http.ratelimit import RateLimit, RateState
 from souk.identity.sessions import Client
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.money import Money, money
 from souk.schema import CamelModel, OneLine
 

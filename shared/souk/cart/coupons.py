@@ -24,13 +24,12 @@ from souk.cart.models import Coupon, CouponUse
 from souk.catalog import stores
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.paging import one_page
+from souk.db.expiry import stamp
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
-from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
-from souk.jobs.expiry import stamp
 from souk.money import MAX_AMOUNT, Money, amount_in, money
-from souk.schema import CamelModel, PatchModel
+from souk.schema import CamelModel, PageQuery, PatchModel
 
 if TYPE_CHECKING:
     from pynamodb.indexes import GlobalSecondaryIndex

@@ -29,13 +29,12 @@ from souk.catalog.models import ListingEntry, Product, StockMovement, Variant
 from souk.catalog.products import MAX_STOCK, StockStatus, stock_status
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction, backoff
 from souk.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
-from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor_for, encode_cursor
 from souk.ids import new_id
 from souk.observability import logger
-from souk.schema import CamelModel, NonBlankText, OneLineText
+from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel, NonBlankText, OneLineText
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action

@@ -22,11 +22,10 @@ from pydantic import Field, model_validator
 from souk.catalog import text
 from souk.catalog.models import ListingEntry, Product
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.errors import ValidationFailed
-from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from souk.money import MAX_AMOUNT, Money
-from souk.schema import CamelModel
+from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition

@@ -38,8 +38,7 @@ from souk.catalog.models import Product, SearchEntry
 from souk.db import keys
 from souk.db.paging import one_page
 from souk.errors import ValidationFailed
-from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from souk.schema import CamelModel
+from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel
 
 PER_WORD_LIMIT = 100
 

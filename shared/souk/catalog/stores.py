@@ -32,13 +32,12 @@ from souk.catalog.text import MAX_QUERY_WORDS, index_terms, normalize_words, que
 from souk.catalog.uploads import claim_uploads
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
-from souk.http.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode_cursor, encode_cursor
 from souk.ids import new_id
 from souk.observability import logger
-from souk.schema import CamelModel, OneLineText
+from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel, OneLineText
 
 if TYPE_CHECKING:
     from souk.caller import Principal

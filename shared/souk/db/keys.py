@@ -48,7 +48,7 @@ def audit_stats(day: str) -> str:
     return _k("AUDIT_STATS", day)
 
 
-# --- scheduled jobs (the expiry index of souk.jobs.expiry, job cursors)
+# --- scheduled jobs (the expiry index of souk.db.expiry, job cursors)
 def expiry_bucket(hour: str) -> str:
     """gsi4 partition of the items that expire within one UTC hour (``yyyy-mm-ddThh``)."""
     return _k("EXPIRES", hour)
@@ -349,7 +349,7 @@ WALLET_ENTRY_PREFIX = "TX#"
 
 
 def timeline_sort(stamp: str, entity_id: str) -> str:
-    """Sort key of an order/payment/entry timeline: ``souk.jobs.expiry.stamp(createdAt)`` then the id.
+    """Sort key of an order/payment/entry timeline: ``souk.db.expiry.stamp(createdAt)`` then the id.
 
     Fixed-width UTC stamps compare as strings, so a ``from``/``to`` date filter is a key range.
     """

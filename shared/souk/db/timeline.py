@@ -1,7 +1,7 @@
 """Lists in time order: a ``from``/``to`` window as a key range on a timeline sort key.
 
 Orders, payments and ledger entries index themselves under ``keys.timeline_sort(stamp, id)``
-with fixed-width UTC stamps (:func:`souk.jobs.expiry.stamp`), so a date window is a key
+with fixed-width UTC stamps (:func:`souk.db.expiry.stamp`), so a date window is a key
 condition of the one Query a page costs, not a filter over what it reads.
 """
 
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, model_validator
 
 from souk.db import keys
-from souk.http.pagination import PageQuery
-from souk.jobs.expiry import stamp
+from souk.db.expiry import stamp
+from souk.schema import PageQuery
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition

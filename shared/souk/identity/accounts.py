@@ -12,6 +12,7 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import SoukItem
+from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import (
     AccountNotVerified,
@@ -24,7 +25,6 @@ from souk.errors import (
     NotFound,
     ValidationFailed,
 )
-from souk.http.ratelimit import RateLimit, RateState
 from souk.identity import codes, passwords
 from souk.identity.models import EmailClaim, OneTimeCode, User
 from souk.identity.sessions import Client, IssuedTokens, start_session

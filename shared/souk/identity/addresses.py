@@ -17,14 +17,13 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, NotFound, UnprocessableEntity
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import Address, AddressBook
 from souk.identity.users import Deleted
 from souk.ids import new_id
-from souk.schema import CamelModel, OneLine, PatchModel
+from souk.schema import CamelModel, OneLine, PageQuery, PatchModel
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action

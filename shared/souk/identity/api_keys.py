@@ -18,15 +18,14 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.audit import service as audit
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity import tokens
 from souk.identity.models import ApiKey, ApiKeyRing, User
 from souk.identity.users import Deleted
 from souk.ids import new_id
-from souk.schema import CamelModel, OneLine
+from souk.schema import CamelModel, OneLine, PageQuery
 
 if TYPE_CHECKING:
     from souk.caller import Principal

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.identity import tokens
 from souk.identity.models import OneTimeCode
-from souk.jobs import expiry
 
 CODE_MINUTES = 10
 MAX_ATTEMPTS = 5

@@ -28,9 +28,9 @@ from pydantic import Field, field_validator
 from pynamodb.exceptions import UpdateError
 
 from souk.audit import service as audit
+from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import AccountSuspended, Conflict, InvalidState, InvalidToken, NotFound, ValidationFailed
-from souk.http.ratelimit import RateLimit, RateState
 from souk.identity import tokens
 from souk.identity.models import User
 from souk.identity.sessions import Client, IssuedTokens, require_session, start_session

@@ -16,7 +16,7 @@
 | OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID#<provider>#<subject> | |
 
 gsi4 expiry: ``EXPIRES#<yyyy-mm-ddThh>`` / ``<validUntil>#<pk>``, the index the hourly cleanup
-job reads to remove expired items promptly (:mod:`souk.jobs.expiry`).
+job reads to remove expired items promptly (:mod:`souk.db.expiry`).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from aws_lambda_powertools.event_handler import Request
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from souk.audit import service as audit
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import (
     AccountNotVerified,
@@ -61,7 +61,6 @@ from souk.identity import accounts
 from souk.identity.models import OAuthIdentity, OAuthState, User
 from souk.identity.sessions import Client, IssuedTokens, start_session
 from souk.identity.users import get_user
-from souk.jobs import expiry
 from souk.observability import logger
 from souk.secrets import oauth_client
 from souk.settings import get_settings

@@ -23,16 +23,15 @@ from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
-from souk.db import keys
+from souk.db import expiry, keys
+from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
-from souk.http.ratelimit import RateLimit, RateState
 from souk.identity import passwords, tokens
 from souk.identity.accounts import find_user_by_email, normalize_email
 from souk.identity.models import ResetToken, User
 from souk.identity.sessions import Client, require_session, revoke_all
 from souk.identity.users import get_user
-from souk.jobs import expiry
 from souk.schema import CamelModel
 from souk.settings import get_settings
 

@@ -17,13 +17,12 @@ from pydantic import Field
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.auth.tokens import issue_access_token
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.errors import InvalidToken
 from souk.identity import tokens
 from souk.identity.models import Session, User
 from souk.identity.schemas import TokenPair
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.schema import CamelModel
 
 if TYPE_CHECKING:
@@ -209,8 +208,8 @@ def own_sessions(principal: Principal, *, limit: int, cursor: str | None) -> tup
     Revoked sessions have left the index (see :func:`revoke`); sessions that merely expired
     stay there until TTL removes them and are dropped from the page, which may then be short.
     """
+    from souk.db.paging import decode_cursor, encode_cursor
     from souk.errors import ValidationFailed
-    from souk.http.pagination import decode_cursor, encode_cursor
 
     last_key = decode_cursor(cursor)
     # A genuine cursor of another user's list would make DynamoDB fail the Query: refuse it as a bad cursor.

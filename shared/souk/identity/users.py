@@ -18,13 +18,12 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
-from souk.http.pagination import PageQuery, decode_cursor, encode_cursor
 from souk.identity.models import EmailClaim, User
 from souk.identity.schemas import UserOut, UserStatus
-from souk.schema import CamelModel, OneLine
+from souk.schema import CamelModel, OneLine, PageQuery
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

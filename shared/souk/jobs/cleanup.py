@@ -3,7 +3,7 @@
 
 TTL would delete them too, but only eventually; until then an expired session still shows
 in its user's list and dead codes and states sit in the table. The job walks the expiry
-index (:mod:`souk.jobs.expiry`) one hour bucket at a time, from the bucket after the one
+index (:mod:`souk.db.expiry`) one hour bucket at a time, from the bucket after the one
 its cursor says it finished up to the current hour (read up to "now"), and removes each
 entry with a delete conditional on the entry it read: an item re-created meanwhile with
 a later expiry (a resent code) has moved to another bucket and is left alone.
@@ -23,10 +23,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from souk.cart.models import Cart
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import SoukItem
 from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session
-from souk.jobs import expiry
 from souk.jobs.models import JobCursor
 from souk.jobs.schedule import Budget
 from souk.observability import logger, metrics

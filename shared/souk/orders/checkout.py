@@ -25,14 +25,13 @@ from souk.cart import coupons, pricing
 from souk.cart.models import Cart, Coupon
 from souk.catalog import inventory
 from souk.catalog.models import Variant
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
+from souk.db.idempotency import idempotent_call
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.errors import Conflict, InsufficientFunds, InsufficientStock, NotFound, UnprocessableEntity
-from souk.http.idempotency import idempotent_call
 from souk.identity.models import Address
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.money import Money
 from souk.orders import notifications
 from souk.orders import status as order_status

@@ -28,10 +28,9 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.catalog import stores
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import TimelineQuery, all_of, window
 from souk.errors import NotFound
-from souk.http.pagination import decode_cursor_for, encode_cursor
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
 from souk.orders.status import OrderStatus

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from souk.db import keys
 from souk.db.base import SoukItem
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import TimelineQuery, all_of, window
 from souk.errors import NotFound
-from souk.http.pagination import decode_cursor_for, encode_cursor
 from souk.payments.models import Payment, Refund
 from souk.payments.schemas import (
     PaymentDetailOut,

@@ -6,7 +6,7 @@ order's totals) before Stripe is called. Normally the same request marks it ``su
 second step never happened: Stripe was down for an automatic refund (webhook), the
 process stopped between the two steps, or the final write failed after Stripe refunded.
 
-Such a refund carries an entry in the expiry index (:mod:`souk.jobs.expiry`) due
+Such a refund carries an entry in the expiry index (:mod:`souk.db.expiry`) due
 :data:`RETRY_AFTER` after it was written; marking it ``succeeded``/``failed`` removes the
 entry. The hourly cleanup job hands due entries to :func:`resend`, which calls Stripe with
 the refund's own idempotency key (Stripe answers a repeat with the refund it already made,
@@ -22,11 +22,10 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.audit import service as audit
 from souk.caller import Actor
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import SoukError
-from souk.jobs import expiry
 from souk.observability import logger
 from souk.payments.models import Payment, Refund
 

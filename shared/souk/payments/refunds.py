@@ -27,9 +27,9 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
+from souk.db.idempotency import idempotent_call
 from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
 from souk.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
-from souk.http.idempotency import idempotent_call
 from souk.ids import new_id
 from souk.money import Money, amount_in
 from souk.observability import logger

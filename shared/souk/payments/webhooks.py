@@ -43,13 +43,13 @@ from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import BadRequest, Conflict, SoukError
-from souk.http.guard import parse_json
 from souk.observability import logger
 from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments import refund_retry
 from souk.payments.models import Payment, Refund, StripeEvent
+from souk.safe_json import parse_json
 from souk.schema import CamelModel
 from souk.wallet import ledger
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.settings import get_settings
 from souk.wallet.models import Wallet, WalletEntry
 

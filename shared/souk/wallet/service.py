@@ -17,11 +17,10 @@ from pydantic import Field
 from pynamodb.exceptions import DoesNotExist
 
 from souk.db import keys
-from souk.db.paging import one_page
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.errors import NotFound
-from souk.http.pagination import PageQuery, decode_cursor_for, encode_cursor
 from souk.money import MAX_AMOUNT, Money, money
-from souk.schema import CamelModel
+from souk.schema import CamelModel, PageQuery
 from souk.wallet.ledger import wallet_currency
 from souk.wallet.models import Wallet, WalletEntry
 

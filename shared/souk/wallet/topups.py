@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from souk.audit import service as audit
-from souk.db import keys
+from souk.db import expiry, keys
 from souk.db.base import utc_now
+from souk.db.idempotency import idempotent_call
+from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import WriteTransaction
 from souk.errors import ValidationFailed
-from souk.http.idempotency import idempotent_call
-from souk.http.ratelimit import RateLimit, RateState
 from souk.ids import new_id
-from souk.jobs import expiry
 from souk.money import Money, amount_in, display, money
 from souk.payments.models import Payment
 from souk.schema import CamelModel
