@@ -85,14 +85,14 @@ DEPENDENCIES: dict[str, Documented] = {
     ),
     "souk.auth.principal.optional_principal": Documented(ANYONE + SIGNED_IN, (InvalidToken,)),
     "souk.auth.principal.origin": Documented(),
-    "souk.cart.carts.cart_owner": Documented(ANYONE + SIGNED_IN, (Unauthorized, InvalidToken), (CART_TOKEN,)),
-    "souk.cart.carts.merge_parties": Documented(
+    "souk.auth.cart.cart_owner": Documented(ANYONE + SIGNED_IN, (Unauthorized, InvalidToken), (CART_TOKEN,)),
+    "souk.auth.cart.merge_parties": Documented(
         SIGNED_IN,
         (Unauthorized, InvalidToken, Forbidden),
         ({**CART_TOKEN, "required": True, "description": "The guest cart to merge into the caller's."},),
     ),
-    "souk.payments.webhooks.delivery": Documented((), (), (STRIPE_SIGNATURE,)),
-    "souk.identity.oauth.public_base_url": Documented(),
+    "souk.http.dependencies.stripe_delivery": Documented((), (), (STRIPE_SIGNATURE,)),
+    "souk.http.dependencies.public_base_url": Documented(),
 }
 # Every operation: a malformed request, API Gateway's throttle, and our own failure.
 EVERY_OPERATION: tuple[type[SoukError], ...] = (ValidationFailed, BadRequest, RateLimitExceeded, InternalError)

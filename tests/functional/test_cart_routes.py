@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.auth.tokens import issue_purpose_token
 from souk.cart.models import MAX_LINES, Cart, Coupon
 from souk.catalog.models import Product, Store, Variant
 from souk.db import keys
+from souk.identity.jwt_tokens import issue_purpose_token
 from souk.jobs import cleanup
 from tests.commerce_factories import make_cart
 from tests.factories import create_user, token_for

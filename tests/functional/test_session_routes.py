@@ -127,7 +127,7 @@ def test_delete_needs_a_live_token(api: ApiClient) -> None:
 
 def _minted(user_id: str, session_id: str, role: str) -> str:
     """A token signed with the real key (as someone holding a stolen key could sign it)."""
-    from souk.auth.tokens import issue_access_token
+    from souk.identity.jwt_tokens import issue_access_token
 
     return issue_access_token(user_id, session_id, role)[0]
 

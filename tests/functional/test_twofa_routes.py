@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.auth.tokens import issue_purpose_token
+from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import User
 from tests.factories import PASSWORD, create_user, token_for
 from tests.support import ApiClient, assert_error

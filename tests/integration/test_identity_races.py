@@ -11,10 +11,10 @@ from typing import Any
 import pyotp
 import pytest
 
-from souk.auth.tokens import issue_purpose_token
 from souk.caller import Principal
 from souk.errors import SoukError, ValidationFailed
 from souk.identity import mfa, passwords, recovery
+from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import User
 from souk.identity.sessions import Client, start_session
 from tests.factories import create_user

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import NotFound
 from souk.http import Envelope, create_app, entrypoint, ok
@@ -15,7 +16,7 @@ app = create_app()
 
 
 @app.delete("/api/v1/cart/coupon", summary="Remove the coupon", tags=["Cart"], openapi_extensions=raises(NotFound))
-def remove_coupon(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
+def remove_coupon(owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)]) -> Envelope[carts.CartOut]:
     return ok(carts.remove_coupon(owner))
 
 

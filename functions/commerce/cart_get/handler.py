@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import NotFound
 from souk.http import Envelope, create_app, entrypoint, ok
@@ -15,7 +16,7 @@ app = create_app()
 
 
 @app.get("/api/v1/cart", summary="Show the cart", tags=["Cart"], openapi_extensions=raises(NotFound))
-def get_cart(owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)]) -> Envelope[carts.CartOut]:
+def get_cart(owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)]) -> Envelope[carts.CartOut]:
     return ok(carts.get_cart(owner))
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity
 from souk.http import Envelope, create_app, entrypoint, ok
@@ -22,7 +23,7 @@ app = create_app()
 )
 def add_item(
     body: carts.AddItemRequest,
-    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+    owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
 ) -> Envelope[carts.CartOut]:
     return ok(carts.add_item(owner, body))
 

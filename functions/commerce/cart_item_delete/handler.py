@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.http import Envelope, create_app, entrypoint, ok
 
@@ -16,7 +17,7 @@ app = create_app()
 @app.delete("/api/v1/cart/items/<itemId>", summary="Remove an item from the cart", tags=["Cart"])
 def remove_item(
     item_id: Annotated[str, Path(alias="itemId", max_length=64)],
-    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+    owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
 ) -> Envelope[carts.CartOut]:
     return ok(carts.remove_item(owner, item_id))
 

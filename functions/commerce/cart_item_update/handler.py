@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import Conflict, InsufficientStock
 from souk.http import Envelope, create_app, entrypoint, ok
@@ -24,7 +25,7 @@ app = create_app()
 def update_item(
     item_id: Annotated[str, Path(alias="itemId", max_length=64)],
     body: carts.UpdateItemRequest,
-    owner: Annotated[carts.CartOwner, Depends(carts.cart_owner)],
+    owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
 ) -> Envelope[carts.CartOut]:
     return ok(carts.update_item(owner, item_id, body))
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 
+from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import NotFound, UnprocessableEntity
 from souk.http import Envelope, create_app, entrypoint, ok
@@ -20,7 +21,7 @@ app = create_app()
     tags=["Cart"],
     openapi_extensions=raises(NotFound, UnprocessableEntity),
 )
-def merge_cart(parties: Annotated[carts.MergeParties, Depends(carts.merge_parties)]) -> Envelope[carts.CartOut]:
+def merge_cart(parties: Annotated[carts.MergeParties, Depends(cart_auth.merge_parties)]) -> Envelope[carts.CartOut]:
     return ok(carts.merge_guest_cart(parties))
 
 

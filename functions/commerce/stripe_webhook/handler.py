@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Depends
 
 from souk.errors import Conflict
 from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http.dependencies import stripe_delivery
 from souk.http.docs import raises
 from souk.payments import webhooks
 
@@ -22,7 +23,7 @@ app = create_app()
     openapi_extensions=raises(Conflict),
 )
 def stripe_webhook(
-    delivery: Annotated[webhooks.Delivery, Depends(webhooks.delivery)],
+    delivery: Annotated[webhooks.Delivery, Depends(stripe_delivery)],
 ) -> Envelope[webhooks.WebhookAck]:
     return ok(webhooks.receive(delivery))
 

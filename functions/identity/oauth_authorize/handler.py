@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.errors import ServiceUnavailable
 from souk.http import create_app, entrypoint
+from souk.http.dependencies import public_base_url
 from souk.http.docs import raises
 from souk.identity import oauth
 
@@ -25,7 +26,7 @@ RedirectUri = Annotated[
           openapi_extensions=raises(ServiceUnavailable))  # fmt: skip
 def authorize(
     provider: str,
-    base_url: Annotated[str, Depends(oauth.public_base_url)],
+    base_url: Annotated[str, Depends(public_base_url)],
     redirect_uri: RedirectUri = None,
 ) -> Response[None]:
     location = oauth.authorize(provider, base_url=base_url, redirect_uri=redirect_uri)

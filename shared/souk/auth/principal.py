@@ -6,6 +6,7 @@ Routes declare who may call them in their signature::
     def get_thing(thing_id: str, caller: Annotated[Principal, Depends(require_roles("admin", "customer"))]):
         ...
 
+:class:`~souk.caller.Principal` itself is a plain value of the core: services take it.
 A bearer token costs one consistent GetItem (its session, so logout is immediate; the
 session must be the token subject's and its role is the one used); an ``X-Api-Key`` costs
 one GetItem (the key, stored hashed, carrying its owner's role).
@@ -18,9 +19,10 @@ from typing import TYPE_CHECKING, cast
 
 from aws_lambda_powertools.event_handler import Request
 
-from souk.auth.tokens import verify_access_token
 from souk.caller import Principal, Role
 from souk.errors import Forbidden, InvalidToken, Unauthorized
+from souk.identity.api_keys import resolve_api_key
+from souk.identity.jwt_tokens import verify_access_token
 from souk.identity.sessions import Client, active_session
 
 if TYPE_CHECKING:
@@ -58,8 +60,6 @@ def _from_bearer(token: str, where: Client) -> Principal:
 
 
 def _from_api_key(key: str, where: Client) -> Principal:
-    from souk.identity.api_keys import resolve_api_key
-
     found = resolve_api_key(key)
     if found is None:
         raise InvalidToken("The API key is invalid or revoked.")

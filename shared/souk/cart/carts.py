@@ -24,13 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Request
 from pydantic import Field, StringConstraints
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
-from souk.auth import tokens
-from souk.auth.principal import optional_principal, origin, require_roles
 from souk.caller import Principal
 from souk.cart import pricing
 from souk.cart.models import MAX_LINES, MAX_QUANTITY, Cart
@@ -39,7 +36,8 @@ from souk.db import expiry, keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.errors import Conflict, InsufficientStock, NotFound, Unauthorized, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity, ValidationFailed
+from souk.identity import jwt_tokens
 from souk.identity.sessions import Client
 from souk.ids import new_id
 from souk.money import Money, money
@@ -169,37 +167,6 @@ class MergeParties:
 
 def guest_actor(cart_id: str, client: Client) -> audit.Actor:
     return audit.Actor(user_id=f"guest:{cart_id}", role="guest", ip=client.ip, user_agent=client.user_agent)
-
-
-def _cart_token_subject(request: Request) -> str | None:
-    token = request.resolved_event.headers.get(CART_TOKEN_HEADER.lower())
-    if not token:
-        return None
-    return str(tokens.verify_purpose_token(token.strip(), CART_TOKEN_PURPOSE)["sub"])
-
-
-def cart_owner(request: Request) -> CartOwner:
-    """A ``Depends`` dependency: the caller's own cart when signed in, else the cart token's guest cart.
-
-    No credentials and no token: 401 UNAUTHORIZED; a bad or expired token: 401 INVALID_TOKEN.
-    """
-    client = origin(request)
-    principal = optional_principal(request)
-    if principal is not None:
-        return CartOwner(principal.user_id, principal, client)
-    cart_id = _cart_token_subject(request)
-    if cart_id is None:
-        raise Unauthorized(f"Sign in, or send the {CART_TOKEN_HEADER} of a guest cart.")
-    return CartOwner(cart_id, None, client)
-
-
-def merge_parties(request: Request) -> MergeParties:
-    """A ``Depends`` dependency for the merge: a customer (401/403 first) and a guest cart token (400 without)."""
-    principal = require_roles("customer")(request)
-    cart_id = _cart_token_subject(request)
-    if cart_id is None:
-        raise ValidationFailed.field(CART_TOKEN_HEADER, "Send the guest cart's token to merge it.")
-    return MergeParties(principal, cart_id)
 
 
 # --- reading and writing
@@ -424,7 +391,7 @@ def create_guest_cart(client: Client) -> tuple[CartCreated, RateState]:
         tx.put(cart, condition=Cart.pk.does_not_exist(), label=CART_LABEL)
         audit.record(guest_actor(cart_id, client), "cart.create", "cart", cart_id, tx=tx, after={"guest": True})
     ttl = GUEST_TOKEN_DAYS * 24 * 3600
-    token = tokens.issue_purpose_token(CART_TOKEN_PURPOSE, cart_id, ttl)
+    token = jwt_tokens.issue_purpose_token(CART_TOKEN_PURPOSE, cart_id, ttl)
     return CartCreated(cart_id=cart_id, cart_token=token, expires_at=now + timedelta(seconds=ttl)), state
 
 

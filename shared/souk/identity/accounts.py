@@ -188,7 +188,7 @@ def login(request: LoginRequest, client: Client) -> tuple[User, IssuedTokens, Ra
     if user.status == "pending_verification":
         raise AccountNotVerified()
     if user.mfa_enabled:
-        from souk.auth.tokens import issue_purpose_token
+        from souk.identity.jwt_tokens import issue_purpose_token
 
         token = issue_purpose_token("mfa", user.user_id, MFA_TOKEN_SECONDS)
         raise MfaRequired("Enter the code from your authenticator app.", data={"mfaToken": token})

@@ -254,7 +254,7 @@ def disable(principal: Principal, code: str) -> MfaState:
 
 def login(request: MfaLoginRequest, client: Client) -> tuple[User, IssuedTokens, RateState]:
     """Second step of sign-in: the mfaToken from the password step plus a TOTP or backup code."""
-    from souk.auth.tokens import verify_purpose_token
+    from souk.identity.jwt_tokens import verify_purpose_token
 
     claims = verify_purpose_token(request.mfa_token, "mfa")
     try:

@@ -36,10 +36,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Request
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from souk.audit import service as audit
@@ -64,9 +63,6 @@ from souk.identity.users import get_user
 from souk.observability import logger
 from souk.secrets import oauth_client
 from souk.settings import get_settings
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 STATE_MINUTES = 10
 MAX_RESPONSE_BYTES = 1_048_576
@@ -113,25 +109,6 @@ def provider(name: str) -> Provider:
     return Provider(name, label, *client, settings.oauth_github_authorize_url, settings.oauth_github_token_url,
                     settings.oauth_github_userinfo_url, "read:user user:email",
                     emails_url=settings.oauth_github_emails_url)  # fmt: skip
-
-
-def public_base_url(request: Request) -> str:
-    """The API's public base URL (a ``Depends`` dependency): the setting, else from the request.
-
-    In AWS the request's ``requestContext.path`` carries what precedes the route path as the
-    client sees it (``/dev`` on the execute-api host, nothing on a custom domain). Locally
-    the runner serves routes at the root, over plain HTTP.
-    """
-    settings = get_settings()
-    if settings.public_api_url:
-        return settings.public_api_url.rstrip("/")
-    event = cast("APIGatewayProxyEvent", request.resolved_event)  # the REST resolver's event type
-    host = event.headers.get("host") or "localhost"
-    if settings.is_local:
-        return f"http://{host}"
-    full_path = event.request_context.path or event.path
-    prefix = full_path[: -len(event.path)] if full_path.endswith(event.path) else ""
-    return f"https://{host}{prefix}"
 
 
 def callback_url(base_url: str, name: str) -> str:
@@ -385,7 +362,7 @@ def callback(
     if user.status != "active":
         raise AccountNotVerified()
     if user.mfa_enabled:
-        from souk.auth.tokens import issue_purpose_token
+        from souk.identity.jwt_tokens import issue_purpose_token
 
         token = issue_purpose_token("mfa", user.user_id, accounts.MFA_TOKEN_SECONDS)
         raise MfaRequired("Enter the code from your authenticator app.", data={"mfaToken": token})

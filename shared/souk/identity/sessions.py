@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.auth.tokens import issue_access_token
 from souk.db import expiry, keys
 from souk.errors import InvalidToken
 from souk.identity import tokens
+from souk.identity.jwt_tokens import issue_access_token
 from souk.identity.models import Session, User
 from souk.identity.schemas import TokenPair
 from souk.ids import new_id

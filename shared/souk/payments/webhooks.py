@@ -24,8 +24,6 @@ The common path makes no Stripe call: one GetItem (the payment), one BatchGetIte
 
 from __future__ import annotations
 
-import base64
-import binascii
 import random
 import time
 from collections.abc import Callable
@@ -33,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
-
-from aws_lambda_powertools.event_handler import Request
 
 from souk.audit import service as audit
 from souk.caller import Actor
@@ -81,20 +77,6 @@ class Applied:
 
     outcome: str
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-
-
-def delivery(request: Request) -> Delivery:
-    """The raw body and signature of the request (a ``Depends`` dependency): never re-serialized JSON."""
-    event = request.resolved_event
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise BadRequest("The webhook body is not valid base64.") from error
-    else:
-        raw = body.encode("utf-8")
-    return Delivery(raw=raw, signature=event.headers.get("stripe-signature"))
 
 
 def _event_parts(event: Any) -> tuple[str, str, dict[str, Any]] | None:

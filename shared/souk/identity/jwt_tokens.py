@@ -1,4 +1,4 @@
-"""Access tokens: short-lived HS256 JWTs (pyjwt) bound to a session id."""
+"""Signed tokens (pyjwt, HS256): access tokens bound to a session, purpose tokens for one step of a flow."""
 
 from __future__ import annotations
 
