@@ -30,6 +30,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra import template
 from infra.template import ROOT
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
@@ -73,7 +74,15 @@ class LocalStack:
         return f"http://127.0.0.1:{self.ports['PORT']}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRIPE_", "SENDGRID_"))}
+        """The caller's environment without anything that would point the runner or the seed elsewhere.
+
+        Under pytest, for one, TABLE_NAME names the test table: `infra.seed` would take it for
+        a deployed one.
+        """
+        functions_env = template.load().get("Globals", {}).get("Function", {}).get("Environment", {})
+        theirs = {*functions_env.get("Variables", {}), "PORT", "MOTO_PORT", "DYNAMODB_PORT", "JWT_SECRET"}
+        env = {k: v for k, v in os.environ.items()
+               if k not in theirs and not k.startswith(("AWS_", "STRIPE_", "SENDGRID_", "SOUK_"))}  # fmt: skip
         env.update({k: str(v) for k, v in self.ports.items()})
         env.update({"PYTHONPATH": os.pathsep.join(["shared", "."]), "PYTHONUNBUFFERED": "1",
                     "SOUK_LOCAL_DIR": str(self.local_dir)})  # fmt: skip
@@ -99,12 +108,13 @@ class LocalStack:
         """The runner's log so far (the tail: a failure's cause is at the end)."""
         return (self.local_dir / "runner.log").read_text(errors="replace")[-20000:]
 
-    def seed(self) -> None:
+    def seed(self) -> LocalStack:
         """The demo accounts, through the same command a developer runs (`make seed`, via stack.json)."""
         done = subprocess.run([sys.executable, "-m", "infra.seed"], cwd=ROOT, env=self.env(),  # noqa: S603 - our argv
                               capture_output=True, text=True, check=False)  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"make seed failed:\n{done.stdout}\n{done.stderr}")
+        return self
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -174,14 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.report_dir.mkdir(parents=True, exist_ok=True)
     options = Options(args.max_examples, args.seed, args.phases, args.workers, args.report_dir)
-    stack = None
-    scratch = None
-    if args.base_url is None:
-        scratch = Path(tempfile.mkdtemp(prefix="souk-fuzz-"))
-        stack = LocalStack(scratch).start()
-        stack.seed()
-    base_url = args.base_url or (stack.base_url if stack else "")
+    scratch = Path(tempfile.mkdtemp(prefix="souk-fuzz-")) if args.base_url is None else None
+    stack = LocalStack(scratch) if scratch is not None else None
     try:
+        if stack is not None:
+            stack.start().seed()
+        base_url = args.base_url or (stack.base_url if stack else "")
         results = {role: fuzz_role(base_url, role, options) for role in roles}
     finally:
         if stack is not None:
