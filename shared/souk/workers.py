@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
+from souk import coldstart
 from souk.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -123,4 +124,5 @@ def sqs_consumer(record_handler: Callable[..., Any], *, model: type[SqsJobRecord
             event=event, record_handler=record_handler, processor=processor, context=context
         )
 
+    coldstart.init_done()  # the function's imports are done: resume garbage collection
     return lambda_handler

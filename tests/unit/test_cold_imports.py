@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,9 @@ if sys.argv[1].endswith(".py"):
 else:
     importlib.import_module(sys.argv[1])
 patched = sorted(getattr(sys.modules.get("aws_xray_sdk.core.patcher"), "_PATCHED_MODULES", ()))
-print(json.dumps({"modules": sorted(sys.modules), "xray_patched": patched}))
+import gc
+print(json.dumps({"modules": sorted(sys.modules), "xray_patched": patched, "gc_enabled": gc.isenabled(),
+                  "gc_frozen": gc.get_freeze_count()}))
 """
 
 
@@ -37,7 +40,7 @@ def _function(logical_id: str) -> template.Function:
     return next(f for f in template.functions() if f.logical_id == logical_id)
 
 
-def cold_import(logical_id: str, module: str | None = None) -> dict[str, list[str]]:
+def cold_import(logical_id: str, module: str | None = None, *, in_lambda: bool = True) -> dict[str, Any]:
     """sys.modules after importing a function's handler as Lambda does (or ``module`` in its
     environment), and what X-Ray patched."""
     fn = _function(logical_id)
@@ -54,6 +57,8 @@ def cold_import(logical_id: str, module: str | None = None) -> dict[str, list[st
         "POWERTOOLS_SERVICE_NAME": "souk",
         "TABLE_NAME": "souk-test",
     }
+    if not in_lambda:
+        env = {k: v for k, v in env.items() if not k.startswith(("AWS_LAMBDA_", "LAMBDA_"))}
     code = f"import sys; sys.path[:0] = [{str(ROOT / fn.code_uri)!r}, {str(ROOT / 'shared')!r}]\n" + PROBE
     done = subprocess.run(
         [sys.executable, "-I", "-B", "-c", code, module or str(fn.handler_file)],
@@ -63,7 +68,7 @@ def cold_import(logical_id: str, module: str | None = None) -> dict[str, list[st
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _loaded(report: dict[str, list[str]], package: str) -> bool:
+def _loaded(report: dict[str, Any], package: str) -> bool:
     return any(m == package or m.startswith(package + ".") for m in report["modules"])
 
 
@@ -94,3 +99,28 @@ def test_stripe_calls_bring_the_tracer_which_patches_botocore_alone() -> None:
     report = cold_import("CommerceOrderCreateFunction", module="souk.payments.gateway")
     assert report["xray_patched"] == ["botocore"]
     assert "aws_xray_sdk.ext.pynamodb" not in report["modules"]
+
+
+@pytest.mark.parametrize("logical_id", ["CatalogProductGetFunction", "EmailWorkerFunction", "CleanupJobFunction"])
+def test_in_lambda_init_runs_without_garbage_collection_and_ends_frozen(logical_id: str) -> None:
+    # An API route, a queue consumer, a scheduled job: each factory resumes the collector.
+    report = cold_import(logical_id)
+    assert report["gc_enabled"] is True
+    assert report["gc_frozen"] > 20_000  # init's objects, skipped by every later collection
+
+
+def test_outside_lambda_the_collector_is_left_alone() -> None:
+    fresh = subprocess.run(  # what a new interpreter has frozen by itself
+        [sys.executable, "-I", "-c", "import gc; print(gc.get_freeze_count())"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    report = cold_import("CatalogProductGetFunction", in_lambda=False)
+    assert report["gc_enabled"] is True
+    assert report["gc_frozen"] == int(fresh.stdout)
+
+
+def test_every_handler_is_built_by_a_factory_that_resumes_the_collector() -> None:
+    factories = ("entrypoint(app)", "sqs_consumer(", "scheduled_job(")
+    missing = [f.logical_id for f in template.functions()
+               if not any(call in f.handler_file.read_text(encoding="utf-8") for call in factories)]  # fmt: skip
+    assert missing == []

@@ -24,6 +24,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
+from souk import coldstart
 from souk.context import current_request_id
 from souk.errors import BadRequest, NotFound, PayloadTooLarge, SoukError
 from souk.http.caching import NotModified, not_modified_response
@@ -198,4 +199,5 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
+    coldstart.init_done()  # the function's imports are done: resume garbage collection
     return lambda_handler

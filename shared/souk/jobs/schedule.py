@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from souk import coldstart
 from souk.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -51,4 +52,5 @@ def scheduled_job(run: Callable[[Budget], dict[str, Any]]) -> Callable[[dict[str
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return run(Budget.of(context))
 
+    coldstart.init_done()  # the function's imports are done: resume garbage collection
     return lambda_handler
