@@ -183,10 +183,12 @@ def _contract_errors(schema: dict[str, Any], documented: dict[tuple[str, str], D
                 responses["304"] = {"description": "Not modified: If-None-Match names the current ETag (no body)."}
 
 
-# Example values by field name, where the type alone would make a poor example.
+# Example values by field name, where the type alone would make a poor example. None is a
+# demo account's (infra.seed): fuzzing sends these examples, and must not lock out or
+# change the password of the accounts it signs in with.
 FIELD_EXAMPLES: dict[str, Any] = {
-    "email": "amina@souk.example", "password": "Souk-Demo-Pass-1", "currentPassword": "Souk-Demo-Pass-1",
-    "newPassword": "Souk-Demo-Pass-2", "phone": "+201001000001", "currency": "EGP",
+    "email": "ada@souk.example", "password": "Example-Pass-2026", "currentPassword": "Example-Pass-2026",
+    "newPassword": "Example-Pass-2027", "phone": "+201001000001", "currency": "EGP",
     "country": "EG", "city": "Cairo", "line1": "12 Shagaret El Dor St, Zamalek", "lat": 30.0626, "lng": 31.2197,
     "code": "WELCOME10", "quantity": 1, "amount": 2500, "reason": "Damaged in transit",
 }  # fmt: skip
@@ -225,7 +227,7 @@ def _example(schema: dict[str, Any], components: dict[str, Any], name: str = "",
         return int(low) if kind == "integer" else float(low)
     if kind == "boolean":
         return True
-    formats = {"email": "amina@souk.example", "date-time": "2026-12-06T12:00:00Z", "date": "2026-12-06",
+    formats = {"email": "ada@souk.example", "date-time": "2026-12-06T12:00:00Z", "date": "2026-12-06",
                "uri": "https://app.souk.example/", "uuid": "00000000-0000-4000-8000-000000000000"}  # fmt: skip
     text = formats.get(schema.get("format", ""), "example")
     return text[: schema.get("maxLength", len(text))].ljust(schema.get("minLength", 0), "x")
