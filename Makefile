@@ -92,10 +92,11 @@ build-SoukLayer:
 	find "$$out" -type d -name __pycache__ -prune -exec rm -rf {} +; \
 	"$$PYBIN" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$$out"
 
-lint: install ## ruff and mypy
+lint: install ## ruff, mypy and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check shared functions infra tests
 	$(VENV)/bin/ruff format --check shared functions infra tests
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: install ## Format the code
 	$(VENV)/bin/ruff check --fix shared functions infra tests

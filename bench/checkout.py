@@ -204,19 +204,20 @@ def run_checkout() -> CheckoutCost:
     with local_table(Router()):
         from souk.caller import Principal
         from souk.cart.models import Cart
-        from souk.catalog import categories, products, stores
+        from souk.catalog import categories, products, review, stores
         from souk.db import keys
         from souk.identity import addresses
         from souk.orders import checkout
+        from souk.schema import PostalAddress
 
         admin = Principal(user_id="bench-admin", role="admin", session_id=None)
         owner = Principal(user_id="bench-owner", role="store_owner", session_id=None)
         customer = Principal(user_id="bench-customer", role="customer", session_id=None)
         category = categories.create_category(admin, categories.CreateCategoryRequest(name="Pantry"))
-        address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
+        address = PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
         store = stores.create_store(owner, stores.CreateStoreRequest(name="Corner Shop", address=address,
                                                                      category_ids=[category.category_id]))  # fmt: skip
-        stores.set_store_status(admin, store.store_id, stores.StoreStatusRequest(status="approved"))
+        review.set_store_status(admin, store.store_id, stores.StoreStatusRequest(status="approved"))
         variants = [{"sku": f"OIL-{n}", "name": f"{n} litre", "stock": 50, "low_stock_threshold": 0}
                     for n in range(1, LINES + 1)]  # fmt: skip
         product = products.create_product(owner, products.CreateProductRequest(

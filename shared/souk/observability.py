@@ -31,6 +31,7 @@ metrics = Metrics(namespace="Souk")
 @cache
 def get_tracer() -> Tracer:
     """Powertools' Tracer with botocore patched (nothing else), created on first use."""
+    # Deferred for cold start: the X-Ray SDK loads only where a Tracer is wanted.
     from aws_lambda_powertools import Tracer
 
     return Tracer(patch_modules=["botocore"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from souk.settings import get_settings
 
@@ -10,7 +11,7 @@ _CACHE_SECONDS = 300
 
 
 def _from_parameters(name: str) -> str:
-    # Imported lazily: only deployed functions that need a secret pay for it.
+    # Deferred for cold start: only deployed functions that need a secret pay for it.
     from aws_lambda_powertools.utilities import parameters
 
     return str(parameters.get_secret(name, max_age=_CACHE_SECONDS))
@@ -42,8 +43,6 @@ def oauth_client(provider: str) -> tuple[str, str] | None:
     Environment values win (local, tests); else the ``OAUTH_SECRET_NAME`` JSON secret,
     ``{"google": {"clientId": "...", "clientSecret": "..."}, "github": {...}}``.
     """
-    import json
-
     settings = get_settings()
     client_id = getattr(settings, f"oauth_{provider}_client_id", None)
     client_secret = getattr(settings, f"oauth_{provider}_client_secret", None)
@@ -58,8 +57,6 @@ def oauth_client(provider: str) -> tuple[str, str] | None:
 
 def stripe_keys() -> tuple[str, str]:
     """``(secret_key, webhook_secret)`` for Stripe: environment values (local, tests) or the secret."""
-    import json
-
     settings = get_settings()
     if settings.stripe_secret_key and settings.stripe_webhook_secret:
         return settings.stripe_secret_key, settings.stripe_webhook_secret

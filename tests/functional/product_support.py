@@ -9,10 +9,12 @@ from typing import Any
 import boto3
 
 from souk.caller import Principal
-from souk.catalog import categories, stores, uploads
+from souk.catalog import categories, review, stores
 from souk.catalog.models import Category, Store
 from souk.identity.models import User
+from souk.schema import PostalAddress
 from souk.settings import get_settings
+from souk.uploads import service as uploads
 from tests.factories import create_user, token_for
 from tests.support import ApiClient
 
@@ -32,11 +34,11 @@ def make_store(owner: User, category: Category, *, approved: bool = True, curren
                name: str | None = None) -> Store:  # fmt: skip
     request = stores.CreateStoreRequest(
         name=name or f"Store {uuid.uuid4().hex[:6]}", category_ids=[category.category_id], currency=currency,
-        address=stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0),
+        address=PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0),
     )  # fmt: skip
     store = stores.create_store(principal_of(owner), request)
     if approved:
-        store = stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
+        store = review.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
     return store
 
 

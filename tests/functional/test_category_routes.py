@@ -117,6 +117,10 @@ def test_rename_category_changes_slug_and_frees_the_old_one(api: ApiClient) -> N
     clash = api.patch(f"/api/v1/categories/{shoes['id']}", json_body={"name": "hats"}, token=admin)
     assert_error(clash, 409, "DUPLICATE_ENTRY")
     assert get_category(shoes["id"]).name == "Footwear"
+    # AND an empty PATCH changes nothing and says so
+    empty = assert_error(api.patch(f"/api/v1/categories/{shoes['id']}", json_body={}, token=admin), 400,
+                         "VALIDATION_ERROR")  # fmt: skip
+    assert [d["field"] for d in empty["error"]["details"]] == ["body"]
 
 
 def test_move_a_childless_category_to_another_parent_and_to_the_top(api: ApiClient) -> None:

@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
+from souk.catalog import products, review, stores
 from souk.catalog.models import ListingEntry, SearchEntry
 from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.functional.product_support import (
+    ADMIN,
     Seller,
     make_category,
     make_image,
@@ -199,12 +201,9 @@ def test_get_product_inactive_is_404_for_the_public_but_not_the_owner(api: ApiCl
 
 
 def test_get_product_of_a_suspended_store_is_404_for_the_public(api: ApiClient) -> None:
-    from souk.catalog import stores
-    from tests.functional.product_support import ADMIN
-
     seller = make_seller()
     product = seller.create(api)
-    stores.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
+    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
     assert_error(api.get(f"/api/v1/products/{product['id']}"), 404, "NOT_FOUND")
     assert api.get(f"/api/v1/products/{product['id']}", token=seller.token).status == 200
 
@@ -363,9 +362,6 @@ def test_store_currency_is_the_products_currency(api: ApiClient) -> None:
 
 
 def test_relisting_a_suspended_store_hides_and_restores_its_products(api: ApiClient) -> None:
-    from souk.catalog import products, stores
-    from tests.functional.product_support import ADMIN
-
     def relist(store_id: str, *, listed: bool) -> None:
         cursor = products.relist_store_products(store_id, listed=listed, page_size=1)
         while cursor is not None:
@@ -375,12 +371,12 @@ def test_relisting_a_suspended_store_hides_and_restores_its_products(api: ApiCli
     seller = make_seller()
     ids = [seller.create(api)["id"], seller.create(api, name="Trail Socks")["id"]]
     # WHEN an admin suspends it and the job relists its products page by page
-    stores.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
+    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
     relist(seller.store.store_id, listed=False)
     # THEN they are in no listing and no search
     assert not set(ids) & set(_listing_ids(api)) and _search_ids(api, "trail") == []
     # WHEN it is approved again and relisted
-    stores.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="approved"))
+    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="approved"))
     relist(seller.store.store_id, listed=True)
     # THEN both are back
     assert set(ids) <= set(_listing_ids(api)) and set(_search_ids(api, "trail")) == set(ids)

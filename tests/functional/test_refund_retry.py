@@ -97,7 +97,7 @@ def test_a_refund_settled_by_its_own_request_leaves_the_retry_index(
     aws_resources: dict, stripe_fake: LocalStripe
 ) -> None:
     # GIVEN a paid card order of 3000
-    from souk.payments.refunds import refund_order
+    from souk.orders.refunds import refund_order
     from tests.commerce_factories import make_order
     from tests.functional.product_support import ADMIN
 

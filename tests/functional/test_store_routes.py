@@ -66,6 +66,7 @@ def test_create_store_is_pending_review_and_audited(api: ApiClient, world: dict)
     assert store["status"] == "pending_review" and store["ownerId"] == world["owner_a"].user_id
     assert store["categoryIds"] == [world["coffee"]] and store["currency"] == "eur"
     assert store["address"]["country"] == "US" and store["address"]["lat"] == pytest.approx(OAKLAND[0])
+    assert store["address"]["line2"] is None
     assert store["rating"] == {"average": 0.0, "count": 0} and store["documentUploadIds"] == []
     # AND the creation is in the audit log
     records = list(AuditRecord.gsi2.query(keys.audit_resource("store", store["id"])))
@@ -79,6 +80,10 @@ def test_create_store_is_pending_review_and_audited(api: ApiClient, world: dict)
         ({"categoryIds": []}, "categoryIds"),
         ({"categoryIds": ["01UNKNOWNCATEGORY"]}, "categoryIds"),
         ({"address": {"line1": "x", "city": "y", "country": "USA", "lat": 1, "lng": 1}}, "address.country"),
+        # one address model with delivery addresses: ISO 3166-1 codes only
+        ({"address": {"line1": "x", "city": "y", "country": "ZZ", "lat": 1, "lng": 1}}, "address.country"),
+        ({"address": {"line1": "x", "line2": "a\tb", "city": "y", "country": "US", "lat": 1, "lng": 1}},
+         "address.line2"),
         ({"address": {"line1": "x", "city": "y", "country": "US", "lat": 91, "lng": 1}}, "address.lat"),
         ({"address": {"line1": "x", "city": "y", "country": "US", "lat": 1}}, "address.lng"),
         ({"currency": "dollars"}, "currency"),
@@ -302,6 +307,8 @@ def test_patch_store_validation_roles_and_auth(api: ApiClient, world: dict) -> N
     path = f"/api/v1/stores/{store['id']}"
     payload = assert_error(api.patch(path, json_body={"name": "x"}, token=world["a"]), 400, "VALIDATION_ERROR")
     assert payload["error"]["details"][0]["field"] == "name"
+    payload = assert_error(api.patch(path, json_body={}, token=world["a"]), 400, "VALIDATION_ERROR")
+    assert [d["field"] for d in payload["error"]["details"]] == ["body"]
     payload = assert_error(api.patch(path, json_body={"categoryIds": ["01NOPE"]}, token=world["a"]), 400,
                            "VALIDATION_ERROR")  # fmt: skip
     assert payload["error"]["details"][0]["field"] == "categoryIds"

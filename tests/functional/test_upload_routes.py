@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
-from souk.catalog.uploads import MB, claim_uploads
 from souk.errors import ValidationFailed
+from souk.uploads.service import MB, claim_uploads
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import count_dynamodb_calls
 from tests.support import ApiClient, assert_error

@@ -10,10 +10,11 @@ import pytest
 from souk.caller import Principal
 from souk.cart import carts
 from souk.cart.models import Cart
-from souk.catalog import categories, products, stores
+from souk.catalog import categories, products, review, stores
 from souk.db import keys
 from souk.errors import Conflict, NotFound
 from souk.identity.sessions import Client
+from souk.schema import PostalAddress
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +26,10 @@ CLIENT = Client(ip="127.0.0.1", user_agent="pytest")
 def _products(count: int) -> list[str]:
     """``count`` products of one approved store, each with variant SKU-1 (100 in stock)."""
     category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name=f"C{uuid.uuid4().hex[:6]}"))
-    address = stores.AddressIn(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
+    address = PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
     store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
                                                                  category_ids=[category.category_id]))  # fmt: skip
-    stores.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
+    review.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
     ids = []
     for index in range(count):
         request = products.CreateProductRequest(

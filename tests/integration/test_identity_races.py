@@ -83,7 +83,7 @@ def test_one_totp_code_sent_twice_at_once_signs_in_once(table: str) -> None:
 def test_one_reset_token_used_at_once_resets_once(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a reset token (the email is captured instead of queued)
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("souk.notify.queue.enqueue_email", lambda *args, **kwargs: sent.append(args[2]))
+    monkeypatch.setattr("souk.identity.recovery.enqueue_email", lambda *args, **kwargs: sent.append(args[2]))
     user = create_user()
     recovery.forgot_password(user.email, Client())
     token = str(sent[0]["token"])

@@ -12,9 +12,9 @@ from souk.db import keys
 from souk.errors import ServiceUnavailable, SoukError
 from souk.ids import new_id
 from souk.money import Money
-from souk.orders import cancel
+from souk.orders import cancel, refunds
 from souk.orders.models import Order
-from souk.payments import gateway, refunds
+from souk.payments import gateway
 from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment, stored_refunds

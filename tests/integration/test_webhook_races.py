@@ -11,9 +11,9 @@ import pytest
 from souk.db import keys
 from souk.ids import new_id
 from souk.orders.models import Order
-from souk.payments import webhooks
 from souk.payments.models import Payment, StripeEvent
 from souk.wallet.models import Wallet, WalletEntry
+from souk.webhooks import stripe_events as webhooks
 from tests.commerce_factories import make_order, make_payment
 from tests.stripe_support import event, intent_object, signed_request
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import stores
+from souk.catalog import review, stores
 from souk.errors import Conflict, InvalidState
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -28,7 +28,7 @@ def set_store_status(
     body: stores.StoreStatusRequest,
     caller: Annotated[Principal, Depends(require_roles("admin"))],
 ) -> Envelope[stores.StoreOut]:
-    return ok(stores.store_out(stores.set_store_status(caller, store_id, body), private=True))
+    return ok(stores.store_out(review.set_store_status(caller, store_id, body), private=True))
 
 
 lambda_handler = entrypoint(app)

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Request
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from souk.catalog import listing
+from souk.catalog import listing, search
 from souk.http import PageEnvelope, create_app, entrypoint, page
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
@@ -19,7 +19,7 @@ app = create_app()
 def list_products(
     query: Annotated[listing.ProductListQuery, Query()], request: Request
 ) -> PageEnvelope[listing.ProductSummary]:
-    items, next_cursor = listing.list_products(query)
+    items, next_cursor = search.list_products(query)
     return cached(request, page(items, limit=query.limit, next_cursor=next_cursor))
 
 

@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.catalog import uploads
 from souk.errors import UpstreamError
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
+from souk.uploads import service as uploads
 
 app = create_app()
 

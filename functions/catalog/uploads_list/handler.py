@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.catalog import uploads
 from souk.db.paging import decode_cursor, encode_cursor
 from souk.http import PageEnvelope, create_app, entrypoint, page
 from souk.schema import PageQuery
+from souk.uploads import service as uploads
 
 app = create_app()
 

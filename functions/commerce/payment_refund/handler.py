@@ -20,7 +20,7 @@ from souk.errors import (
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
-from souk.payments import refunds
+from souk.orders import refunds
 from souk.payments.schemas import RefundOut
 
 app = create_app()

@@ -10,7 +10,7 @@ from souk.errors import Conflict
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.dependencies import stripe_delivery
 from souk.http.docs import raises
-from souk.payments import webhooks
+from souk.webhooks import stripe_events as webhooks
 
 app = create_app()
 

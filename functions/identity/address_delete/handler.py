@@ -11,7 +11,7 @@ from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.identity import addresses
-from souk.identity.users import Deleted
+from souk.identity.schemas import Deleted
 
 app = create_app()
 

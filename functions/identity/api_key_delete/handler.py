@@ -13,7 +13,7 @@ from souk.errors import Conflict
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity import api_keys
-from souk.identity.users import Deleted
+from souk.identity.schemas import Deleted
 
 app = create_app()
 

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Depends
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.identity.schemas import UserOut
-from souk.identity.users import get_user, user_out
+from souk.identity.schemas import UserOut, user_out
+from souk.identity.users import get_user
 
 app = create_app()
 

@@ -11,9 +11,8 @@ from souk.errors import Conflict, DuplicateEntry
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity import accounts
-from souk.identity.schemas import UserOut
+from souk.identity.schemas import UserOut, user_out
 from souk.identity.sessions import Client
-from souk.identity.users import user_out
 
 app = create_app()
 

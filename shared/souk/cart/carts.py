@@ -17,9 +17,7 @@ update, never reserved (checkout reserves it). Every route answers the priced ca
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -35,7 +33,7 @@ from souk.catalog.models import Product, Store, Variant
 from souk.db import expiry, keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.ratelimit import RateLimit, RateState
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity, ValidationFailed
 from souk.identity import jwt_tokens
 from souk.identity.sessions import Client
@@ -50,7 +48,6 @@ GUEST_CART_DAYS = 30  # a guest cart's life after its last write
 GUEST_TOKEN_DAYS = 365
 GUEST_CART_CREATION = RateLimit("guest-cart-create", limit=30, window_seconds=60)  # per IP
 MAX_WRITE_ATTEMPTS = 4
-RETRY_PAUSE_SECONDS = 0.02  # times the attempt number, at most
 CART_LABEL = "cart"
 GUEST_CART_LABEL = "guest-cart"
 _RETRY_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -215,10 +212,10 @@ def _summary(cart: Cart) -> dict[str, Any]:
 
 
 def _commit(cart: Cart, actor: audit.Actor, action: str, *, detail: dict[str, Any] | None = None,
-            delete: Cart | None = None) -> bool:  # fmt: skip
+            delete: Cart | None = None) -> None:  # fmt: skip
     """Put ``cart`` on the version it was read at (and delete ``delete``), with the audit record.
 
-    False when another write got there first (re-read and retry); other failures raise.
+    :class:`Retry` when another write got there first (re-read and retry); other failures raise.
     """
     now = _now()
     cart.updated_at = now
@@ -232,21 +229,17 @@ def _commit(cart: Cart, actor: audit.Actor, action: str, *, detail: dict[str, An
             audit.record(actor, action, "cart", cart.cart_id, tx=tx, after={**_summary(cart), **(detail or {})})
     except TransactionCancelled as cancelled:
         if set(cancelled.reasons.values()) & _RETRY_REASONS:
-            return False
+            raise Retry from cancelled
         raise
-    return True
-
-
-def _attempts() -> Iterator[int]:
-    """MAX_WRITE_ATTEMPTS tries, with a short random pause before each retry so racing writers spread out."""
-    for attempt in range(MAX_WRITE_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0, RETRY_PAUSE_SECONDS * attempt))  # jitter, not security
-        yield attempt
 
 
 def _conflict() -> Conflict:
     return Conflict("The cart changed while saving; try again.")
+
+
+def _retried(attempt: Callable[[], CartOut]) -> CartOut:
+    """``attempt`` (read the cart, change it, :func:`_commit`) until no other write gets there first."""
+    return retry_on_contention(attempt, attempts=MAX_WRITE_ATTEMPTS, exhausted=_conflict)
 
 
 # --- the catalog side of a line
@@ -409,7 +402,8 @@ def add_item(owner: CartOwner, request: AddItemRequest) -> CartOut:
         raise ValidationFailed.field("variantSku", "This product has no variant with this SKU.")
     product, variant, store = offer.product, offer.variant, offer.store
     assert store is not None
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         cart = _cart_of(owner)
         line = _find_line(cart, product.product_id, variant.sku)
         quantity = min(MAX_QUANTITY, (int(line["quantity"]) if line else 0) + request.quantity)
@@ -423,58 +417,67 @@ def add_item(owner: CartOwner, request: AddItemRequest) -> CartOut:
             cart.lines = [*cart.lines, line]
         else:  # the customer sees today's price on what they just added
             line.update(quantity=quantity, seenPrice=offer.unit_price, currency=store.currency)
-        if _commit(cart, owner.actor, "cart.item_add", detail={"lineId": line["id"], "quantity": quantity}):
-            return _answer(cart, owner.guest, owner.user_id)
-    raise _conflict()
+        _commit(cart, owner.actor, "cart.item_add", detail={"lineId": line["id"], "quantity": quantity})
+        return _answer(cart, owner.guest, owner.user_id)
+
+    return _retried(attempt)
 
 
 def update_item(owner: CartOwner, item_id: str, request: UpdateItemRequest) -> CartOut:
     """PATCH /cart/items/{itemId}: set a line's quantity (checked against the stock now)."""
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         cart = _cart_of(owner)
         line = _line_by_id(cart, item_id)
         _check_stock(_offer(line["productId"], line["sku"], line["storeId"]), request.quantity)
         line["quantity"] = request.quantity
-        if _commit(cart, owner.actor, "cart.item_update", detail={"lineId": item_id, "quantity": request.quantity}):
-            return _answer(cart, owner.guest, owner.user_id)
-    raise _conflict()
+        _commit(cart, owner.actor, "cart.item_update", detail={"lineId": item_id, "quantity": request.quantity})
+        return _answer(cart, owner.guest, owner.user_id)
+
+    return _retried(attempt)
 
 
 def remove_item(owner: CartOwner, item_id: str) -> CartOut:
     """DELETE /cart/items/{itemId}."""
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         cart = _cart_of(owner)
         _line_by_id(cart, item_id)
         cart.lines = [line for line in cart.lines if line["id"] != item_id]
-        if _commit(cart, owner.actor, "cart.item_remove", detail={"lineId": item_id}):
-            return _answer(cart, owner.guest, owner.user_id)
-    raise _conflict()
+        _commit(cart, owner.actor, "cart.item_remove", detail={"lineId": item_id})
+        return _answer(cart, owner.guest, owner.user_id)
+
+    return _retried(attempt)
 
 
 def apply_coupon(owner: CartOwner, request: ApplyCouponRequest) -> CartOut:
     """POST /cart/coupon: checked now against this cart (422 with the reason), then kept on the cart."""
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         cart = _cart_of(owner)
         cart.coupon_code = request.code
         priced = _priced(cart, owner.user_id)
         if priced.coupon_problem is not None:
             raise UnprocessableEntity(priced.coupon_problem)
-        if _commit(cart, owner.actor, "cart.coupon_apply"):
-            return cart_out(priced, guest=owner.guest)
-    raise _conflict()
+        _commit(cart, owner.actor, "cart.coupon_apply")
+        return cart_out(priced, guest=owner.guest)
+
+    return _retried(attempt)
 
 
 def remove_coupon(owner: CartOwner) -> CartOut:
     """DELETE /cart/coupon: no coupon is no write."""
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         cart = _cart_of(owner)
         if not cart.coupon_code:
             return _answer(cart, owner.guest, owner.user_id)
         removed = cart.coupon_code
         cart.coupon_code = None
-        if _commit(cart, owner.actor, "cart.coupon_remove", detail={"removed": removed}):
-            return _answer(cart, owner.guest, owner.user_id)
-    raise _conflict()
+        _commit(cart, owner.actor, "cart.coupon_remove", detail={"removed": removed})
+        return _answer(cart, owner.guest, owner.user_id)
+
+    return _retried(attempt)
 
 
 def _merged_lines(mine: list[dict[str, Any]], theirs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -498,7 +501,8 @@ def merge_guest_cart(parties: MergeParties) -> CartOut:
     already merged or gone: 404.
     """
     principal = parties.principal
-    for _ in _attempts():
+
+    def attempt() -> CartOut:
         guest = _guest_cart(parties.guest_cart_id)
         mine = _read(principal.user_id) or _new_cart(principal.user_id, principal.user_id)
         lines = _merged_lines(mine.lines, guest.lines)
@@ -508,6 +512,7 @@ def merge_guest_cart(parties: MergeParties) -> CartOut:
         mine.lines = lines
         mine.coupon_code = mine.coupon_code or guest.coupon_code
         detail = {"guestCartId": guest.cart_id, "guestLines": len(guest.lines)}
-        if _commit(mine, principal.actor, "cart.merge", detail=detail, delete=guest):
-            return _answer(mine, False, principal.user_id)
-    raise _conflict()
+        _commit(mine, principal.actor, "cart.merge", detail=detail, delete=guest)
+        return _answer(mine, False, principal.user_id)
+
+    return _retried(attempt)

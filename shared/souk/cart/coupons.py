@@ -9,9 +9,8 @@ order that is cancelled or expires unpaid gives the use back with :func:`release
 
 from __future__ import annotations
 
-import random
 import re
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -26,7 +25,7 @@ from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.money import MAX_AMOUNT, Money, amount_in, money
 from souk.schema import CamelModel, PageQuery, PatchModel
@@ -39,6 +38,8 @@ if TYPE_CHECKING:
 COUPON_LABEL = "coupon"  # ConditionalCheckFailed: the coupon is used up (maxUses) or was deleted
 COUPON_USE_LABEL = "coupon-use"  # ConditionalCheckFailed: this customer reached the coupon's perUserLimit
 MAX_SAVE_ATTEMPTS = 10  # a PATCH/DELETE re-reads when a checkout counted a use between its read and its save
+# What a versioned save loses to such a checkout: retried from a fresh read.
+_SAVE_RACES = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 CouponType = Literal["percent", "fixed"]
 CouponStatus = Literal["active", "deleted"]
@@ -325,18 +326,21 @@ def create_coupon(principal: Principal, body: CouponIn) -> CouponOut:
 _PATCHABLE = ("value", "min_subtotal", "max_uses", "per_user_limit", "starts_at", "ends_at")
 
 
-def _save(principal: Principal, coupon: Coupon, action: str, before: dict[str, Any]) -> bool:
-    """Versioned save with its audit record; False when the coupon changed since it was read."""
-    try:
-        with WriteTransaction() as tx:
-            tx.put(coupon, label=COUPON_LABEL)  # + the version condition
-            audit.record(principal.actor, action, "coupon", coupon.code, tx=tx, before=before, after=_snapshot(coupon))
-    except TransactionCancelled as cancelled:
-        if set(cancelled.reasons.values()) <= {"ConditionalCheckFailed", "TransactionConflict"}:
-            time.sleep(random.uniform(0, 0.05))  # jitter: the next read lands after the racing checkouts
-            return False
-        raise
-    return True
+def _save(principal: Principal, coupon: Coupon, action: str, before: dict[str, Any]) -> None:
+    """Versioned save with its audit record; lost to a change since the coupon was read (checkouts
+    counting uses), it is cancelled, and :func:`_retried` reads the coupon again."""
+    with WriteTransaction() as tx:
+        tx.put(coupon, label=COUPON_LABEL)  # + the version condition
+        audit.record(principal.actor, action, "coupon", coupon.code, tx=tx, before=before, after=_snapshot(coupon))
+
+
+def _retried(attempt: Callable[[], CouponOut]) -> CouponOut:
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_SAVE_ATTEMPTS,
+        retry_on=_SAVE_RACES,
+        exhausted=lambda: Conflict("The coupon is changing too fast; retry."),
+    )
 
 
 def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponOut:
@@ -355,7 +359,8 @@ def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponO
         The coupon kept changing under us (uses counted by checkouts) for every attempt.
     """
     changes = {name: getattr(body, name) for name in _PATCHABLE if name in body.model_fields_set}
-    for _ in range(MAX_SAVE_ATTEMPTS):
+
+    def attempt() -> CouponOut:
         coupon = _own_active(principal, code)
         stored = dict(changes)
         if "value" in changes:
@@ -370,21 +375,24 @@ def update_coupon(principal: Principal, code: str, body: CouponPatch) -> CouponO
         for name, value in stored.items():
             setattr(coupon, name, value)
         coupon.updated_at = utc_now()
-        if _save(principal, coupon, "coupon.update", before):
-            return _out(coupon)
-    raise Conflict("The coupon is changing too fast; retry.")
+        _save(principal, coupon, "coupon.update", before)
+        return _out(coupon)
+
+    return _retried(attempt)
 
 
 def delete_coupon(principal: Principal, code: str) -> CouponOut:
     """Soft-delete: the coupon stops applying (carts holding it say it does not exist) and its code stays taken."""
-    for _ in range(MAX_SAVE_ATTEMPTS):
+
+    def attempt() -> CouponOut:
         coupon = _own_active(principal, code)
         before = _snapshot(coupon)
         coupon.status = "deleted"
         coupon.updated_at = utc_now()
-        if _save(principal, coupon, "coupon.delete", before):
-            return _out(coupon)
-    raise Conflict("The coupon is changing too fast; retry.")
+        _save(principal, coupon, "coupon.delete", before)
+        return _out(coupon)
+
+    return _retried(attempt)
 
 
 # ---------------------------------------------------------------- building blocks for checkout

@@ -1,1 +1,1 @@
-"""Stores, categories, products, inventory, listing and search indexes, uploads."""
+"""Stores, categories, products, inventory, listing and search indexes (uploads: :mod:`souk.uploads`)."""

@@ -29,7 +29,7 @@ from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
-from souk.schema import CamelModel, OneLineText
+from souk.schema import CamelModel, OneLineText, PatchModel
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -77,7 +77,7 @@ class CreateCategoryRequest(CamelModel):
         return _clean_name(value)
 
 
-class UpdateCategoryRequest(CamelModel):
+class UpdateCategoryRequest(PatchModel):
     """Send only what changes; ``parentId: null`` moves the category to the top level."""
 
     name: OneLineText | None = Field(None, min_length=1, max_length=60)

@@ -30,9 +30,12 @@ from souk.catalog.products import MAX_STOCK, StockStatus, stock_status
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
-from souk.db.transactions import TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from souk.identity.users import get_user
 from souk.ids import new_id
+from souk.notify.exceptions import NotificationError
+from souk.notify.queue import enqueue_email
 from souk.observability import logger
 from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel, NonBlankText, OneLineText
 
@@ -227,7 +230,8 @@ def adjust_stock(principal: Principal, product_id: str, request: AdjustmentReque
     Conflict
         The variant kept changing under us for :data:`MAX_ATTEMPTS` tries.
     """
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> AdjustmentOut:
         product, variants = products.load_owned(principal, product_id, consistent=True)
         variant = _find(variants, request.variant_sku)
         old = int(variant.stock)
@@ -242,21 +246,15 @@ def adjust_stock(principal: Principal, product_id: str, request: AdjustmentReque
                                  sku=variant.sku, delta=request.delta, reason=request.reason, stock_after=new,
                                  actor_id=principal.user_id, created_at=now, updated_at=now)  # fmt: skip
         flags, notify = _low_stock_actions(variant, new, falling=request.delta < 0)
-        try:
-            with WriteTransaction() as tx:
-                tx.update(variant, [Variant.stock.set(new), Variant.updated_at.set(now), *flags],
-                          Variant.stock == old, label=f"stock:{variant.sku}")  # fmt: skip
-                tx.put(movement, StockMovement.pk.does_not_exist(), label="movement")
-                flipped = _in_stock_changes(tx, product, variants, variant, new)
-                audit.record(principal.actor, "inventory.adjust", "product", product_id, tx=tx,
-                             before={"sku": variant.sku, "stock": old},
-                             after={"sku": variant.sku, "stock": new, "delta": request.delta,
-                                    "reason": request.reason})  # fmt: skip
-        except TransactionCancelled as cancelled:
-            if not set(cancelled.reasons.values()) <= _RETRYABLE:
-                raise
-            backoff(attempt)
-            continue
+        with WriteTransaction() as tx:
+            tx.update(variant, [Variant.stock.set(new), Variant.updated_at.set(now), *flags],
+                      Variant.stock == old, label=f"stock:{variant.sku}")  # fmt: skip
+            tx.put(movement, StockMovement.pk.does_not_exist(), label="movement")
+            flipped = _in_stock_changes(tx, product, variants, variant, new)
+            audit.record(principal.actor, "inventory.adjust", "product", product_id, tx=tx,
+                         before={"sku": variant.sku, "stock": old},
+                         after={"sku": variant.sku, "stock": new, "delta": request.delta,
+                                "reason": request.reason})  # fmt: skip
         variant.stock, variant.updated_at = new, now
         if flipped is not None:
             product.in_stock = flipped
@@ -264,7 +262,13 @@ def adjust_stock(principal: Principal, product_id: str, request: AdjustmentReque
         if notify:
             _email_low_stock(product, variant, movement_id)
         return AdjustmentOut(product_id=product_id, variant=_variant_stock(variant), movement=_movement_out(movement))
-    raise Conflict("The stock of this variant is changing too fast; retry.")
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        retry_on=_RETRYABLE,
+        exhausted=lambda: Conflict("The stock of this variant is changing too fast; retry."),
+    )
 
 
 def _refresh_search(product: Product) -> None:
@@ -277,10 +281,6 @@ def _refresh_search(product: Product) -> None:
 
 def _email_low_stock(product: Product, variant: Variant, movement_id: str) -> None:
     """Best effort after the commit: the adjustment stands even if the email cannot be queued."""
-    from souk.identity.users import get_user
-    from souk.notify.exceptions import NotificationError
-    from souk.notify.queue import enqueue_email
-
     try:
         owner = get_user(product.owner_id)
         store = stores.get_store(product.store_id)
@@ -338,32 +338,32 @@ def refresh_stock_flags(product_id: str) -> None:
     reservation makes it retry rather than write a stale flag. No email here: checkout
     stock-outs are reported by the low-stock list, not one email per order.
     """
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> None:
         product, variants = products.load(product_id, consistent=True)
         if product.status == "deleted":
             return
         in_stock = any(int(v.stock) > 0 for v in variants)
-        try:
-            with WriteTransaction() as tx:
-                for variant in variants:
-                    stock = int(variant.stock)
-                    if (stock <= int(variant.low_stock_threshold)) == bool(variant.gsi2pk):
-                        continue
-                    flags, _ = _low_stock_actions(variant, stock, falling=False)
-                    tx.update(variant, flags, Variant.stock == stock, label=f"stock:{variant.sku}")
-                if in_stock != bool(product.in_stock):
-                    tx.update(product, [Product.in_stock.set(in_stock)], label="product")
-                    _set_listing_in_stock(tx, product, in_stock)
-        except TransactionCancelled as cancelled:
-            if not set(cancelled.reasons.values()) <= _RETRYABLE:
-                raise
-            backoff(attempt)
-            continue
+        with WriteTransaction() as tx:
+            for variant in variants:
+                stock = int(variant.stock)
+                if (stock <= int(variant.low_stock_threshold)) == bool(variant.gsi2pk):
+                    continue
+                flags, _ = _low_stock_actions(variant, stock, falling=False)
+                tx.update(variant, flags, Variant.stock == stock, label=f"stock:{variant.sku}")
+            if in_stock != bool(product.in_stock):
+                tx.update(product, [Product.in_stock.set(in_stock)], label="product")
+                _set_listing_in_stock(tx, product, in_stock)
         if in_stock != bool(product.in_stock):
             product.in_stock = in_stock
             _refresh_search(product)
-        return
-    raise Conflict("The stock of this product is changing too fast; retry.")
+
+    retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        retry_on=_RETRYABLE,
+        exhausted=lambda: Conflict("The stock of this product is changing too fast; retry."),
+    )
 
 
 def refresh_after_commit(product_ids: list[str]) -> None:

@@ -237,17 +237,14 @@ def _key_after(item: ListingEntry, gsi: str) -> dict[str, Any]:
     return {name: {"S": getattr(item, name)} for name in ("pk", "sk", f"{gsi}pk", f"{gsi}sk")}
 
 
-def list_products(query: ProductListQuery) -> tuple[list[ProductSummary], str | None]:
-    """One page of the listing and the cursor of the next (None on the last page).
+def list_page(query: ProductListQuery) -> tuple[list[ProductSummary], str | None]:
+    """One page of the listing index and the cursor of the next (None on the last page).
 
     One Query of ``limit + 1`` items: when all of them pass the filters, the extra one
     proves a next page exists; when DynamoDB stops early (the filter dropped some), its
-    LastEvaluatedKey is the cursor. With ``search`` the search index answers instead.
+    LastEvaluatedKey is the cursor. A query with ``search`` goes to
+    :func:`souk.catalog.search.list_products` instead.
     """
-    if query.search:
-        from souk.catalog import search
-
-        return search.product_summaries(query)
     facet, gsi, forward, key_condition, filter_condition = _plan(query)
     marker = _query_fingerprint(query)
     start = read_cursor(query.cursor, marker)

@@ -2,7 +2,6 @@
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|
-| Upload | UPLOAD#<id> | UPLOAD#<id> | gsi1 USER#<owner>#UPLOADS / C#<created>#<id> |
 | Store | STORE#<id> | STORE#<id> | gsi1 USER#<owner>#STORES / C#<created>#<id>; gsi2 STORES#<status> / C#<created>#<id>; gsi4 STOREGEO#<geohash4> / <geohash>#<id> (approved only) |
 | Category | CATEGORY#<id> | CATEGORY#<id> | gsi1 CATEGORIES / <path of ids> |
 | CategorySlug | CATSLUG#<parentId or ROOT>#<slug> | same | |
@@ -25,17 +24,6 @@ from pynamodb.attributes import (
 )
 
 from souk.db.base import SoukItem, VersionedItem
-
-
-class Upload(SoukItem, discriminator="Upload"):
-    upload_id = UnicodeAttribute(attr_name="uploadId")
-    owner_id = UnicodeAttribute(attr_name="ownerId")
-    purpose = UnicodeAttribute()  # avatar | product_image | store_document | attachment
-    content_type = UnicodeAttribute(attr_name="contentType")
-    size = NumberAttribute()
-    filename = UnicodeAttribute()  # display only: never part of the S3 key
-    object_key = UnicodeAttribute(attr_name="objectKey")
-    status = UnicodeAttribute(default="pending")  # pending | ready | deleted
 
 
 class Store(VersionedItem, discriminator="Store"):

@@ -35,7 +35,6 @@ from souk.caller import ensure_owner
 from souk.catalog import categories, listing, search, stores, text
 from souk.catalog.listing import Rating
 from souk.catalog.models import Product, SearchEntry, Store, Variant
-from souk.catalog.uploads import claim_uploads
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
@@ -44,7 +43,8 @@ from souk.errors import Conflict, NotFound, UnprocessableEntity, ValidationFaile
 from souk.ids import new_id
 from souk.money import Money
 from souk.observability import logger
-from souk.schema import CamelModel, NonBlankText, OneLine, OneLineText
+from souk.schema import CamelModel, NonBlankText, OneLine, OneLineText, PatchModel
+from souk.uploads.service import claim_uploads
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
@@ -112,7 +112,7 @@ class CreateProductRequest(CamelModel):
         return value
 
 
-class UpdateProductRequest(CamelModel):
+class UpdateProductRequest(PatchModel):
     """Only the fields sent are changed."""
 
     name: OneLineText | None = Field(None, min_length=1, max_length=200)
@@ -466,9 +466,7 @@ def update_product(principal: Principal, product_id: str, request: UpdateProduct
     Conflict
         The product changed between our read and our write (optimistic lock): retry.
     """
-    changes = request.model_fields_set
-    if not changes:
-        raise ValidationFailed.field("body", "Send at least one field to change.")
+    changes = request.model_fields_set  # at least one: PatchModel refuses an empty body
     product, variants = load_owned(principal, product_id)
     before = snapshot(product)
     old_facets, old_terms = list(product.listing_facets or []), list(product.search_terms or [])

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from souk.catalog import text
+from souk.catalog import listing, text
 from souk.catalog.listing import (
     DEFAULT_ORDER,
     Money,
@@ -245,3 +245,11 @@ def product_summaries(query: ProductListQuery) -> tuple[list[ProductSummary], st
         ranked = sorted(kept, key=lambda c: _sort_value(c.entry, query.sort or "createdAt"), reverse=descending)
     page, cursor = _window(ranked, offset, query.limit, marker)
     return [_summary(c.entry) for c in page], cursor
+
+
+def list_products(query: ProductListQuery) -> tuple[list[ProductSummary], str | None]:
+    """``GET /api/v1/products``: the listing index (:func:`souk.catalog.listing.list_page`), or with
+    ``search`` the search index (:func:`product_summaries`)."""
+    if query.search:
+        return product_summaries(query)
+    return listing.list_page(query)

@@ -29,15 +29,14 @@ from souk.catalog import geo
 from souk.catalog.categories import get_categories
 from souk.catalog.models import SearchEntry, Store
 from souk.catalog.text import MAX_QUERY_WORDS, index_terms, normalize_words, query_term
-from souk.catalog.uploads import claim_uploads
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
-from souk.observability import logger
-from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel, OneLineText
+from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel, OneLineText, PatchModel, PostalAddress
+from souk.uploads.service import claim_uploads
 
 if TYPE_CHECKING:
     from souk.caller import Principal
@@ -65,35 +64,16 @@ MAX_DOCUMENTS = 10
 
 
 # --- schemas
-class AddressIn(CamelModel):
-    line1: OneLineText = Field(min_length=1, max_length=200)
-    city: OneLineText = Field(min_length=1, max_length=100)
-    country: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code.", examples=["US"])
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    postal_code: OneLineText | None = Field(None, max_length=20)
+class StoreAddressOut(CamelModel):
+    """Where the store is, as saved."""
 
-    @field_validator("line1", "city")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        cleaned = " ".join(value.split())
-        if not cleaned:
-            raise ValueError("must not be blank")
-        return cleaned
-
-    @field_validator("country")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
-
-
-class AddressOut(CamelModel):
     line1: str
+    line2: str | None = None
     city: str
+    postal_code: str | None = None
     country: str
     lat: float
     lng: float
-    postal_code: str | None = None
 
 
 def _clean_name(value: str | None) -> str | None:
@@ -109,7 +89,7 @@ class CreateStoreRequest(CamelModel):
     name: OneLineText = Field(min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
     category_ids: list[str] = Field(min_length=1, max_length=MAX_CATEGORIES)
-    address: AddressIn
+    address: PostalAddress
     currency: str = Field("usd", pattern=r"^[A-Za-z]{3}$", description="ISO 4217, lower case; the store sells in it.")
 
     @field_validator("name")
@@ -123,13 +103,13 @@ class CreateStoreRequest(CamelModel):
         return value.lower()
 
 
-class UpdateStoreRequest(CamelModel):
+class UpdateStoreRequest(PatchModel):
     """Send only what changes."""
 
     name: OneLineText | None = Field(None, min_length=2, max_length=80)
     description: str | None = Field(None, max_length=2000)
     category_ids: list[str] | None = Field(None, min_length=1, max_length=MAX_CATEGORIES)
-    address: AddressIn | None = None
+    address: PostalAddress | None = None
 
     @field_validator("name")
     @classmethod
@@ -162,7 +142,7 @@ class StoreOut(CamelModel):
     name: str
     description: str | None
     category_ids: list[str]
-    address: AddressOut | None
+    address: StoreAddressOut | None
     currency: str
     status: StoreStatus
     status_reason: str | None = Field(None, description="Why it was rejected or suspended (owner and admins).")
@@ -192,7 +172,7 @@ def store_out(store: Store, *, private: bool = False, distance_km: float | None 
     """The store as clients see it; ``private`` adds what only the owner and admins may see."""
     address = None
     if store.address is not None and store.lat is not None and store.lng is not None:
-        address = AddressOut(**store.address, lat=float(store.lat), lng=float(store.lng))
+        address = StoreAddressOut(**store.address, lat=float(store.lat), lng=float(store.lng))
     count = int(store.rating_count or 0)
     average = round(float(store.rating_sum or 0) / count, 2) if count else 0.0
     return StoreOut(
@@ -413,9 +393,9 @@ def _commit(principal: Principal, action: str, before: Store | None, store: Stor
         raise Conflict("The store changed at the same time; retry.") from None
 
 
-def _address_fields(store: Store, address: AddressIn) -> None:
-    store.address = {"line1": address.line1, "city": address.city, "country": address.country,
-                     "postalCode": address.postal_code}  # fmt: skip
+def _address_fields(store: Store, address: PostalAddress) -> None:
+    store.address = {"line1": address.line1, "line2": address.line2, "city": address.city,
+                     "country": address.country, "postalCode": address.postal_code}  # fmt: skip
     store.lat = address.lat
     store.lng = address.lng
     store.geohash = geo.encode(address.lat, address.lng)
@@ -504,11 +484,10 @@ def submit_verification(principal: Principal, store_id: str, request: Verificati
     return store
 
 
-def set_store_status(principal: Principal, store_id: str, request: StoreStatusRequest) -> Store:
-    """An admin's decision: approve, reject or suspend, along the allowed transitions only.
+def apply_status(principal: Principal, store_id: str, request: StoreStatusRequest) -> tuple[Store, str]:
+    """An admin's decision saved, along the allowed transitions only: the store and its status before.
 
-    Approval adds the store to the search and near indexes, suspension removes it; the
-    owner is emailed (``store_status_changed``) once the change is saved.
+    :func:`souk.catalog.review.set_store_status` is the whole decision (indexes, email).
     """
     if request.status in NEEDS_REASON and not request.reason:
         raise ValidationFailed.field("reason", f"Say why the store is {request.status}.")
@@ -522,37 +501,4 @@ def set_store_status(principal: Principal, store_id: str, request: StoreStatusRe
     _commit(principal, "store.status_change", before, store,
             {"status": before.status, "statusReason": before.status_reason},
             {"status": store.status, "statusReason": store.status_reason})  # fmt: skip
-    if (before.status == "approved") != (store.status == "approved"):
-        _relist_products(store)
-    _email_owner(store)
-    return store
-
-
-def _relist_products(store: Store) -> None:
-    """Take a store's products out of listings and search when it stops selling, or back in.
-
-    Page by page (25 products each); an admin action, so the function has a longer timeout.
-    """
-    from souk.catalog.products import relist_store_products
-
-    cursor = relist_store_products(store.store_id, listed=store.status == "approved")
-    while cursor is not None:
-        cursor = relist_store_products(store.store_id, listed=store.status == "approved", cursor=cursor)
-
-
-def _email_owner(store: Store) -> None:
-    """Best effort after the commit: the decision stands even if the email cannot be queued."""
-    from souk.identity.users import get_user
-    from souk.notify.exceptions import EnqueueError, NotificationConfigError
-    from souk.notify.queue import enqueue_email
-
-    variables: dict[str, object] = {"store_name": store.name, "status": store.status.replace("_", " ")}
-    if store.status_reason:
-        variables["reason"] = store.status_reason
-    try:
-        owner = get_user(store.owner_id)
-        enqueue_email("store_status_changed", owner.email, variables,
-                      idempotency_id=f"store-status:{store.store_id}:{store.version}")  # fmt: skip
-    except (NotFound, EnqueueError, NotificationConfigError) as exc:
-        logger.warning("store status email not queued", extra={"store_id": store.store_id,
-                                                                "error_type": type(exc).__name__})  # fmt: skip
+    return store, before.status

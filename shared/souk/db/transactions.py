@@ -11,9 +11,9 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -26,10 +26,12 @@ MAX_ITEMS = 100  # DynamoDB's limit per transaction
 # Reasons that mean "another transaction on the same item got there first": retry the same write.
 CONTENTION = frozenset({"TransactionConflict", "TransactionInProgressException"})
 
+T = TypeVar("T")
+
 
 def backoff(attempt: int) -> None:
     """Sleep before retry ``attempt`` (0-based): exponential, capped at 0.2 s, jittered so racers spread out."""
-    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # jitter, not security
 
 
 class TransactionCancelled(Exception):
@@ -42,6 +44,46 @@ class TransactionCancelled(Exception):
     def failed(self, code: str = "ConditionalCheckFailed") -> list[str]:
         """Labels of the items that failed with ``code``."""
         return [label for label, reason in self.reasons.items() if reason == code]
+
+
+class Retry(Exception):
+    """Raised by an attempt of :func:`retry_on_contention` that lost a race a fresh read settles
+    (a condition on a value another writer changed meanwhile): the attempt runs again."""
+
+
+def retry_on_contention(attempt: Callable[[], T], *, attempts: int, exhausted: Callable[[], Exception],
+                        retry_on: frozenset[str] = CONTENTION) -> T:  # fmt: skip
+    """``attempt()`` until it returns: the one retry loop of the layer.
+
+    An attempt reads what it needs, decides, and writes (usually one :class:`WriteTransaction`
+    conditioned on what it read). It runs again, after a jittered :func:`backoff`, when it
+    raises :class:`Retry` or a :class:`TransactionCancelled` whose every reason is in
+    ``retry_on`` (by default :data:`CONTENTION`: another transaction on the same items got
+    there first). Anything else it raises propagates, domain errors included.
+
+    Parameters
+    ----------
+    attempt
+        Reads, decides and writes; returns the result. Holds no state from a failed try
+        except what it chooses to keep (a closure).
+    attempts
+        How many tries at most.
+    exhausted
+        Builds the error raised when every try lost (usually a 409 ``Conflict`` with ``Retry-After``).
+    retry_on
+        The cancellation reasons that retry the attempt as it is.
+    """
+    for number in range(attempts):
+        try:
+            return attempt()
+        except Retry:
+            pass
+        except TransactionCancelled as cancelled:
+            if not set(cancelled.reasons.values()) <= retry_on:
+                raise
+        if number + 1 < attempts:
+            backoff(number)
+    raise exhausted()
 
 
 class WriteTransaction:

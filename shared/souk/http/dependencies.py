@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, cast
 from aws_lambda_powertools.event_handler import Request
 
 from souk.errors import BadRequest
-from souk.payments.webhooks import Delivery
 from souk.settings import get_settings
+from souk.webhooks.stripe_events import Delivery
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent

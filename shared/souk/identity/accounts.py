@@ -26,10 +26,12 @@ from souk.errors import (
     ValidationFailed,
 )
 from souk.identity import codes, passwords
+from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import EmailClaim, OneTimeCode, User
 from souk.identity.sessions import Client, IssuedTokens, start_session
 from souk.identity.users import get_user
 from souk.ids import new_id
+from souk.notify.queue import enqueue_email
 from souk.schema import CamelModel, OneLineText
 
 VERIFY_PURPOSE = "verify_email"
@@ -129,8 +131,6 @@ def register(request: RegisterRequest, client: Client) -> User:
 
 
 def _send_code(user: User, code: str) -> None:
-    from souk.notify.queue import enqueue_email
-
     variables = {"name": user.name, "code": code, "expires_in_minutes": codes.CODE_MINUTES}
     enqueue_email("verification_code", user.email, variables, phone=user.phone)
 
@@ -188,8 +188,6 @@ def login(request: LoginRequest, client: Client) -> tuple[User, IssuedTokens, Ra
     if user.status == "pending_verification":
         raise AccountNotVerified()
     if user.mfa_enabled:
-        from souk.identity.jwt_tokens import issue_purpose_token
-
         token = issue_purpose_token("mfa", user.user_id, MFA_TOKEN_SECONDS)
         raise MfaRequired("Enter the code from your authenticator app.", data={"mfaToken": token})
     return user, start_session(user, client), state

@@ -10,9 +10,9 @@ pass the cap nor leave two defaults (or none).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
@@ -21,9 +21,21 @@ from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, NotFound, UnprocessableEntity
 from souk.identity.models import Address, AddressBook
-from souk.identity.users import Deleted
+from souk.identity.schemas import Deleted
 from souk.ids import new_id
-from souk.schema import CamelModel, OneLine, PageQuery, PatchModel
+from souk.schema import (
+    AddressLine,
+    CamelModel,
+    City,
+    Latitude,
+    Longitude,
+    PageQuery,
+    PatchModel,
+    PostalAddress,
+    PostalCode,
+    country_code,
+    one_line_text,
+)
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
@@ -32,52 +44,14 @@ if TYPE_CHECKING:
 
 MAX_ADDRESSES = 20
 
-# ISO 3166-1 alpha-2: every officially assigned code.
-_ISO_3166_ALPHA_2 = (
-    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ "
-    "CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO "
-    "FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE "
-    "JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO "
-    "MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW "
-    "PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM "
-    "TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW"
-)
-COUNTRIES = frozenset(_ISO_3166_ALPHA_2.split())
+Label = one_line_text(50)
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length), OneLine]
+class AddressIn(PostalAddress):
+    """A delivery address: a place, with the customer's label for it."""
 
-
-Label = _text(50)
-Line = _text(200)
-City = _text(100)
-PostalCode = _text(20)
-Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
-Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-
-
-def _country(value: str | None) -> str | None:
-    if value is None:
-        return None
-    code = value.strip().upper()
-    if code not in COUNTRIES:
-        raise ValueError("Use an ISO 3166-1 alpha-2 country code, e.g. EG or FR.")
-    return code
-
-
-class AddressIn(CamelModel):
     label: Label  # type: ignore[valid-type]
-    line1: Line  # type: ignore[valid-type]
-    line2: Line | None = None  # type: ignore[valid-type]
-    city: City  # type: ignore[valid-type]
-    postal_code: PostalCode | None = None  # type: ignore[valid-type]
-    country: str = Field(description="ISO 3166-1 alpha-2, e.g. EG.")
-    lat: Latitude
-    lng: Longitude
     is_default: bool = Field(False, description="The first address is the default whatever this says.")
-
-    _country = field_validator("country")(_country)
 
 
 class AddressPatch(PatchModel):
@@ -86,8 +60,8 @@ class AddressPatch(PatchModel):
     not_nullable = ("label", "line1", "city", "country", "lat", "lng", "is_default")
 
     label: Label | None = None  # type: ignore[valid-type]
-    line1: Line | None = None  # type: ignore[valid-type]
-    line2: Line | None = None  # type: ignore[valid-type]
+    line1: AddressLine | None = None  # type: ignore[valid-type]
+    line2: AddressLine | None = None  # type: ignore[valid-type]
     city: City | None = None  # type: ignore[valid-type]
     postal_code: PostalCode | None = None  # type: ignore[valid-type]
     country: str | None = None
@@ -95,7 +69,7 @@ class AddressPatch(PatchModel):
     lng: Longitude | None = None
     is_default: bool | None = Field(None, description="Only true is accepted: make another address the default.")
 
-    _country = field_validator("country")(_country)
+    _country = field_validator("country")(country_code)
 
 
 class AddressOut(CamelModel):

@@ -23,7 +23,7 @@ from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from souk.identity import tokens
 from souk.identity.models import ApiKey, ApiKeyRing, User
-from souk.identity.users import Deleted
+from souk.identity.schemas import Deleted
 from souk.ids import new_id
 from souk.schema import CamelModel, OneLine, PageQuery
 

@@ -32,6 +32,7 @@ from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import AccountSuspended, Conflict, InvalidState, InvalidToken, NotFound, ValidationFailed
 from souk.identity import tokens
+from souk.identity.jwt_tokens import verify_purpose_token
 from souk.identity.models import User
 from souk.identity.sessions import Client, IssuedTokens, require_session, start_session
 from souk.identity.users import get_user
@@ -254,8 +255,6 @@ def disable(principal: Principal, code: str) -> MfaState:
 
 def login(request: MfaLoginRequest, client: Client) -> tuple[User, IssuedTokens, RateState]:
     """Second step of sign-in: the mfaToken from the password step plus a TOTP or backup code."""
-    from souk.identity.jwt_tokens import verify_purpose_token
-
     claims = verify_purpose_token(request.mfa_token, "mfa")
     try:
         user = get_user(str(claims["sub"]), consistent=True)

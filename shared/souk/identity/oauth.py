@@ -57,6 +57,7 @@ from souk.errors import (
     ValidationFailed,
 )
 from souk.identity import accounts
+from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import OAuthIdentity, OAuthState, User
 from souk.identity.sessions import Client, IssuedTokens, start_session
 from souk.identity.users import get_user
@@ -362,8 +363,6 @@ def callback(
     if user.status != "active":
         raise AccountNotVerified()
     if user.mfa_enabled:
-        from souk.identity.jwt_tokens import issue_purpose_token
-
         token = issue_purpose_token("mfa", user.user_id, accounts.MFA_TOKEN_SECONDS)
         raise MfaRequired("Enter the code from your authenticator app.", data={"mfaToken": token})
     return user, start_session(user, client)

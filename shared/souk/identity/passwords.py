@@ -16,7 +16,7 @@ MAX_LENGTH = 128  # argon2 hashes anything, but unbounded input is a DoS vector
 
 @cache
 def _hasher() -> PasswordHasher:
-    # Imported lazily: only handlers that touch passwords pay argon2's import.
+    # Deferred for cold start: only handlers that touch passwords pay argon2's import.
     from argon2 import PasswordHasher, Type
 
     # OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1.
@@ -62,6 +62,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when it matches. With no hash (unknown user), still spends the same time."""
+    # Deferred for cold start, like _hasher's.
     from argon2.exceptions import InvalidHashError, VerificationError
 
     try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
+from souk.caller import ensure_owner
 from souk.errors import Conflict
 from souk.identity.models import User
 from souk.identity.users import UPLOAD_ID, apply_user_changes, check_avatar, get_user, owned_user
@@ -75,8 +76,6 @@ def _out(user: User) -> ProfileOut:
 
 def read_profile(principal: Principal, user_id: str) -> ProfileOut:
     """The caller's own profile, or anyone's for an admin."""
-    from souk.caller import ensure_owner
-
     ensure_owner(principal, user_id)
     return _out(get_user(user_id))
 

@@ -32,6 +32,7 @@ from souk.identity.accounts import find_user_by_email, normalize_email
 from souk.identity.models import ResetToken, User
 from souk.identity.sessions import Client, require_session, revoke_all
 from souk.identity.users import get_user
+from souk.notify.queue import enqueue_email
 from souk.schema import CamelModel
 from souk.settings import get_settings
 
@@ -95,8 +96,6 @@ def forgot_password(email: str, client: Client) -> RateState:
 
 
 def _send_reset(user: User, client: Client) -> None:
-    from souk.notify.queue import enqueue_email
-
     raw = tokens.random_token()
     hashed = tokens.token_hash(raw)
     now = _now()

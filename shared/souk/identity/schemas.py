@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
+from souk.identity.models import User
 from souk.schema import CamelModel
 
 SelfServiceRole = Literal["customer", "store_owner", "courier"]
@@ -35,3 +36,24 @@ class TokenPair(CamelModel):
 
 class EmailBody(CamelModel):
     email: EmailStr = Field(max_length=254)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.user_id,
+        email=user.email,
+        name=user.name,
+        phone=user.phone,
+        role=user.role,
+        status=user.status,  # type: ignore[arg-type]
+        mfa_enabled=bool(user.mfa_enabled),
+        avatar_upload_id=user.avatar_upload_id,
+        created_at=user.created_at,
+    )
+
+
+class Deleted(CamelModel):
+    """The answer to a DELETE: what was removed (or revoked)."""
+
+    id: str
+    deleted: bool = True

@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
+from souk.audit import service as audit
 from souk.db import expiry, keys
-from souk.errors import InvalidToken
+from souk.db.paging import decode_cursor, encode_cursor
+from souk.errors import Forbidden, InvalidToken, NotFound, ValidationFailed
 from souk.identity import tokens
 from souk.identity.jwt_tokens import issue_access_token
 from souk.identity.models import Session, User
-from souk.identity.schemas import TokenPair
+from souk.identity.schemas import TokenPair, user_out
 from souk.ids import new_id
 from souk.schema import CamelModel
 
@@ -158,16 +160,12 @@ def list_sessions(user_id: str, *, limit: int, last_key: dict | None) -> tuple[l
 
 def token_pair(issued: IssuedTokens, user: User) -> TokenPair:
     """The response body for any sign-in."""
-    from souk.identity.users import user_out
-
     return TokenPair(access_token=issued.access_token, refresh_token=issued.refresh_token,
                      expires_in=issued.expires_in, user=user_out(user))  # fmt: skip
 
 
 def logout(principal: Principal) -> None:
     """End the caller's own session (API keys have none to end)."""
-    from souk.audit import service as audit
-
     if principal.session_id is None:
         return
     session = active_session(principal.session_id)
@@ -179,8 +177,6 @@ def logout(principal: Principal) -> None:
 def require_session(principal: Principal) -> str:
     """The caller's session id. Security settings (password, 2FA) are changed from a signed-in
     session only: a leaked API key must not be able to lock its owner out of the account."""
-    from souk.errors import Forbidden
-
     if principal.session_id is None:
         raise Forbidden("Sign in with your password to change security settings; API keys cannot.")
     return principal.session_id
@@ -208,9 +204,6 @@ def own_sessions(principal: Principal, *, limit: int, cursor: str | None) -> tup
     Revoked sessions have left the index (see :func:`revoke`); sessions that merely expired
     stay there until TTL removes them and are dropped from the page, which may then be short.
     """
-    from souk.db.paging import decode_cursor, encode_cursor
-    from souk.errors import ValidationFailed
-
     last_key = decode_cursor(cursor)
     # A genuine cursor of another user's list would make DynamoDB fail the Query: refuse it as a bad cursor.
     if last_key is not None and (last_key.get("gsi1pk") or {}).get("S") != keys.user_sessions(principal.user_id):
@@ -226,9 +219,6 @@ _SESSION_ID = re.compile(r"^[0-9A-Z]{26}$")
 
 def revoke_own(principal: Principal, session_id: str) -> None:
     """Revoke one of the caller's sessions. Another user's, an unknown or a dead one is 404."""
-    from souk.audit import service as audit
-    from souk.errors import NotFound
-
     if not _SESSION_ID.match(session_id):
         raise NotFound()
     session = active_session(session_id)

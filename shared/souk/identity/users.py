@@ -13,17 +13,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
+from souk.caller import ensure_owner
 from souk.db import keys
 from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.errors import Conflict, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, ValidationFailed
+from souk.identity.api_keys import revoke_all_keys
 from souk.identity.models import EmailClaim, User
-from souk.identity.schemas import UserOut, UserStatus
-from souk.schema import CamelModel, OneLine, PageQuery
+from souk.identity.schemas import Deleted, UserOut, UserStatus, user_out
+from souk.identity.sessions import revoke_all
+from souk.schema import CamelModel, OneLine, PageQuery, PatchModel
+from souk.uploads.service import claim_uploads
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -48,31 +52,8 @@ def get_user(user_id: str, *, consistent: bool = False) -> User:
     return user
 
 
-def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.user_id,
-        email=user.email,
-        name=user.name,
-        phone=user.phone,
-        role=user.role,
-        status=user.status,  # type: ignore[arg-type]
-        mfa_enabled=bool(user.mfa_enabled),
-        avatar_upload_id=user.avatar_upload_id,
-        created_at=user.created_at,
-    )
-
-
-class Deleted(CamelModel):
-    """The answer to a DELETE: what was removed (or revoked)."""
-
-    id: str
-    deleted: bool = True
-
-
 def owned_user(principal: Principal, user_id: str) -> User:
     """The user for an own-or-admin route; another user's id is 404 before any read."""
-    from souk.caller import ensure_owner
-
     ensure_owner(principal, user_id)
     return get_user(user_id, consistent=True)
 
@@ -247,8 +228,6 @@ def _search(query: UserListQuery, state: dict[str, Any] | None) -> tuple[list[Us
 # --- one user: read, update, delete, status
 def read_user(principal: Principal, user_id: str) -> UserOut:
     """The caller's own account, or any account for an admin."""
-    from souk.caller import ensure_owner
-
     ensure_owner(principal, user_id)
     return user_out(get_user(user_id))
 
@@ -256,25 +235,14 @@ def read_user(principal: Principal, user_id: str) -> UserOut:
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
 
 
-class UserUpdate(CamelModel):
+class UserUpdate(PatchModel):
     """PATCH body: only the fields sent change; ``phone`` and ``avatarUploadId`` may be null to clear them."""
+
+    not_nullable = ("name",)
 
     name: Name | None = None
     phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +14155550123")
     avatar_upload_id: str | None = Field(None, pattern=UPLOAD_ID)
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("Name cannot be removed.")
-        return value
-
-    @model_validator(mode="after")
-    def _something(self) -> UserUpdate:
-        if not self.model_fields_set:
-            raise ValueError("Send at least one of name, phone, avatarUploadId.")
-        return self
 
 
 _UPDATABLE = ("name", "phone", "avatar_upload_id")
@@ -284,8 +252,6 @@ def check_avatar(user: User, changes: dict[str, object]) -> None:
     """A new avatar must be one of the user's own ``avatar`` uploads whose file arrived."""
     upload_id = changes.get("avatar_upload_id")
     if isinstance(upload_id, str):
-        from souk.catalog.uploads import claim_uploads
-
         claim_uploads(user.user_id, [upload_id], {"avatar"}, field="avatarUploadId")
 
 
@@ -339,8 +305,6 @@ def apply_user_changes(
 
 def _close_access(user: User, tx: WriteTransaction) -> None:
     """Revoke every active API key of the user inside ``tx`` (sessions are revoked after it)."""
-    from souk.identity.api_keys import revoke_all_keys
-
     revoke_all_keys(user.user_id, tx)
 
 
@@ -351,8 +315,6 @@ def delete_user(principal: Principal, user_id: str) -> Deleted:
     the email release and the key revocations commit together; sessions are revoked
     right after, as there can be any number of them. Login already refuses the account.
     """
-    from souk.identity.sessions import revoke_all
-
     user = owned_user(principal, user_id)
     now = datetime.now(UTC)
     claim = EmailClaim(pk=keys.email(user.email), sk=keys.email(user.email))
@@ -389,9 +351,6 @@ def change_role(principal: Principal, user_id: str, role: PlatformRole) -> UserO
     Conflict
         The account changed while this was written.
     """
-    from souk.errors import Forbidden
-    from souk.identity.sessions import revoke_all
-
     if not principal.is_admin:
         raise Forbidden()
     if user_id == principal.user_id:
@@ -444,8 +403,6 @@ def set_status(principal: Principal, user_id: str, body: StatusChange) -> UserOu
     except TransactionCancelled:
         raise _changed_at_once() from None
     if body.status == "suspended":
-        from souk.identity.sessions import revoke_all
-
         revoke_all(user.user_id, reason="account_suspended")
     user.status = body.status
     user.updated_at = now

@@ -29,6 +29,8 @@ from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session
 from souk.jobs.models import JobCursor
 from souk.jobs.schedule import Budget
 from souk.observability import logger, metrics
+from souk.orders.expiry import expire_raw
+from souk.payments.refund_retry import resend
 
 JOB_NAME = "cleanup"
 # Without a cursor (first run ever), older buckets are left to TTL, which has had two days.
@@ -94,18 +96,6 @@ def _expire_session(raw: RawItem) -> bool:
     return True
 
 
-def _expire_order(raw: RawItem) -> bool:
-    from souk.orders.expiry import expire_raw  # lazily: the orders package imports the catalog
-
-    return expire_raw(raw)
-
-
-def _resend_refund(raw: RawItem) -> bool:
-    from souk.payments.refund_retry import resend  # lazily: only runs that meet a pending refund load Stripe
-
-    return resend(raw)
-
-
 # Entity (discriminator) -> how to remove one expired item. A new expiring entity adds itself here.
 HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "Session": _expire_session,
@@ -113,8 +103,8 @@ HANDLERS: dict[str, Callable[[RawItem], bool]] = {
     "ResetToken": _deleter(ResetToken),
     "OAuthState": _deleter(OAuthState),
     "Cart": _deleter(Cart),  # guest carts only (customers' carts carry no expiry keys)
-    "Order": _expire_order,  # unpaid card orders past reservedUntil: cancelled, stock released
-    "Refund": _resend_refund,  # card refunds still pending: sent again with their idempotency key
+    "Order": expire_raw,  # unpaid card orders past reservedUntil: cancelled, stock released
+    "Refund": resend,  # card refunds still pending: sent again with their idempotency key
 }
 
 

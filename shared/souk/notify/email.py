@@ -44,7 +44,7 @@ def api_key() -> str:
     if settings.sendgrid_api_key:
         return settings.sendgrid_api_key
     if settings.sendgrid_secret_name:
-        # Imported lazily like souk.secrets does; Powertools caches the value for 5 minutes.
+        # Deferred for cold start, like souk.secrets does; Powertools caches the value for 5 minutes.
         from aws_lambda_powertools.utilities import parameters
 
         raw = str(parameters.get_secret(settings.sendgrid_secret_name, max_age=_SECRET_MAX_AGE)).strip()
@@ -62,6 +62,7 @@ def api_key() -> str:
 @lru_cache(maxsize=4)
 def _client(key: str, host: str) -> SendGridAPIClient:
     # Keyed on key and host: a rotated secret or another test server gets a new client.
+    # Deferred for cold start: the SendGrid SDK loads with the first send.
     from sendgrid import SendGridAPIClient
 
     client = SendGridAPIClient(api_key=key, host=host)
@@ -97,6 +98,7 @@ def send_email(to: str, message: RenderedMessage) -> str | None:
     NotificationConfigError
         No API key is configured.
     """
+    # Deferred for cold start: the SendGrid SDK loads with the first send.
     from python_http_client.exceptions import HTTPError
     from sendgrid.helpers.mail import Mail
 

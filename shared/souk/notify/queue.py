@@ -67,6 +67,7 @@ class NotificationJob(BaseModel):
 
 @lru_cache(maxsize=1)
 def _sqs(region: str) -> SQSClient:
+    # Deferred for cold start: boto3 loads with the first message queued.
     import boto3
     from botocore.config import Config
 
@@ -88,6 +89,7 @@ def _queue_url() -> str:
 
 
 def _put(jobs: list[NotificationJob]) -> None:
+    # Deferred for cold start, like boto3 in _sqs.
     from botocore.exceptions import BotoCoreError, ClientError
 
     url = _queue_url()

@@ -22,6 +22,7 @@ _RETRYABLE_CODES = frozenset({"Throttling", "ThrottlingException", "ThrottledExc
 
 @lru_cache(maxsize=1)
 def _sns(region: str) -> SNSClient:
+    # Deferred for cold start: boto3 loads with the first SMS sent.
     import boto3
     from botocore.config import Config
 
@@ -57,6 +58,7 @@ def send_sms(to: str, message: str) -> str:
     SmsRejectedError
         SNS refused the request (invalid number, opted-out phone...).
     """
+    # Deferred for cold start, like boto3 in _sns.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

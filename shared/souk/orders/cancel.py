@@ -6,7 +6,7 @@
 - ``paid`` / ``accepted`` / ``preparing``: one transaction moves the order to ``cancelled``
   (conditional on the status read), releases each line's stock and records the audit;
   then what was paid goes back to where it came from through
-  :func:`souk.payments.refunds.refund_order` (the order stays ``cancelled``), and the
+  :func:`souk.orders.refunds.refund_order` (the order stays ``cancelled``), and the
   product flags catch up with the stock.
 
 If the refund fails (Stripe down), the order is cancelled and its money not yet returned;
@@ -24,11 +24,13 @@ from pynamodb.exceptions import DoesNotExist
 from souk.audit import service as audit
 from souk.catalog import inventory
 from souk.db import keys
-from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import CONTENTION, Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InvalidState, NotFound
 from souk.observability import logger
+from souk.orders import expiry
 from souk.orders import status as order_status
 from souk.orders.models import Order
+from souk.orders.refunds import refund_order
 from souk.orders.schemas import OrderOut, order_out
 from souk.payments.models import Payment
 from souk.schema import CamelModel
@@ -105,7 +107,9 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
     releases = _releases(order)
     gone: set[str] = set()
     recomputed = False
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> Order:
+        nonlocal order, gone, recomputed
         if order.status not in order_status.CANCELLABLE or order.status == "pending_payment":
             raise _not_cancellable(order)
         actions, condition = order_status.move_actions(order, "cancelled", actor, reason)
@@ -126,23 +130,25 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
                     raise Conflict("The order changed meanwhile; check it and retry.") from cancelled
                 recomputed = True
                 order = _load(order.order_id)
-                continue
+                raise Retry from cancelled
             if failed:  # only stock labels: those variants no longer exist
                 gone |= failed
                 logger.warning("cancel: variants gone, stock not released", extra={"labels": sorted(failed)})
-                continue
+                raise Retry from cancelled
             if not set(cancelled.reasons.values()) <= CONTENTION:
                 raise Conflict("The order could not be cancelled; retry.", headers={"Retry-After": "1"}) from cancelled
-            backoff(attempt)
-            continue
+            raise  # a race lost to another transaction: retried
         return _load(order.order_id)
-    raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"}),
+    )
 
 
 def _cancel_unpaid(principal: Principal, order: Order, reason: str | None) -> CancelOut | Order:
     """The checkout's unpaid orders cancelled together; or the order re-read when it was paid meanwhile."""
-    from souk.orders import expiry
-
     cancelled = expiry.cancel_unpaid_checkout(_payment(order.payment_id), reason or REFUND_REASON, principal.actor)
     mine = next((o for o in cancelled if o.order_id == order.order_id), None)
     if mine is None:  # the card was confirmed first: cancel it as a paid order
@@ -164,8 +170,6 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
     UpstreamError, ServiceUnavailable
         The order is cancelled but Stripe refused the refund; cancelling again retries it.
     """
-    from souk.payments.refunds import refund_order
-
     order = _owned(principal, order_id)
     if order.status == "pending_payment":
         unpaid = _cancel_unpaid(principal, order, request.reason)

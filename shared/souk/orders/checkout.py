@@ -28,7 +28,7 @@ from souk.catalog.models import Variant
 from souk.db import expiry, keys
 from souk.db.base import utc_now
 from souk.db.idempotency import idempotent_call
-from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InsufficientFunds, InsufficientStock, NotFound, UnprocessableEntity
 from souk.identity.models import Address
 from souk.ids import new_id
@@ -309,20 +309,22 @@ def commit_checkout(plan: CheckoutPlan) -> None:
         The coupon was used up meanwhile, the cart changed since it was read, or the
         transaction kept conflicting with others (retryable).
     """
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> None:
         try:
             with WriteTransaction() as tx:
                 write_checkout(tx, plan)
         except TransactionCancelled as cancelled:
             refusal = _refusal(plan, cancelled)
-            if refusal is cancelled:
-                raise
-            if refusal is not None:
-                raise refusal from cancelled
-            backoff(attempt)
-            continue
-        return
-    raise Conflict("Checkout is busy right now; retry.", headers={"Retry-After": "1"})
+            if refusal is None or refusal is cancelled:
+                raise  # a race lost to another transaction (retried), or not a cancellation at all
+            raise refusal from cancelled
+
+    retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("Checkout is busy right now; retry.", headers={"Retry-After": "1"}),
+    )
 
 
 # ---------------------------------------------------------------- the route's service
@@ -345,11 +347,12 @@ def _attach_intent(plan: CheckoutPlan, intent: Intent) -> None:
 
 def place_order(principal: Principal, request: CheckoutRequest) -> CheckoutOut:
     """Checkout without the Idempotency-Key wrapper: plan, PaymentIntent (card), transaction, flags."""
+    # Deferred for cold start: the gateway brings the Stripe SDK and its Tracer (X-Ray SDK).
+    from souk.payments import gateway
+
     plan = plan_checkout(principal, request)
     intent: Intent | None = None
     if not plan.settled:
-        from souk.payments import gateway
-
         metadata = {"paymentId": plan.payment_id, "orderIds": ",".join(o.order_id for o in plan.orders),
                     "userId": plan.user_id, "kind": "order"}  # fmt: skip
         intent = gateway.create_payment_intent(plan.total, plan.currency, metadata=metadata,
@@ -359,8 +362,6 @@ def place_order(principal: Principal, request: CheckoutRequest) -> CheckoutOut:
         commit_checkout(plan)
     except Exception:
         if intent is not None:
-            from souk.payments import gateway
-
             gateway.cancel_payment_intent(intent.id)
         raise
     inventory.refresh_after_commit(plan.product_ids)

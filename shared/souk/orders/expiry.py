@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
+from souk.cart.coupons import COUPON_LABEL, COUPON_USE_LABEL, release_coupon
 from souk.catalog import inventory
 from souk.db import keys
 from souk.db.base import utc_now
-from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict
 from souk.observability import logger
 from souk.orders import status as order_status
@@ -78,22 +79,8 @@ def _coupons(orders: list[Order]) -> list[str]:
     return list(dict.fromkeys(o.coupon_code for o in orders if o.coupon_code))
 
 
-def _release_coupon(tx: WriteTransaction, code: str, customer_id: str) -> bool:
-    """Give the coupon's use back when souk.cart.coupons offers it; False when it does not."""
-    try:
-        from souk.cart.coupons import release_coupon
-    except ImportError:  # pragma: no cover - the coupons feature not deployed
-        return False
-    release_coupon(tx, code, customer_id)
-    return True
-
-
-def _coupon_labels() -> frozenset[str]:
-    try:
-        from souk.cart.coupons import COUPON_LABEL, COUPON_USE_LABEL
-    except ImportError:  # pragma: no cover
-        return frozenset()
-    return frozenset({COUPON_LABEL, COUPON_USE_LABEL})
+# What a lost coupon condition fails on: the use is gone already (then cancel without giving it back).
+COUPON_LABELS = frozenset({COUPON_LABEL, COUPON_USE_LABEL})
 
 
 def _write(payment: Payment | None, orders: list[Order], reason: str, actor: Actor | None, *,
@@ -114,13 +101,14 @@ def _write(payment: Payment | None, orders: list[Order], reason: str, actor: Act
             else:
                 tx.update(payment, [Payment.status.set("canceled"), Payment.updated_at.set(utc_now())],
                           Payment.status == payment.status, label=PAYMENT_LABEL)  # fmt: skip
-        released_codes = [code for code in codes if _release_coupon(tx, code, orders[0].customer_id)]
+        for code in codes:
+            release_coupon(tx, code, orders[0].customer_id)
         audit.record(actor or audit.SYSTEM, "order.cancel_unpaid", "payment",
                      payment.payment_id if payment is not None else orders[0].payment_id, tx=tx,
                      before={"paymentStatus": payment.status if payment is not None else None,
                              "orders": {o.order_id: o.status for o in orders}},
                      after={"paymentStatus": "canceled", "orders": {o.order_id: "cancelled" for o in orders},
-                            "reason": reason, "couponsReleased": released_codes,
+                            "reason": reason, "couponsReleased": codes,
                             "released": [{"productId": p, "sku": s, "quantity": q}
                                          for (p, s), q in releases.items()
                                          if inventory.stock_label(p, s) not in gone]})  # fmt: skip
@@ -129,6 +117,7 @@ def _write(payment: Payment | None, orders: list[Order], reason: str, actor: Act
 def _after_commit(payment: Payment | None, orders: list[Order]) -> None:
     """Best effort: the intent cancelled at Stripe, the listings caught up with the stock released."""
     if payment is not None and payment.stripe_payment_intent_id and payment.status != "canceled":
+        # Deferred for cold start: the gateway brings the Stripe SDK and its Tracer (X-Ray SDK).
         from souk.payments import gateway
 
         try:
@@ -143,8 +132,9 @@ def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Ac
     """Cancel the pending ones of ``orders``; ``reload()`` re-reads (payment, orders) after a lost condition."""
     gone: set[str] = set()
     with_coupons = True
-    coupon_labels = _coupon_labels()
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> list[Order]:
+        nonlocal payment, orders, gone, with_coupons
         if payment is not None and payment.status not in CANCELS_FROM:
             return []  # paid (or refunded) meanwhile: nothing to cancel
         pending = [o for o in orders if o.status == "pending_payment"]
@@ -156,22 +146,24 @@ def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Ac
             failed = set(cancelled.failed())
             if failed & ({PAYMENT_LABEL} | {_order_label(o.order_id) for o in pending}):
                 payment, orders = reload()  # a webhook or another cancel got there first: decide again
-                continue
-            if failed & coupon_labels:
+                raise Retry from cancelled
+            if failed & COUPON_LABELS:
                 with_coupons = False  # no use left to give back: cancel without it
                 logger.warning("unpaid checkout: coupon use not given back", extra={"labels": sorted(failed)})
-            if failed - coupon_labels:  # stock labels: those variants no longer exist
-                gone |= failed - coupon_labels
+            if failed - COUPON_LABELS:  # stock labels: those variants no longer exist
+                gone |= failed - COUPON_LABELS
                 logger.warning("unpaid checkout: variants gone, stock not released", extra={"labels": sorted(failed)})
             if failed:
-                continue
-            if not set(cancelled.reasons.values()) <= CONTENTION:
-                raise
-            backoff(attempt)
-            continue
+                raise Retry from cancelled
+            raise  # a race lost to another transaction is retried; anything else is raised
         _after_commit(payment, pending)
         return _load_orders([o.order_id for o in pending])
-    raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"}),
+    )
 
 
 def cancel_unpaid_checkout(payment: Payment, reason: str, actor: Actor | None = None) -> list[Order]:

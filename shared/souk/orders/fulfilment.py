@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 
 from souk.audit import service as audit
-from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from souk.orders import notifications
 from souk.orders import status as order_status
@@ -105,7 +105,9 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
     order = load_order(order_id)
     if not _may_move(principal, order):
         raise NotFound("No such order.")
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> OrderOut:
+        nonlocal order
         if not order_status.can_move(order.status, target):
             raise invalid_move(order.status, target)
         actions, condition = order_status.move_actions(order, target, principal.actor, request.reason)
@@ -118,12 +120,14 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
         except TransactionCancelled as cancelled:
             if ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status
-                continue
-            if not set(cancelled.reasons.values()) <= CONTENTION:
-                raise
-            backoff(attempt)
-            continue
+                raise Retry from cancelled
+            raise  # a race lost to another transaction is retried; anything else is raised
         moved = load_order(order_id)
         notifications.status_changed(moved)
         return order_out(moved)
-    raise Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"})
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"}),
+    )

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from souk.catalog.stores import get_store
+from souk.errors import NotFound
+from souk.identity.users import get_user
 from souk.money import display
+from souk.notify.exceptions import NotificationError
+from souk.notify.queue import enqueue_email
 from souk.observability import logger
 from souk.orders.models import Order
 
@@ -17,11 +22,6 @@ STATUS_DETAIL = {"ready": "It is ready and waits for its courier.", "delivered":
 
 
 def _send(template: str, user_id: str, variables: dict[str, Any], idempotency_id: str, order: Order) -> None:
-    from souk.errors import NotFound
-    from souk.identity.users import get_user
-    from souk.notify.exceptions import NotificationError
-    from souk.notify.queue import enqueue_email
-
     try:
         enqueue_email(template, get_user(user_id).email, variables, idempotency_id=idempotency_id)
     except (NotFound, NotificationError) as exc:
@@ -30,9 +30,6 @@ def _send(template: str, user_id: str, variables: dict[str, Any], idempotency_id
 
 
 def _store_name(order: Order) -> str:
-    from souk.catalog.stores import get_store
-    from souk.errors import NotFound
-
     try:
         return get_store(order.store_id).name
     except NotFound:

@@ -31,6 +31,7 @@ from souk.db import keys
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import TimelineQuery, all_of, window
 from souk.errors import NotFound
+from souk.orders.expiry import expire_unpaid
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, order_out
 from souk.orders.status import OrderStatus
@@ -98,8 +99,6 @@ def get_order(principal: Principal, order_id: str, *, now: datetime | None = Non
     if not may_see(principal, order):
         raise NotFound("No such order.")
     if order.status == "pending_payment":
-        from souk.orders.expiry import expire_unpaid
-
         mine = next((o for o in expire_unpaid(order, now=now) if o.order_id == order.order_id), None)
         if mine is not None:
             order = mine

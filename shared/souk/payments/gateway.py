@@ -36,6 +36,7 @@ class Intent:
 
 @lru_cache(maxsize=4)
 def _client(secret_key: str, api_base: str | None) -> StripeClient:
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     from stripe import StripeClient
 
     options: dict[str, Any] = {"max_network_retries": 2}
@@ -53,6 +54,7 @@ def client() -> StripeClient:
 
 
 def _upstream(error: Exception, what: str) -> Exception:
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     logger.warning("stripe call failed", extra={"call": what, "error_type": type(error).__name__,
@@ -66,6 +68,7 @@ def _upstream(error: Exception, what: str) -> Exception:
 def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str], idempotency_key: str,
                           description: str | None = None) -> Intent:  # fmt: skip
     """A card PaymentIntent for ``amount`` minor units; the client confirms it with the client secret."""
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     params: dict[str, Any] = {"amount": amount, "currency": currency, "metadata": metadata,
@@ -89,6 +92,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
     UpstreamError, ServiceUnavailable
         Stripe failed or could not be reached (the caller's event is delivered again later).
     """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     try:
@@ -103,6 +107,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
 @get_tracer().capture_method(capture_response=False)
 def cancel_payment_intent(intent_id: str) -> None:
     """Best effort: an intent that can no longer be cancelled (already paid) is left alone and logged."""
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     try:
@@ -115,6 +120,7 @@ def cancel_payment_intent(intent_id: str) -> None:
 @get_tracer().capture_method(capture_response=False)
 def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata: dict[str, str]) -> str:
     """Refund ``amount`` of a succeeded PaymentIntent to the card; returns the Stripe refund id."""
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     try:
@@ -141,7 +147,7 @@ def verify_webhook(payload: bytes, signature: str | None) -> str:
     ``stripe.WebhookSignature.verify_header`` checks the HMAC-SHA256 of ``"<t>.<payload>"``
     against every ``v1`` in the header and refuses timestamps older than the tolerance; it
     does not look the other way, so a timestamp more than the tolerance ahead of our clock
-    is refused here. The body is only parsed afterwards (souk.payments.webhooks), by the
+    is refused here. The body is only parsed afterwards (souk.webhooks.stripe_events), by the
     request guard.
 
     Raises
@@ -150,6 +156,7 @@ def verify_webhook(payload: bytes, signature: str | None) -> str:
         No header, a body that is not UTF-8, a signature that does not match, or a timestamp
         more than :data:`SIGNATURE_TOLERANCE_SECONDS` away from now either way.
     """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
     if not signature:

@@ -74,6 +74,7 @@ def resend(raw: dict[str, Any]) -> bool:
     except DoesNotExist:
         logger.error("pending refund without its payment", extra={"refund_id": refund.refund_id})
         return False
+    # Deferred for cold start: the gateway brings the Stripe SDK and its Tracer (X-Ray SDK).
     from souk.payments import gateway
 
     key = refund.stripe_idempotency_key or f"refund-{refund.refund_id}"

@@ -32,6 +32,7 @@ def openapi_document() -> str:
 @cache
 def swagger_page() -> str:
     """Swagger UI with its JS and CSS inlined from the Powertools package: works offline."""
+    # Deferred for cold start: the Swagger UI assets load only for the docs page.
     from aws_lambda_powertools.event_handler.openapi import swagger_ui
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 

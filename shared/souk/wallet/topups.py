@@ -86,6 +86,7 @@ def start_top_up(principal: Principal, request: TopUpRequest) -> TopUpOut:
     UpstreamError, ServiceUnavailable
         Stripe refused or could not be reached; nothing was written.
     """
+    # Deferred for cold start: the gateway brings the Stripe SDK and its Tracer (X-Ray SDK).
     from souk.payments import gateway
 
     payment_id = new_id()

@@ -28,7 +28,7 @@ from souk.audit import service as audit
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.idempotency import idempotent_call
-from souk.db.transactions import CONTENTION, TransactionCancelled, WriteTransaction, backoff
+from souk.db.transactions import CONTENTION, Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
 from souk.ids import new_id
 from souk.money import Money, amount_in
@@ -217,6 +217,7 @@ def _reserve(plan: _Plan, refund: Refund, actor: Actor, reason: str) -> None:
 
 def _send_to_card(plan: _Plan, refund: Refund, actor: Actor) -> None:
     """Stripe refunds the card; the refund becomes ``succeeded``, or is compensated and the error raised."""
+    # Deferred for cold start: the gateway brings the Stripe SDK and its Tracer (X-Ray SDK).
     from souk.payments import gateway
 
     metadata = {"refundId": refund.refund_id, "orderId": plan.order.order_id, "paymentId": plan.payment.payment_id}
@@ -259,7 +260,8 @@ def _compensate(refund: Refund, actor: Actor) -> None:
     read (so the statuses written match the totals); a lost race is re-read and retried.
     """
     x = int(refund.amount)
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> None:
         order, payment = _load(str(refund.order_id), refund.payment_id)
         order_done, payment_done = int(order.refunded_amount or 0) - x, int(payment.refunded_amount or 0) - x
         order_actions: list[Action] = [Order.refunded_amount.add(-x), Order.updated_at.set(utc_now())]
@@ -285,12 +287,16 @@ def _compensate(refund: Refund, actor: Actor) -> None:
             if REFUND_LABEL in cancelled.failed():
                 return  # compensated already
             if "*" in cancelled.reasons:
-                break
-            backoff(attempt)
-            continue
+                raise  # not a cancellation: retrying cannot help
+            raise Retry from cancelled  # the totals or statuses moved: re-read them
         refund.status = "failed"
-        return
-    logger.error("failed refund not compensated", extra={"refund_id": refund.refund_id, "amount": x})
+
+    try:
+        retry_on_contention(
+            attempt, attempts=MAX_ATTEMPTS, exhausted=lambda: Conflict("Refunds of this order are busy.")
+        )
+    except (TransactionCancelled, Conflict):
+        logger.error("failed refund not compensated", extra={"refund_id": refund.refund_id, "amount": x})
 
 
 # ---------------------------------------------------------------- the service
@@ -322,7 +328,9 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
     """
     refund_id = new_id()
     recomputed = False
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> Refund:
+        nonlocal order, payment, recomputed
         plan = _plan(order, payment, amount, to)
         refund = _refund_item(plan, refund_id, to, reason, actor)
         try:
@@ -338,14 +346,15 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
                 recomputed = True
             elif not set(cancelled.reasons.values()) <= CONTENTION:
                 raise Conflict("The refund could not be recorded; retry.", headers={"Retry-After": "1"}) from cancelled
-            else:
-                backoff(attempt)
             order, payment = _load(order.order_id, payment.payment_id)
-            continue
+            raise Retry from cancelled
         if plan.destination == "card":
             _send_to_card(plan, refund, actor)
         return refund
-    raise Conflict("Refunds of this order are busy right now; retry.", headers={"Retry-After": "1"})
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS,
+                               exhausted=lambda: Conflict("Refunds of this order are busy right now; retry.",
+                                                          headers={"Retry-After": "1"}))  # fmt: skip
 
 
 def _order_to_refund(principal: Principal, payment: Payment, order_id: str | None) -> Order:

@@ -25,7 +25,6 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from souk.audit import service as audit
 from souk.caller import ensure_owner
-from souk.catalog.models import Upload
 from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
@@ -36,6 +35,7 @@ from souk.observability import logger
 from souk.schema import CamelModel
 from souk.settings import get_settings
 from souk.snapstart import on_restore
+from souk.uploads.models import Upload
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -123,6 +123,7 @@ def upload_out(upload: Upload) -> UploadOut:
 # --- S3
 @lru_cache(maxsize=1)
 def _s3(region: str) -> S3Client:
+    # Deferred for cold start: boto3 loads with the first S3 call.
     import boto3
     from botocore.config import Config
 
@@ -228,6 +229,7 @@ def delete_upload(principal: Principal, upload_id: str) -> Upload:
 
 
 def _delete_object(key: str) -> None:
+    # Deferred for cold start, like boto3 in _s3.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
@@ -239,6 +241,7 @@ def _delete_object(key: str) -> None:
 
 def _head(key: str) -> dict[str, Any] | None:
     """The object's metadata, or None when nothing was uploaded under the key."""
+    # Deferred for cold start, like boto3 in _s3.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

@@ -24,8 +24,6 @@ The common path makes no Stripe call: one GetItem (the payment), one BatchGetIte
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -37,13 +35,14 @@ from souk.caller import Actor
 from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
 from souk.observability import logger
+from souk.orders import expiry as order_expiry
 from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
 from souk.orders.models import Order
-from souk.payments import refund_retry
+from souk.payments import gateway, refund_retry
 from souk.payments.models import Payment, Refund, StripeEvent
 from souk.safe_json import parse_json
 from souk.schema import CamelModel
@@ -106,8 +105,6 @@ def receive(sent: Delivery) -> WebhookAck:
     Conflict
         The event kept losing races for :data:`MAX_ATTEMPTS` transactions (Stripe retries it).
     """
-    from souk.payments import gateway
-
     text = gateway.verify_webhook(sent.raw, sent.signature)
     try:
         # The request guard (depth, number sizes); Stripe's own text may hold any character.
@@ -124,7 +121,8 @@ def receive(sent: Delivery) -> WebhookAck:
 def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction, dict[str, Any]], Applied],
                obj: dict[str, Any]) -> WebhookAck:  # fmt: skip
     """Run ``apply`` and put the event record in one transaction; a lost race is retried from a fresh read."""
-    for attempt in range(MAX_ATTEMPTS):
+
+    def attempt() -> WebhookAck:
         try:
             with WriteTransaction() as tx:
                 applied = apply(tx, obj)
@@ -136,16 +134,21 @@ def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction
             if EVENT_LABEL in cancelled.failed():
                 logger.info("stripe event already applied", extra={"event_id": event_id, "event_type": event_type})
                 return WebhookAck(duplicate=True)
-            logger.info("stripe event lost a race, retrying",
-                        extra={"event_id": event_id, "reasons": cancelled.reasons, "attempt": attempt})  # fmt: skip
-            time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # jitter, not crypto
-            continue
+            logger.info(
+                "stripe event lost a race, retrying", extra={"event_id": event_id, "reasons": cancelled.reasons}
+            )
+            raise Retry from cancelled  # rebuilt from a fresh read
         message = "stripe event ignored" if applied.outcome.startswith("ignored") else "stripe event applied"
         logger.info(message, extra={"event_id": event_id, "event_type": event_type, "outcome": applied.outcome})
         for action in applied.after_commit:
             action()
         return WebhookAck()
-    raise Conflict("The event could not be applied now; it will be retried.")
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("The event could not be applied now; it will be retried."),
+    )
 
 
 def _event_item(event_id: str, event_type: str, outcome: str) -> StripeEvent:
@@ -269,8 +272,6 @@ def _send_refund(payment: Payment, refund: Refund) -> None:
     leaves the refund ``pending``; the hourly job sends it again (souk.payments.refund_retry) with the
     same idempotency key, so the card is refunded once.
     """
-    from souk.payments import gateway
-
     try:
         stripe_id = gateway.create_refund(str(payment.stripe_payment_intent_id), int(refund.amount),
                                           idempotency_key=str(refund.stripe_idempotency_key),
@@ -311,8 +312,6 @@ def _canceled(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
     if payment.status not in ("pending", "failed"):
         return Applied(f"no change: payment already {payment.status}")
     if payment.kind == "order":
-        from souk.orders import expiry as order_expiry
-
         # Its own conditional writes (orders still pending_payment only), so running it again is harmless.
         order_expiry.cancel_unpaid_checkout(payment, reason="The card payment was canceled.", actor=None)
         payment = _load_payment(payment.payment_id) or payment
@@ -338,8 +337,6 @@ def _payment_of_charge(charge: dict[str, Any]) -> tuple[Payment, list[Refund]] |
     payment_id = (charge.get("metadata") or {}).get("paymentId")
     intent_id = charge.get("payment_intent")
     if not payment_id and intent_id:
-        from souk.payments import gateway
-
         intent = gateway.find_payment_intent(str(intent_id))
         if intent is None:  # not an intent Stripe knows for our account: nothing of ours to update
             return None

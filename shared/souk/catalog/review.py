@@ -1,0 +1,59 @@
+"""Store review: an admin approves, rejects or suspends a store (PATCH /api/v1/admin/stores/{storeId}).
+
+Above :mod:`souk.catalog.stores` and :mod:`souk.catalog.products`: the decision is saved on
+the store, then the store's products go into the listings and search (approved) or out of
+them, and the owner is emailed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk.catalog import stores
+from souk.catalog.models import Store
+from souk.catalog.products import relist_store_products
+from souk.errors import NotFound
+from souk.identity.users import get_user
+from souk.notify.exceptions import EnqueueError, NotificationConfigError
+from souk.notify.queue import enqueue_email
+from souk.observability import logger
+
+if TYPE_CHECKING:
+    from souk.caller import Principal
+
+
+def set_store_status(principal: Principal, store_id: str, request: stores.StoreStatusRequest) -> Store:
+    """An admin's decision: approve, reject or suspend, along the allowed transitions only.
+
+    Approval adds the store to the search and near indexes, suspension removes it; the
+    owner is emailed (``store_status_changed``) once the change is saved.
+    """
+    store, was = stores.apply_status(principal, store_id, request)
+    if (was == "approved") != (store.status == "approved"):
+        _relist_products(store)
+    _email_owner(store)
+    return store
+
+
+def _relist_products(store: Store) -> None:
+    """Take a store's products out of listings and search when it stops selling, or back in.
+
+    Page by page (25 products each); an admin action, so the function has a longer timeout.
+    """
+    cursor = relist_store_products(store.store_id, listed=store.status == "approved")
+    while cursor is not None:
+        cursor = relist_store_products(store.store_id, listed=store.status == "approved", cursor=cursor)
+
+
+def _email_owner(store: Store) -> None:
+    """Best effort after the commit: the decision stands even if the email cannot be queued."""
+    variables: dict[str, object] = {"store_name": store.name, "status": store.status.replace("_", " ")}
+    if store.status_reason:
+        variables["reason"] = store.status_reason
+    try:
+        owner = get_user(store.owner_id)
+        enqueue_email("store_status_changed", owner.email, variables,
+                      idempotency_id=f"store-status:{store.store_id}:{store.version}")  # fmt: skip
+    except (NotFound, EnqueueError, NotificationConfigError) as exc:
+        logger.warning("store status email not queued", extra={"store_id": store.store_id,
+                                                                "error_type": type(exc).__name__})  # fmt: skip

@@ -1,0 +1,1 @@
+"""Uploads: presigned S3 POSTs, and claiming them for avatars, product images and store documents."""

@@ -1,0 +1,1 @@
+"""Events from providers (Stripe), applied to the domains they concern: above orders and wallet, like jobs."""
