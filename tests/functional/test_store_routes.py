@@ -82,8 +82,10 @@ def test_create_store_is_pending_review_and_audited(api: ApiClient, world: dict)
         ({"address": {"line1": "x", "city": "y", "country": "USA", "lat": 1, "lng": 1}}, "address.country"),
         # one address model with delivery addresses: ISO 3166-1 codes only
         ({"address": {"line1": "x", "city": "y", "country": "ZZ", "lat": 1, "lng": 1}}, "address.country"),
-        ({"address": {"line1": "x", "line2": "a\tb", "city": "y", "country": "US", "lat": 1, "lng": 1}},
-         "address.line2"),
+        (
+            {"address": {"line1": "x", "line2": "a\tb", "city": "y", "country": "US", "lat": 1, "lng": 1}},
+            "address.line2",
+        ),
         ({"address": {"line1": "x", "city": "y", "country": "US", "lat": 91, "lng": 1}}, "address.lat"),
         ({"address": {"line1": "x", "city": "y", "country": "US", "lat": 1}}, "address.lng"),
         ({"currency": "dollars"}, "currency"),
