@@ -1,0 +1,135 @@
+"""One IAM role per domain: a domain's functions cannot reach another domain's queue or secret."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from infra import template
+
+# functions/<dir>/ -> the role its functions run as
+DOMAIN_ROLES = {
+    "system": "SystemRole",
+    "identity": "IdentityRole",
+    "catalog": "CatalogRole",
+    "commerce": "CommerceRole",
+    "workers": "NotifyRole",
+    "jobs": "JobsRole",
+}
+CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
+WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(role: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for policy in role["Properties"].get("Policies", []):
+        found += policy["PolicyDocument"]["Statement"]
+    return found
+
+
+def _target(resource: Any) -> str:
+    """A statement's resource as a short name: a logical id, a secret's name, or "*"."""
+    if isinstance(resource, str):
+        return resource
+    if "Fn::GetAtt" in resource:
+        return resource["Fn::GetAtt"][0]
+    sub = resource["Fn::Sub"]
+    secret = re.search(r":secret:(.+)-\*$", sub)
+    if secret:
+        return "secret:" + secret.group(1)
+    return re.match(r"\$\{(\w+)\.Arn\}", sub).group(1)  # type: ignore[union-attr]
+
+
+def _grants() -> dict[str, dict[str, set[str]]]:
+    """role -> target -> actions allowed on it."""
+    grants: dict[str, dict[str, set[str]]] = {}
+    for name, role in template.resources("AWS::IAM::Role").items():
+        per_target: dict[str, set[str]] = defaultdict(set)
+        for statement in _statements(role):
+            assert statement["Effect"] == "Allow"
+            for resource in _list(statement["Resource"]):
+                per_target[_target(resource)] |= set(_list(statement["Action"]))
+        grants[name] = dict(per_target)
+    return grants
+
+
+def _holders(target: str, actions: set[str] | None = None) -> set[str]:
+    return {
+        role
+        for role, targets in _grants().items()
+        if target in targets and (actions is None or targets[target] & actions)
+    }
+
+
+@pytest.mark.parametrize("function", template.functions(), ids=lambda f: f.logical_id)
+def test_every_function_runs_as_its_domains_role_which_exists(function: template.Function) -> None:
+    role = function.properties["Role"]["Fn::GetAtt"]
+    assert role[1] == "Arn"
+    assert role[0] in template.resources("AWS::IAM::Role")
+    domain = function.code_uri.split("/")[1]
+    assert role[0] == DOMAIN_ROLES[domain]
+
+
+def test_every_role_is_used_and_no_policy_is_attached_from_outside() -> None:
+    used = {f.properties["Role"]["Fn::GetAtt"][0] for f in template.functions()}
+    assert used == set(template.resources("AWS::IAM::Role")) == set(DOMAIN_ROLES.values())
+    assert template.resources("AWS::IAM::Policy") == {}
+    assert template.resources("AWS::IAM::ManagedPolicy") == {}
+
+
+def test_only_the_email_worker_consumes_the_email_queue() -> None:
+    assert _holders("EmailQueue", CONSUME) == {"NotifyRole"}
+    consumers = {c.function.logical_id for c in template.queue_consumers()}
+    assert consumers == {"EmailWorkerFunction"}
+    assert _holders("EmailQueue", {"sqs:SendMessage"}) == {"IdentityRole", "CatalogRole", "CommerceRole", "JobsRole"}
+
+
+def test_no_role_sends_to_or_consumes_the_payouts_or_exports_queues() -> None:
+    # Nothing produces or consumes them yet; health only reads their attributes.
+    for queue in ("PayoutsQueue", "ExportsQueue"):
+        assert {a for t in _grants().values() for a in t.get(queue, set())} == {"sqs:GetQueueAttributes"}
+        assert _holders(queue) == {"SystemRole"}
+
+
+def test_secrets_are_read_by_their_domains_only() -> None:
+    assert _holders("secret:${StripeSecretName}") == {"CommerceRole", "JobsRole"}
+    assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
+    assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
+    assert _holders("secret:${JwtSecretName}") == {"IdentityRole", "CatalogRole", "CommerceRole"}
+    # the catalog reaches neither the payment provider nor the mail provider
+    assert not {t for t in _grants()["CatalogRole"] if t.startswith("secret:")} - {"secret:${JwtSecretName}"}
+
+
+def test_only_the_sms_sender_publishes_and_only_direct_sms() -> None:
+    publishers = {
+        role for role, r in template.resources("AWS::IAM::Role").items()
+        for s in _statements(r) if "sns:Publish" in _list(s["Action"])
+    }  # fmt: skip
+    assert publishers == {"NotifyRole"}
+    notify = _statements(template.resources("AWS::IAM::Role")["NotifyRole"])
+    (statement,) = [s for s in notify if s["Action"] == "sns:Publish"]
+    assert statement["Condition"] == {"Null": {"sns:Protocol": "true"}}
+
+
+def test_buckets_are_reached_only_where_used() -> None:
+    assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
+    assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
+    assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"CatalogRole"}
+    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"CatalogRole", "IdentityRole"}
+
+
+def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
+    system = {a for actions in _grants()["SystemRole"].values() for a in actions}
+    assert not {a for a in system if WRITES.match(a)}
+    for role, targets in _grants().items():
+        for target, actions in targets.items():
+            assert not [a for a in actions if "*" in a], (role, target)
+            if target == "*":
+                assert actions == {"sns:Publish"}, role  # and conditioned, above
