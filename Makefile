@@ -12,7 +12,7 @@ BUILD_DIR := .aws-sam/build
 export PYTHONPATH := shared:.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run test fuzz test-unit test-integration lint format openapi bench seed admin clean build build-SoukLayer
+.PHONY: help install run test fuzz test-unit test-integration lint format openapi template bench seed admin clean build build-SoukLayer
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ format: install ## Format the code
 
 openapi: install ## Regenerate shared/souk/system/openapi.json from the handlers
 	SOUK_STAGE=test $(PY) -m infra.openapi
+
+template: install ## Regenerate template.yaml's function blocks from functions/*/ (handler routes, function.yaml)
+	$(PY) -m infra.template_gen
 
 bench: install ## Benchmarks: cold imports, DynamoDB calls per route
 	@cmp -s bench/requirements.txt $(VENV)/.bench-requirements 2>/dev/null || { \
