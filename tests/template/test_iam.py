@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import defaultdict
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +50,7 @@ def _target(resource: Any) -> str:
     return re.match(r"\$\{(\w+)\.Arn\}", sub).group(1)  # type: ignore[union-attr]
 
 
+@cache
 def _grants() -> dict[str, dict[str, set[str]]]:
     """role -> target -> actions allowed on it."""
     grants: dict[str, dict[str, set[str]]] = {}
@@ -133,3 +137,100 @@ def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
             assert not [a for a in actions if "*" in a], (role, target)
             if target == "*":
                 assert actions == {"sns:Publish"}, role  # and conditioned, above
+
+
+# --- what the code can reach: every handler's imports followed through the layer (imports
+# anywhere in a module, deferred ones too), mapped to the modules that call AWS.
+LAYER = template.ROOT / "shared"
+STRIPE, JWT = "secret:${StripeSecretName}", "secret:${JwtSecretName}"
+REACHES = {  # module in the closure -> (target, action) the role must allow
+    "souk.notify.queue": ("EmailQueue", "sqs:SendMessage"),
+    "souk.notify.sms": ("*", "sns:Publish"),
+    "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
+    "souk.uploads.service": ("UploadsBucket", "s3:GetObject"),
+    "souk.payments.gateway": (STRIPE, "secretsmanager:GetSecretValue"),
+    "souk.identity.oauth": ("secret:souk/${Stage}/oauth", "secretsmanager:GetSecretValue"),
+    "souk.db.base": ("Table", "dynamodb:GetItem"),
+}
+# Imported but never called at run time (the closure over-approximates):
+UNUSED = {  # (domain, target, action)
+    # the consumer imports the job model from notify.queue and sends nothing
+    ("workers", "EmailQueue", "sqs:SendMessage"),
+    # coupons import db.paging for their list; the job encodes no cursor
+    ("jobs", JWT, "secretsmanager:GetSecretValue"),
+    # releasing stock imports catalog.inventory, which imports identity.users (avatar claims)
+    ("jobs", "UploadsBucket", "s3:GetObject"),
+    # http.dependencies imports the Stripe webhook's event parser
+    ("identity", STRIPE, "secretsmanager:GetSecretValue"),
+    # coupons and orders import catalog.stores; they claim no upload
+    ("commerce", "UploadsBucket", "s3:GetObject"),
+}
+
+
+def _module_file(name: str) -> Path | None:
+    base = LAYER.joinpath(*name.split("."))
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+@cache
+def _imports(file: Path, name: str) -> set[str]:
+    package = name if file.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found |= {base} | {f"{base}.{a.name}" for a in node.names}
+    return {m for m in found if m.split(".")[0] == "souk"}
+
+
+def _closure(handler: Path) -> dict[str, str]:
+    """Every souk module the handler can import, with its source."""
+    seen: dict[str, str] = {}
+    todo = list(_imports(handler, "handler"))
+    while todo:
+        parts = todo.pop().split(".")
+        for i in range(1, len(parts) + 1):
+            name = ".".join(parts[:i])
+            file = _module_file(name)
+            if file and name not in seen:
+                seen[name] = file.read_text()
+                todo += _imports(file, name)
+    return seen
+
+
+@cache
+def _needs(handler: Path) -> set[tuple[str, str]]:
+    modules = _closure(handler)
+    needs = {REACHES[m] for m in modules if m in REACHES}
+    if any(re.search(r"\b(jwt_key|cursor_key)\(", src) for m, src in modules.items() if m != "souk.secrets"):
+        needs.add((JWT, "secretsmanager:GetSecretValue"))
+    return needs
+
+
+@pytest.mark.parametrize("function", template.functions(), ids=lambda f: f.logical_id)
+def test_the_role_allows_what_the_code_reaches(function: template.Function) -> None:
+    domain = function.code_uri.split("/")[1]
+    granted = _grants()[DOMAIN_ROLES[domain]]
+    missing = {
+        (target, action)
+        for target, action in _needs(function.handler_file)
+        if action not in granted.get(target, set()) and (domain, target, action) not in UNUSED
+    }
+    assert not missing
+
+
+@pytest.mark.parametrize(("domain", "target", "action"), sorted(UNUSED))
+def test_each_listed_over_approximation_is_still_reached_and_still_denied(
+    domain: str, target: str, action: str
+) -> None:
+    functions = [f for f in template.functions() if f.code_uri.split("/")[1] == domain]
+    assert any((target, action) in _needs(f.handler_file) for f in functions)
+    assert action not in _grants()[DOMAIN_ROLES[domain]].get(target, set())
