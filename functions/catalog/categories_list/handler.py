@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Request
-
 from souk.catalog import categories
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Envelope, Request, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-
 from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.catalog import inventory
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, Path, Query, create_app, entrypoint, ok
 
 app = create_app()
 

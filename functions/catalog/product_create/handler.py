@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.catalog import products
 from souk.errors import NotFound, UnprocessableEntity, UpstreamError
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 
 app = create_app()

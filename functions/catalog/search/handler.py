@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Request
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from souk.catalog import search
-from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http import PageEnvelope, Query, Request, create_app, entrypoint, page
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends, Request
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from souk.auth.principal import optional_principal
 from souk.caller import Principal
 from souk.catalog import stores
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, Path, Request, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.auth import cart as cart_auth
 from souk.cart import carts
 from souk.errors import NotFound, UnprocessableEntity
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 
 app = create_app()

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.errors import Conflict, InvalidState
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.orders import fulfilment
 from souk.orders.schemas import OrderOut

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.http import PageEnvelope, create_app, entrypoint, page
+from souk.http import Depends, PageEnvelope, Query, create_app, entrypoint, page
 from souk.payments import queries
 from souk.payments.schemas import PaymentOut
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.errors import Conflict
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.dependencies import stripe_delivery
 from souk.http.docs import raises
 from souk.webhooks import stripe_events as webhooks

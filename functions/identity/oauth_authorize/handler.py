@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from souk.errors import ServiceUnavailable
-from souk.http import create_app, entrypoint
+from souk.http import Depends, Query, Response, create_app, entrypoint
 from souk.http.dependencies import public_base_url
 from souk.http.docs import raises
 from souk.identity import oauth

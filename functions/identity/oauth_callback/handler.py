@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from souk.auth.principal import origin
 from souk.errors import (
     AccountNotVerified,
@@ -20,7 +17,7 @@ from souk.errors import (
     UnprocessableEntity,
     UpstreamError,
 )
-from souk.http import Envelope, create_app, entrypoint, ok, respond
+from souk.http import Depends, Envelope, Query, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
 from souk.identity import oauth
 from souk.identity.schemas import TokenPair

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
 from pydantic import Field
 
 from souk.auth.principal import origin
 from souk.errors import InvalidToken
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity.schemas import TokenPair
 from souk.identity.sessions import Client, rotate, token_pair

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.auth.principal import origin
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.identity import recovery
 from souk.identity.sessions import Client
 

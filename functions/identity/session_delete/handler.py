@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.identity.sessions import revoke_own
 from souk.schema import CamelModel
 

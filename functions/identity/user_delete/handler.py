@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.identity import users
 
 app = create_app()

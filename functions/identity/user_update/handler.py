@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.errors import Conflict
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity import users
 from souk.identity.schemas import UserOut

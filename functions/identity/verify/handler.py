@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Depends
-
 from souk.auth.principal import origin
 from souk.errors import InvalidState
-from souk.http import Envelope, create_app, entrypoint, ok
+from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity import accounts
 from souk.identity.schemas import TokenPair

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
-
-from souk.http import create_app, entrypoint
+from souk.http import Response, create_app, entrypoint
 from souk.system.docs import swagger_page
 
 app = create_app()

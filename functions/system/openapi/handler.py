@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response, content_types
-
-from souk.http import create_app, entrypoint
+from souk.http import Response, content_types, create_app, entrypoint
 from souk.system.docs import openapi_document
 
 app = create_app()
