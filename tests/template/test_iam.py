@@ -160,8 +160,6 @@ UNUSED = {  # (domain, target, action)
     ("jobs", JWT, "secretsmanager:GetSecretValue"),
     # releasing stock imports catalog.inventory, which imports identity.users (avatar claims)
     ("jobs", "UploadsBucket", "s3:GetObject"),
-    # http.dependencies imports the Stripe webhook's event parser
-    ("identity", STRIPE, "secretsmanager:GetSecretValue"),
     # coupons and orders import catalog.stores; they claim no upload
     ("commerce", "UploadsBucket", "s3:GetObject"),
 }

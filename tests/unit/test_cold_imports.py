@@ -124,3 +124,17 @@ def test_every_handler_is_built_by_a_factory_that_resumes_the_collector() -> Non
     missing = [f.logical_id for f in template.functions()
                if not any(call in f.handler_file.read_text(encoding="utf-8") for call in factories)]  # fmt: skip
     assert missing == []
+
+
+COMMERCE = ("souk.cart", "souk.orders", "souk.payments", "souk.wallet", "souk.webhooks.stripe_events", "stripe")
+
+
+@pytest.mark.parametrize(
+    "logical_id", ["IdentityOauthAuthorizeFunction", "IdentityLoginFunction", "IdentityUserDeleteFunction"]
+)
+def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
+    # The OAuth authorize route once loaded orders, payments, wallet and the X-Ray SDK
+    # through souk.http.dependencies (the Stripe webhook's event parser).
+    report = cold_import(logical_id)
+    assert [m for m in report["modules"] if m.startswith(COMMERCE)] == []
+    assert not _loaded(report, "aws_xray_sdk")

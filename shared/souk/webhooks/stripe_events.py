@@ -47,6 +47,7 @@ from souk.payments.models import Payment, Refund, StripeEvent
 from souk.safe_json import parse_json
 from souk.schema import CamelModel
 from souk.wallet import ledger
+from souk.webhooks.delivery import Delivery
 
 EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already
 PAYMENT_LABEL = "payment"
@@ -60,14 +61,6 @@ SUCCEEDS_FROM = frozenset({"pending", "failed", "canceled"})
 class WebhookAck(CamelModel):
     received: bool = True
     duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What Stripe sent: the exact body bytes and the ``Stripe-Signature`` header."""
-
-    raw: bytes
-    signature: str | None
 
 
 @dataclass
