@@ -138,3 +138,13 @@ def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
     report = cold_import(logical_id)
     assert [m for m in report["modules"] if m.startswith(COMMERCE)] == []
     assert not _loaded(report, "aws_xray_sdk")
+
+
+@pytest.mark.parametrize("logical_id", ["CommerceStripeWebhookFunction", "CleanupJobFunction"])
+def test_functions_that_verify_no_token_load_no_token_library(logical_id: str) -> None:
+    # They read a user to email them (souk.identity.lookup), not identity.users, which
+    # imports sessions and API keys to revoke them, and so PyJWT and cryptography.
+    report = cold_import(logical_id)
+    assert not _loaded(report, "jwt")
+    assert not _loaded(report, "cryptography")
+    assert "souk.identity.sessions" not in report["modules"]

@@ -32,7 +32,7 @@ from souk.db.base import utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
-from souk.identity.users import get_user
+from souk.identity.lookup import get_user
 from souk.ids import new_id
 from souk.notify.exceptions import NotificationError
 from souk.notify.queue import enqueue_email

@@ -13,7 +13,7 @@ from souk.catalog import stores
 from souk.catalog.models import Store
 from souk.catalog.products import relist_store_products
 from souk.errors import NotFound
-from souk.identity.users import get_user
+from souk.identity.lookup import get_user
 from souk.notify.exceptions import EnqueueError, NotificationConfigError
 from souk.notify.queue import enqueue_email
 from souk.observability import logger

@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
-from pynamodb.exceptions import DoesNotExist
 
 from souk.audit import service as audit
 from souk.caller import ensure_owner
 from souk.db import keys
 from souk.db.paging import decode_cursor, encode_cursor, one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
-from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity, ValidationFailed
+from souk.errors import Conflict, Forbidden, UnprocessableEntity, ValidationFailed
 from souk.identity.api_keys import revoke_all_keys
+from souk.identity.lookup import get_user
 from souk.identity.models import EmailClaim, User
 from souk.identity.schemas import Deleted, UserOut, UserStatus, user_out
 from souk.identity.sessions import revoke_all
@@ -39,17 +39,6 @@ if TYPE_CHECKING:
 
 PlatformRole = Literal["customer", "store_owner", "courier", "admin"]
 UPLOAD_ID = r"^[0-9A-Za-z_-]{1,64}$"
-
-
-def get_user(user_id: str, *, consistent: bool = False) -> User:
-    """The user, or 404 (deleted users are gone for everyone but the audit log)."""
-    try:
-        user = User.get(keys.user(user_id), keys.PROFILE, consistent_read=consistent)
-    except DoesNotExist:
-        raise NotFound() from None
-    if user.status == "deleted":
-        raise NotFound()
-    return user
 
 
 def owned_user(principal: Principal, user_id: str) -> User:

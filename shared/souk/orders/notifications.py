@@ -11,7 +11,7 @@ from typing import Any
 
 from souk.catalog.stores import get_store
 from souk.errors import NotFound
-from souk.identity.users import get_user
+from souk.identity.lookup import get_user
 from souk.money import display
 from souk.notify.exceptions import NotificationError
 from souk.notify.queue import enqueue_email
