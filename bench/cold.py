@@ -55,6 +55,9 @@ ROOT = template.ROOT
 CHILD = Path(__file__).resolve().parent / "cold_child.py"
 FASTAPI_APP = Path(__file__).resolve().parent / "fastapi_app.py"
 CHILD_TIMEOUT_SECONDS = 60
+# Every ratio divides by the floor, a short process that a busy moment of the machine
+# moves more than a long one: it is sampled this many times per round, spread over it.
+FLOOR_SAMPLES_PER_ROUND = 3
 BENCH_HEADERS = {"Accept": "application/json", "Host": "api.souk.bench", "User-Agent": "souk-bench"}
 
 
@@ -469,6 +472,23 @@ def _timed_run(target: Target, scratch: Path, env: dict[str, str]) -> float:
     return time.monotonic() - started
 
 
+def round_order(live: Sequence[Target], floor_samples: int = FLOOR_SAMPLES_PER_ROUND) -> list[Target]:
+    """One round's cold starts: ``live`` in order, the floor repeated ``floor_samples`` times,
+    spread evenly (first, then after every ``len/floor_samples`` others)."""
+    floor = [t for t in live if t.group == "floor"]
+    others = [t for t in live if t.group != "floor"]
+    if not floor or floor_samples < 1:
+        return list(live)
+    ordered: list[Target] = []
+    step = max(1, math.ceil(len(others) / floor_samples))
+    for start in range(0, max(len(others), 1), step):
+        if len([t for t in ordered if t.group == "floor"]) < floor_samples:
+            ordered.append(floor[0])
+        ordered.extend(others[start : start + step])
+    ordered.extend([floor[0]] * (floor_samples - len([t for t in ordered if t.group == "floor"])))
+    return ordered
+
+
 def measure(
     targets: Sequence[Target],
     scratch: Path,
@@ -482,7 +502,8 @@ def measure(
     """Samples of every target after a discarded warm-up, and the plan that was followed.
 
     Targets are interleaved round by round, so a slow moment of the machine (another
-    process on the other core) spreads over every target instead of landing on one. A
+    process on the other core) spreads over every target instead of landing on one; the
+    floor runs several times per round (:func:`round_order`). A
     target that crashes is reported with its error and not run again: one broken
     handler must not hide the numbers of the others.
     """
@@ -490,7 +511,7 @@ def measure(
     functions = [t for t in targets if t.group == "souk"]
     chosen = plan(
         functions=len(functions),
-        references=len(targets) - len(functions),
+        references=len(targets) - len(functions) + FLOOR_SAMPLES_PER_ROUND - 1,
         seconds_per_run=sum(warm) / len(warm),
         runs=runs,
         min_runs=min_runs,
@@ -507,11 +528,13 @@ def measure(
     with_functions = chosen.rounds_with_functions()
     with ThreadPoolExecutor(max_workers=chosen.jobs) as pool:
         for round_number in range(chosen.reference_runs):
-            live = [
-                t
-                for t in targets
-                if results[t.key].error is None and (t.group != "souk" or round_number in with_functions)
-            ]
+            live = round_order(
+                [
+                    t
+                    for t in targets
+                    if results[t.key].error is None and (t.group != "souk" or round_number in with_functions)
+                ]
+            )
             for target, outcome in zip(live, pool.map(lambda t: _attempt(t, scratch, env), live), strict=True):
                 if isinstance(outcome, ChildFailed):
                     results[target.key].error, results[target.key].samples = outcome.reason, []

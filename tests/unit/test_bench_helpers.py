@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from bench import importtime
-from bench.cold import ColdReport, Measurement, Plan, Sample, Target, lambda_environment, plan
+from bench.cold import ColdReport, Measurement, Plan, Sample, Target, lambda_environment, plan, round_order
 from bench.cold_report import goals, render_goals, unexpected_heavy
 from bench.ddb import Request, Result, Scenario, verdict
 from bench.ddb_calls import CallLog, count_calls, items_read
@@ -262,3 +262,13 @@ def test_importtime_parses_nesting_and_finds_who_imported_each_package() -> None
     assert chains["botocore"] == ["boto3", "botocore"]
     assert chains["pydantic_core"] == ["souk.http", "pydantic", "pydantic_core"]
     assert [e.module for e in importtime.own_modules(entries)] == ["souk.http", "souk.settings"]
+
+
+def test_a_round_samples_the_floor_three_times_spread_over_it() -> None:
+    floor = Target("floor", "floor", "floor", {})
+    functions = [Target(f"f{i}", f"f{i}", "souk", {}) for i in range(10)]
+    order = [t.key for t in round_order([floor, *functions])]
+    assert order.count("floor") == 3
+    assert [k for k in order if k != "floor"] == [f"f{i}" for i in range(10)]  # every function once, in order
+    assert [i for i, k in enumerate(order) if k == "floor"] == [0, 5, 10]
+    assert [t.key for t in round_order(functions)] == [f"f{i}" for i in range(10)]  # no floor: unchanged
