@@ -137,6 +137,11 @@ class Measurement:
         return self.cpu.median
 
     @property
+    def cpu_min_ms(self) -> float:
+        """The least disturbed run: on a shared machine, interference only ever adds time."""
+        return min(s.cpu_ms for s in self.samples)
+
+    @property
     def import_cpu_ms(self) -> float:
         return median([s.import_cpu_ms for s in self.samples])
 
