@@ -564,11 +564,7 @@ def run(
     functions = select(only)
     with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, moto_server() as (endpoint, refs):
         scratch = Path(tmp)
-        layer = _copy(ROOT / "shared", scratch / "opt" / "python")
-        if bytecode:
-            compile_layer(layer)
-        task_root = scratch / "task"
-        task_root.mkdir()
+        layer, task_root = lambda_dirs(scratch, bytecode=bytecode)
         souk = function_targets(functions, refs, task_root, layer)
         api_routes = [(t.route, t.spec["event"]) for t in souk if t.route is not None]
         variables = aws.function_environment(refs)
@@ -592,6 +588,17 @@ def run(
     )
 
 
+def lambda_dirs(scratch: Path, *, bytecode: bool) -> tuple[Path, Path]:
+    """The layer as Lambda mounts it (``/opt/python``, with bytecode as deployed unless asked not to) and an
+    empty task root, under ``scratch``."""
+    layer = _copy(ROOT / "shared", scratch / "opt" / "python")
+    if bytecode:
+        compile_layer(layer)
+    task_root = scratch / "task"
+    task_root.mkdir()
+    return layer, task_root
+
+
 def select(only: str | None) -> list[template.Function]:
     """The template's functions whose logical id matches ``only`` (fnmatch; commas for several)."""
     patterns = [p.strip() for p in (only or "*").split(",") if p.strip()]
@@ -608,11 +615,7 @@ def import_profile(function_id: str, *, bytecode: bool = True) -> str:
         raise ValueError(f"no function {function_id!r} in template.yaml")
     with tempfile.TemporaryDirectory(prefix="souk-bench-") as tmp, moto_server() as (endpoint, refs):
         scratch = Path(tmp)
-        layer = _copy(ROOT / "shared", scratch / "opt" / "python")
-        if bytecode:
-            compile_layer(layer)
-        task_root = scratch / "task"
-        task_root.mkdir()
+        layer, task_root = lambda_dirs(scratch, bytecode=bytecode)
         [target] = function_targets([function], refs, task_root, layer)
         env = child_environment(endpoint, refs)
         _run_child(target, scratch, env)  # page cache, moto backends
