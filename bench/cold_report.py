@@ -165,7 +165,7 @@ ROUTE_MEDIAN_LIMIT = 1.5  # median of the API routes, x the floor
 SYSTEM_LIMIT = 1.15  # health and version, x the floor
 ANY_LIMIT = 1.8  # every function, x the floor
 FASTAPI_MIN = 1.5  # the monolith's median over ours, at least
-SYSTEM_FUNCTIONS = ("SystemHealthFunction", "SystemVersionFunction")
+SYSTEM_FUNCTIONS = ("HealthFunction", "VersionFunction")
 
 
 @dataclass(frozen=True)

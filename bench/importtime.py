@@ -1,6 +1,6 @@
 """Where a handler's import time goes: ``python -X importtime`` in its Lambda environment.
 
-``python -m bench --importtime IdentityLoginFunction`` loads that handler once, laid out
+``python -m bench --importtime LoginFunction`` loads that handler once, laid out
 and configured as :mod:`bench.cold` does it, with ``-X importtime``, and prints the
 heaviest top-level packages and the heaviest of our own modules (``souk.*``), by
 cumulative import time. Cumulative times nest (``souk.auth`` includes what it imports),

@@ -357,7 +357,7 @@ def _health_event() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def health(host_build: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltFunction, Path, Path]:
-    function = next(f for f in built_functions(host_build) if f.logical_id == "SystemHealthFunction")
+    function = next(f for f in built_functions(host_build) if f.logical_id == "HealthFunction")
     folder = tmp_path_factory.mktemp("health")
     event = folder / "event.json"
     event.write_text(json.dumps(_health_event()))

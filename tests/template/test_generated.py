@@ -43,7 +43,7 @@ ROUTE = '@app.get("/api/v1/things/<thingId>")\ndef get(thing_id: str) -> dict:\n
 def test_a_route_is_read_without_importing_the_handler(tmp_path: Path) -> None:
     directory = _function(tmp_path, "import not_a_module\n" + ROUTE)
     assert template_gen.route_of(directory / "handler.py") == ("get", "/api/v1/things/{thingId}")
-    assert template_gen.logical_id(directory) == "CatalogThingGetFunction"
+    assert template_gen.logical_id(directory) == "ThingGetFunction"
 
 
 def test_two_routes_in_one_handler_are_refused(tmp_path: Path) -> None:
@@ -65,6 +65,6 @@ def test_a_declaration_cannot_add_events_to_a_route_or_unknown_keys(
         template_gen._block(directory)
     (directory / "function.yaml").write_text("# long reads\nProperties:\n  Timeout: 30  # seconds\n")
     block = template_gen._block(directory)
-    assert block.startswith("  # long reads\n  CatalogThingGetFunction:\n")
+    assert block.startswith("  # long reads\n  ThingGetFunction:\n")
     assert "      Timeout: 30  # seconds\n" in block
     assert '{RestApiId: !Ref Api, Path: "/api/v1/things/{thingId}", Method: get}' in block

@@ -18,8 +18,13 @@ DOMAIN_ROLES = {
     "system": "SystemRole",
     "identity": "IdentityRole",
     "catalog": "CatalogRole",
-    "commerce": "CommerceRole",
-    "workers": "NotifyRole",
+    "uploads": "UploadsRole",
+    "cart": "CartRole",
+    "orders": "OrdersRole",
+    "payments": "PaymentsRole",
+    "wallet": "WalletRole",
+    "webhooks": "WebhooksRole",
+    "notify": "NotifyRole",
     "jobs": "JobsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
@@ -92,7 +97,9 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert _holders("EmailQueue", CONSUME) == {"NotifyRole"}
     consumers = {c.function.logical_id for c in template.queue_consumers()}
     assert consumers == {"EmailWorkerFunction"}
-    assert _holders("EmailQueue", {"sqs:SendMessage"}) == {"IdentityRole", "CatalogRole", "CommerceRole", "JobsRole"}
+    assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
+        "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole"
+    }  # fmt: skip
 
 
 def test_no_role_sends_to_or_consumes_the_payouts_or_exports_queues() -> None:
@@ -103,12 +110,15 @@ def test_no_role_sends_to_or_consumes_the_payouts_or_exports_queues() -> None:
 
 
 def test_secrets_are_read_by_their_domains_only() -> None:
-    assert _holders("secret:${StripeSecretName}") == {"CommerceRole", "JobsRole"}
+    assert _holders("secret:${StripeSecretName}") == {"OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole"}
     assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
-    assert _holders("secret:${JwtSecretName}") == {"IdentityRole", "CatalogRole", "CommerceRole"}
-    # the catalog reaches neither the payment provider nor the mail provider
-    assert not {t for t in _grants()["CatalogRole"] if t.startswith("secret:")} - {"secret:${JwtSecretName}"}
+    assert _holders("secret:${JwtSecretName}") == {
+        "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole"
+    }  # fmt: skip
+    # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
+    for role in ("CatalogRole", "UploadsRole", "CartRole"):
+        assert not {t for t in _grants()[role] if t.startswith("secret:")} - {"secret:${JwtSecretName}"}, role
 
 
 def test_only_the_sms_sender_publishes_and_only_direct_sms() -> None:
@@ -125,8 +135,9 @@ def test_only_the_sms_sender_publishes_and_only_direct_sms() -> None:
 def test_buckets_are_reached_only_where_used() -> None:
     assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
     assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
-    assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"CatalogRole"}
-    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"CatalogRole", "IdentityRole"}
+    assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
+    # products, stores and avatars claim uploads (HeadObject)
+    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"UploadsRole", "CatalogRole", "IdentityRole"}
 
 
 def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
@@ -155,13 +166,17 @@ REACHES = {  # module in the closure -> (target, action) the role must allow
 # Imported but never called at run time (the closure over-approximates):
 UNUSED = {  # (domain, target, action)
     # the consumer imports the job model from notify.queue and sends nothing
-    ("workers", "EmailQueue", "sqs:SendMessage"),
+    ("notify", "EmailQueue", "sqs:SendMessage"),
     # coupons import db.paging for their list; the job encodes no cursor
     ("jobs", JWT, "secretsmanager:GetSecretValue"),
     # releasing stock imports catalog.inventory, which imports identity.users (avatar claims)
     ("jobs", "UploadsBucket", "s3:GetObject"),
-    # coupons and orders import catalog.stores; they claim no upload
-    ("commerce", "UploadsBucket", "s3:GetObject"),
+    # coupons, orders and the webhook's order updates import catalog.stores; they claim no upload
+    ("cart", "UploadsBucket", "s3:GetObject"),
+    ("orders", "UploadsBucket", "s3:GetObject"),
+    ("webhooks", "UploadsBucket", "s3:GetObject"),
+    # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
+    ("webhooks", JWT, "secretsmanager:GetSecretValue"),
 }
 
 

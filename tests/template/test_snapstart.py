@@ -9,7 +9,7 @@ from typing import Any
 
 from infra import sam, template
 
-SNAPSTART_FUNCTIONS = {"CommerceOrderCreateFunction", "CommerceStripeWebhookFunction", "IdentityLoginFunction"}
+SNAPSTART_FUNCTIONS = {"OrderCreateFunction", "StripeWebhookFunction", "LoginFunction"}
 RESOURCE_BUDGET = 400
 
 

@@ -163,8 +163,8 @@ def test_sample_parse_reads_the_last_marker_line_under_handler_logs() -> None:
 
 
 def test_heavy_imports_are_allowed_only_where_the_function_names_a_use() -> None:
-    login = Function("IdentityLoginFunction", "functions/identity/login", "handler.lambda_handler", {})
-    me = Function("IdentityMeFunction", "functions/identity/me", "handler.lambda_handler", {})
+    login = Function("LoginFunction", "functions/identity/login", "handler.lambda_handler", {})
+    me = Function("MeFunction", "functions/identity/me", "handler.lambda_handler", {})
     assert unexpected_heavy(login, ["argon2", "boto3"]) == []
     assert unexpected_heavy(me, ["argon2", "stripe", "pydantic"]) == ["stripe", "argon2"]
 
@@ -208,22 +208,22 @@ def _report(functions: list[Measurement], floor: float, fastapi: float) -> ColdR
 
 def test_goals_are_taken_on_median_cpu_time_against_the_floor_of_the_same_run() -> None:
     functions = [
-        _measured("SystemHealthFunction", [110.0, 112.0, 500.0]),  # one slow sample: the median ignores it
-        _measured("SystemVersionFunction", [120.0]),
+        _measured("HealthFunction", [110.0, 112.0, 500.0]),  # one slow sample: the median ignores it
+        _measured("VersionFunction", [120.0]),
         _measured("OrderCreate", [170.0]),
         _measured("Worker", [190.0], route=None),  # not a route: out of the route median, in the slowest
     ]
     found = {g.name: g for g in goals(_report(functions, floor=100.0, fastapi=300.0))}
     assert found["median of 3 routes"].value == pytest.approx(1.2)
     assert found["median of 3 routes"].met
-    assert found["SystemHealthFunction"].value == pytest.approx(1.12) and found["SystemHealthFunction"].met
-    assert found["SystemVersionFunction"].value == pytest.approx(1.2) and not found["SystemVersionFunction"].met
+    assert found["HealthFunction"].value == pytest.approx(1.12) and found["HealthFunction"].met
+    assert found["VersionFunction"].value == pytest.approx(1.2) and not found["VersionFunction"].met
     assert found["slowest function"].value == pytest.approx(1.9) and not found["slowest function"].met
     assert found["slowest function"].detail == "Worker; 1 over the limit"
     assert found["FastAPI+Mangum / our route median"].value == pytest.approx(2.5)
     assert found["FastAPI+Mangum / our route median"].met
     # the same ratios on each target's least disturbed run, beside the verdict
-    assert found["SystemHealthFunction"].fastest == pytest.approx(1.10)
+    assert found["HealthFunction"].fastest == pytest.approx(1.10)
     assert found["median of 3 routes"].fastest == pytest.approx(1.2)
     table = render_goals(list(found.values()))
     assert "missed by 0.05x" in table and "missed by 0.10x" in table

@@ -72,7 +72,7 @@ def _loaded(report: dict[str, Any], package: str) -> bool:
     return any(m == package or m.startswith(package + ".") for m in report["modules"])
 
 
-@pytest.mark.parametrize("logical_id", ["SystemVersionFunction", "SystemOpenapiFunction", "SystemDocsFunction"])
+@pytest.mark.parametrize("logical_id", ["VersionFunction", "OpenapiFunction", "DocsFunction"])
 def test_routes_that_make_no_aws_call_load_neither_boto_nor_the_xray_sdk(logical_id: str) -> None:
     report = cold_import(logical_id)
     assert not _loaded(report, "aws_xray_sdk")
@@ -82,7 +82,7 @@ def test_routes_that_make_no_aws_call_load_neither_boto_nor_the_xray_sdk(logical
 
 
 @pytest.mark.parametrize(
-    "logical_id", ["SystemHealthFunction", "CatalogProductGetFunction", "CommerceOrderCreateFunction"]
+    "logical_id", ["HealthFunction", "ProductGetFunction", "OrderCreateFunction"]
 )
 def test_aws_routes_leave_tracing_to_lambda_and_load_no_xray_sdk(logical_id: str) -> None:
     report = cold_import(logical_id)
@@ -92,16 +92,16 @@ def test_aws_routes_leave_tracing_to_lambda_and_load_no_xray_sdk(logical_id: str
 
 
 def test_health_loads_no_pynamodb() -> None:
-    assert not _loaded(cold_import("SystemHealthFunction"), "pynamodb")
+    assert not _loaded(cold_import("HealthFunction"), "pynamodb")
 
 
 def test_stripe_calls_bring_the_tracer_which_patches_botocore_alone() -> None:
-    report = cold_import("CommerceOrderCreateFunction", module="souk.payments.gateway")
+    report = cold_import("OrderCreateFunction", module="souk.payments.gateway")
     assert report["xray_patched"] == ["botocore"]
     assert "aws_xray_sdk.ext.pynamodb" not in report["modules"]
 
 
-@pytest.mark.parametrize("logical_id", ["CatalogProductGetFunction", "EmailWorkerFunction", "CleanupJobFunction"])
+@pytest.mark.parametrize("logical_id", ["ProductGetFunction", "EmailWorkerFunction", "CleanupJobFunction"])
 def test_in_lambda_init_runs_without_garbage_collection_and_ends_frozen(logical_id: str) -> None:
     # An API route, a queue consumer, a scheduled job: each factory resumes the collector.
     report = cold_import(logical_id)
@@ -114,7 +114,7 @@ def test_outside_lambda_the_collector_is_left_alone() -> None:
         [sys.executable, "-I", "-c", "import gc; print(gc.get_freeze_count())"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    report = cold_import("CatalogProductGetFunction", in_lambda=False)
+    report = cold_import("ProductGetFunction", in_lambda=False)
     assert report["gc_enabled"] is True
     assert report["gc_frozen"] == int(fresh.stdout)
 
@@ -130,7 +130,7 @@ COMMERCE = ("souk.cart", "souk.orders", "souk.payments", "souk.wallet", "souk.we
 
 
 @pytest.mark.parametrize(
-    "logical_id", ["IdentityOauthAuthorizeFunction", "IdentityLoginFunction", "IdentityUserDeleteFunction"]
+    "logical_id", ["OauthAuthorizeFunction", "LoginFunction", "UserDeleteFunction"]
 )
 def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
     # The OAuth authorize route once loaded orders, payments, wallet and the X-Ray SDK
@@ -140,7 +140,7 @@ def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
     assert not _loaded(report, "aws_xray_sdk")
 
 
-@pytest.mark.parametrize("logical_id", ["CommerceStripeWebhookFunction", "CleanupJobFunction"])
+@pytest.mark.parametrize("logical_id", ["StripeWebhookFunction", "CleanupJobFunction"])
 def test_functions_that_verify_no_token_load_no_token_library(logical_id: str) -> None:
     # They read a user to email them (souk.identity.lookup), not identity.users, which
     # imports sessions and API keys to revoke them, and so PyJWT and cryptography.
