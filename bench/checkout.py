@@ -1,7 +1,7 @@
 """What one checkout writes, in DynamoDB write capacity units, next to the design's minimum.
 
 One 3-line card checkout (one store, no coupon, an ``Idempotency-Key``) through the real
-service (:func:`souk.orders.checkout.checkout`) against moto in-process. Stripe is left
+service (:func:`souk.orders.service.checkout.checkout`) against moto in-process. Stripe is left
 out: the PaymentIntent call is replaced by a fixed intent (this section measures DynamoDB).
 
 Every write call is captured at the botocore client. DynamoDB bills a write by the size
@@ -204,23 +204,27 @@ def run_checkout() -> CheckoutCost:
     with local_table(Router()):
         from souk.caller import Principal
         from souk.cart.models import Cart
-        from souk.catalog import categories, products, review, stores
+        from souk.catalog.schemas.categories import CreateCategoryRequest
+        from souk.catalog.schemas.products import CreateProductRequest
+        from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
+        from souk.catalog.service import categories, products, review, stores
         from souk.db import keys
         from souk.identity import addresses
-        from souk.orders import checkout
+        from souk.orders.schemas import CheckoutRequest
+        from souk.orders.service import checkout
         from souk.schema import PostalAddress
 
         admin = Principal(user_id="bench-admin", role="admin", session_id=None)
         owner = Principal(user_id="bench-owner", role="store_owner", session_id=None)
         customer = Principal(user_id="bench-customer", role="customer", session_id=None)
-        category = categories.create_category(admin, categories.CreateCategoryRequest(name="Pantry"))
+        category = categories.create_category(admin, CreateCategoryRequest(name="Pantry"))
         address = PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
-        store = stores.create_store(owner, stores.CreateStoreRequest(name="Corner Shop", address=address,
-                                                                     category_ids=[category.category_id]))  # fmt: skip
-        review.set_store_status(admin, store.store_id, stores.StoreStatusRequest(status="approved"))
+        store = stores.create_store(owner, CreateStoreRequest(name="Corner Shop", address=address,
+                                                              category_ids=[category.category_id]))  # fmt: skip
+        review.set_store_status(admin, store.store_id, StoreStatusRequest(status="approved"))
         variants = [{"sku": f"OIL-{n}", "name": f"{n} litre", "stock": 50, "low_stock_threshold": 0}
                     for n in range(1, LINES + 1)]  # fmt: skip
-        product = products.create_product(owner, products.CreateProductRequest(
+        product = products.create_product(owner, CreateProductRequest(
             store_id=store.store_id, name="Olive Oil", price={"amount": 899, "currency": "usd"},
             category_id=category.category_id, variants=variants))  # fmt: skip
         home = addresses.create_address(customer, addresses.AddressIn(label="Home", line1="1 Elm St",
@@ -231,7 +235,7 @@ def run_checkout() -> CheckoutCost:
                  for v in variants]  # fmt: skip
         Cart(pk=keys.cart(customer.user_id), sk=keys.CART, cart_id=customer.user_id, user_id=customer.user_id,
              lines=lines).save()  # fmt: skip
-        request = checkout.CheckoutRequest(address_id=home.id, payment_method="card")
+        request = CheckoutRequest(address_id=home.id, payment_method="card")
         with mock.patch("souk.payments.gateway.create_payment_intent", _fake_intent), capture_writes() as log:
             result = checkout.checkout(customer, request, idempotency_key="bench-checkout-1")
         return CheckoutCost(log.writes, log.transactions, len(result.orders), result.payment.status)

@@ -2,11 +2,12 @@
 
 Run with localstripe's own virtualenv. Its ``localstripe`` command binds every interface
 (``::``, IPv4 and IPv6) with no option against it; this is that command's start, bound
-to the loopback interface instead.
+to the loopback interface instead, with Stripe Connect added (``localstripe_connect.py``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import sys
@@ -18,6 +19,14 @@ def main(argv: list[str]) -> None:
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]
     from aiohttp import web
     from localstripe.server import app
+
+    # Loaded by path, under its own name (the store pickles its objects by module name).
+    spec = importlib.util.spec_from_file_location("localstripe_connect", os.path.join(here, "localstripe_connect.py"))
+    assert spec is not None and spec.loader is not None
+    connect = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = connect
+    spec.loader.exec_module(connect)
+    connect.install(app)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

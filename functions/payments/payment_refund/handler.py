@@ -17,7 +17,8 @@ from souk.errors import (
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
-from souk.orders import refunds
+from souk.orders.schemas import RefundRequest
+from souk.orders.service import refunds
 from souk.payments.schemas import RefundOut
 
 app = create_app()
@@ -30,7 +31,7 @@ app = create_app()
                                     UnprocessableEntity, UpstreamError))  # fmt: skip
 def refund_payment(
     payment_id: Annotated[str, Path(alias="paymentId", max_length=64)],
-    body: refunds.RefundRequest,
+    body: RefundRequest,
     caller: Annotated[Principal, Depends(require_roles("admin", "store_owner"))],
     idempotency_key: IdempotencyKey = None,
 ) -> Envelope[RefundOut]:

@@ -9,8 +9,9 @@ from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.db import expiry, keys
-from souk.jobs import cleanup
-from souk.payments import gateway, refund_retry
+from souk.jobs import service as cleanup
+from souk.payments import gateway
+from souk.payments import service as payments
 from souk.payments.models import Payment, Refund
 from souk.settings import get_settings
 from tests.commerce_factories import make_payment
@@ -30,7 +31,7 @@ def _pending_refund(payment: Payment, amount: int, refund_id: str) -> Refund:
                     payment_id=payment.payment_id, order_id="o-1", amount=amount, currency="usd", to="original",
                     reason="The order was cancelled before the payment arrived.", status="pending", actor_id="stripe",
                     stripe_idempotency_key=f"auto-refund-{refund_id}")  # fmt: skip
-    refund_retry.schedule(refund)
+    payments.schedule(refund)
     refund.save()
     return refund
 
@@ -49,9 +50,7 @@ def test_the_job_sends_a_pending_refund_once_and_settles_it(aws_resources: dict,
     intent_id = _paid_intent(stripe_fake, 5000)
     payment = make_payment(create_user().user_id, 5000, intent_id=intent_id)
     refund = _pending_refund(payment, 2000, "auto-a")
-    assert _stored(refund).gsi4pk == keys.expiry_bucket(
-        expiry.hour_bucket(datetime.now(UTC) + refund_retry.RETRY_AFTER)
-    )
+    assert _stored(refund).gsi4pk == keys.expiry_bucket(expiry.hour_bucket(datetime.now(UTC) + payments.RETRY_AFTER))
     # WHEN the hourly job runs after it is due, twice
     first = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
     second = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
@@ -77,7 +76,7 @@ def test_a_refund_stripe_still_refuses_stays_pending_and_waits_an_hour(
     # THEN it is still pending, its index entry moved about an hour on (retried by a later run)
     assert not report.deleted.get("Refund")
     saved = _stored(refund)
-    later = expiry.hour_bucket(datetime.now(UTC) + refund_retry.RETRY_AGAIN)
+    later = expiry.hour_bucket(datetime.now(UTC) + payments.RETRY_AGAIN)
     assert saved.status == "pending" and saved.gsi4pk == keys.expiry_bucket(later)
 
 
@@ -86,9 +85,9 @@ def test_a_settled_refund_found_in_the_index_is_only_dropped(aws_resources: dict
     payment = make_payment(create_user().user_id, 5000, intent_id="pi_never_called")
     refund = _pending_refund(payment, 2000, "auto-c")
     raw = refund.serialize()
-    refund.update(refund_retry.settled_actions("succeeded"))
+    refund.update(payments.settled_actions("succeeded"))
     # WHEN the job's handler gets the stale entry
-    handled = refund_retry.resend({k: v for k, v in raw.items()})
+    handled = payments.resend({k: v for k, v in raw.items()})
     # THEN nothing is sent to Stripe (the intent does not even exist there) and the refund stays succeeded
     assert handled is True and _stored(refund).status == "succeeded"
 
@@ -97,7 +96,7 @@ def test_a_refund_settled_by_its_own_request_leaves_the_retry_index(
     aws_resources: dict, stripe_fake: LocalStripe
 ) -> None:
     # GIVEN a paid card order of 3000
-    from souk.orders.refunds import refund_order
+    from souk.orders.service.refunds import refund_order
     from tests.commerce_factories import make_order
     from tests.functional.product_support import ADMIN
 

@@ -11,9 +11,11 @@ import pytest
 from souk.db import keys
 from souk.ids import new_id
 from souk.orders.models import Order
-from souk.payments.models import Payment, StripeEvent
+from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
-from souk.webhooks import stripe_events as webhooks
+from souk.webhooks import service as webhooks
+from souk.webhooks.models import StripeEvent
+from souk.webhooks.schemas import Delivery, WebhookAck
 from tests.commerce_factories import make_order, make_payment
 from tests.stripe_support import event, intent_object, signed_request
 
@@ -26,9 +28,9 @@ def webhook_secret(table: str, stripe_offline: None) -> str:
     return table
 
 
-def _delivery(payload: dict[str, Any]) -> webhooks.Delivery:
+def _delivery(payload: dict[str, Any]) -> Delivery:
     body, headers = signed_request(payload)
-    return webhooks.Delivery(raw=body, signature=headers["Stripe-Signature"])
+    return Delivery(raw=body, signature=headers["Stripe-Signature"])
 
 
 def _succeeded(payment: Payment) -> dict[str, Any]:
@@ -37,7 +39,7 @@ def _succeeded(payment: Payment) -> dict[str, Any]:
     return event("payment_intent.succeeded", obj)
 
 
-def _deliver_all(deliveries: list[webhooks.Delivery]) -> list[webhooks.WebhookAck]:
+def _deliver_all(deliveries: list[Delivery]) -> list[WebhookAck]:
     with ThreadPoolExecutor(max_workers=len(deliveries)) as pool:
         return list(pool.map(webhooks.receive, deliveries))
 
@@ -109,10 +111,10 @@ def test_a_success_racing_the_expiry_either_pays_or_refunds_never_both(webhook_s
     from datetime import timedelta
 
     from souk.db.base import utc_now
-    from souk.orders import expiry
+    from souk.orders.service import expiry
     from souk.payments.models import Refund
 
-    def late_receive(delivery: webhooks.Delivery, delay: float) -> webhooks.WebhookAck:
+    def late_receive(delivery: Delivery, delay: float) -> WebhookAck:
         time.sleep(delay)
         return webhooks.receive(delivery)
 

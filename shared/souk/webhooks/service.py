@@ -2,7 +2,7 @@
 
 The signature is checked on the exact bytes Stripe sent (base64-decoded when API Gateway
 encoded them). Every event is applied in one DynamoDB transaction that also puts its
-:class:`~souk.payments.models.StripeEvent` with a does-not-exist condition: a second
+:class:`~souk.webhooks.models.StripeEvent` with a does-not-exist condition: a second
 delivery of the same event fails on that label alone and changes nothing. Effects are
 conditional on the state they read (the payment's and orders' statuses), never on the
 order events arrive in; a transaction that loses a race is rebuilt from a fresh read.
@@ -26,41 +26,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from souk.audit import service as audit
 from souk.caller import Actor
-from souk.db import keys
-from souk.db.base import SoukItem, utc_now
-from souk.db.paging import one_page
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
 from souk.observability import logger
-from souk.orders import expiry as order_expiry
-from souk.orders import notifications as order_notifications
 from souk.orders import status as order_status
-from souk.orders.models import Order
-from souk.payments import gateway, refund_retry
-from souk.payments.models import Payment, Refund, StripeEvent
+from souk.orders.models import Order, move_actions
+from souk.orders.service import expiry as order_expiry
+from souk.orders.service import notifications as order_notifications
+from souk.payments import gateway
+from souk.payments import service as payments
+from souk.payments.models import Payment, Refund
 from souk.safe_json import parse_json
-from souk.schema import CamelModel
-from souk.wallet import ledger
-from souk.webhooks.delivery import Delivery
+from souk.wallet import service as wallet
+from souk.webhooks import store
+from souk.webhooks.schemas import Delivery, WebhookAck
 
-EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already
-PAYMENT_LABEL = "payment"
-EVENT_TTL = timedelta(days=30)  # longer than Stripe retries a delivery (3 days)
 MAX_ATTEMPTS = 10  # transactions rebuilt after losing a race (another delivery, the expiry)
 STRIPE = Actor(user_id="stripe", role="system")  # who the audit log says did it
 # Statuses a payment may succeed from: a late success after expiry cancelled it still took the money.
 SUCCEEDS_FROM = frozenset({"pending", "failed", "canceled"})
-
-
-class WebhookAck(CamelModel):
-    received: bool = True
-    duplicate: bool = False
 
 
 @dataclass
@@ -71,7 +60,7 @@ class Applied:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
 
-def _event_parts(event: Any) -> tuple[str, str, dict[str, Any]] | None:
+def event_parts(event: Any) -> tuple[str, str, dict[str, Any]] | None:
     """``(id, type, data.object)`` of a Stripe event, or None for any other shape."""
     if not isinstance(event, dict):
         return None
@@ -104,7 +93,7 @@ def receive(sent: Delivery) -> WebhookAck:
         event = parse_json(text, controls=False)
     except ValueError as error:  # json.JSONDecodeError
         raise BadRequest("The webhook body is not a Stripe event.") from error
-    parts = _event_parts(event)
+    parts = event_parts(event)
     if parts is None:
         raise BadRequest("The webhook body is not a Stripe event.")
     event_id, event_type, obj = parts
@@ -119,12 +108,11 @@ def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction
         try:
             with WriteTransaction() as tx:
                 applied = apply(tx, obj)
-                tx.put(_event_item(event_id, event_type, applied.outcome), StripeEvent.pk.does_not_exist(),
-                       label=EVENT_LABEL)  # fmt: skip
+                store.add_event(tx, event_id, event_type, applied.outcome)
         except TransactionCancelled as cancelled:
             if cancelled.reasons.get("*") == "ValidationException":
                 raise  # our bug, not a race: retrying cannot help
-            if EVENT_LABEL in cancelled.failed():
+            if store.EVENT_LABEL in cancelled.failed():
                 logger.info("stripe event already applied", extra={"event_id": event_id, "event_type": event_type})
                 return WebhookAck(duplicate=True)
             logger.info(
@@ -144,28 +132,12 @@ def apply_once(event_id: str, event_type: str, apply: Callable[[WriteTransaction
     )
 
 
-def _event_item(event_id: str, event_type: str, outcome: str) -> StripeEvent:
-    now = utc_now()
-    return StripeEvent(pk=keys.stripe_event(event_id), sk=keys.stripe_event(event_id), event_id=event_id,
-                       type=event_type, outcome=outcome[:500], expires_at=now + EVENT_TTL, created_at=now,
-                       updated_at=now)  # fmt: skip
-
-
 # ---------------------------------------------------------------- reading what an event is about
-
-
-def _load_payment(payment_id: str | None) -> Payment | None:
-    if not payment_id:
-        return None
-    try:
-        return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
-    except Payment.DoesNotExist:
-        return None
 
 
 def _payment_of_intent(intent: dict[str, Any]) -> Payment | None:
     """Our payment named by the intent's ``metadata.paymentId`` (one GetItem), if it is that intent's."""
-    payment = _load_payment((intent.get("metadata") or {}).get("paymentId"))
+    payment = store.load_payment((intent.get("metadata") or {}).get("paymentId"))
     if payment is None:
         return None
     if payment.stripe_payment_intent_id and payment.stripe_payment_intent_id != intent.get("id"):
@@ -173,16 +145,6 @@ def _payment_of_intent(intent: dict[str, Any]) -> Payment | None:
                        extra={"payment_id": payment.payment_id, "intent_id": intent.get("id")})  # fmt: skip
         return None
     return payment
-
-
-def _payment_update(payment: Payment, actions: list[Any], tx: WriteTransaction) -> None:
-    """Update the payment only if it is still in the status (and refund total) it was read with."""
-    known = int(payment.refunded_amount or 0)
-    same_total = Payment.refunded_amount == known
-    if not known:
-        same_total |= Payment.refunded_amount.does_not_exist()
-    condition = (Payment.status == payment.status) & same_total
-    tx.update(payment, [*actions, Payment.updated_at.set(utc_now())], condition, label=PAYMENT_LABEL)
 
 
 def _ignored(event_type: str) -> Callable[[WriteTransaction, dict[str, Any]], Applied]:
@@ -207,9 +169,9 @@ def _succeeded(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
 
 
 def _top_up_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
-    _payment_update(payment, [Payment.status.set("succeeded"), Payment.failure_reason.remove()], tx)
-    ledger.credit(tx, payment.user_id, int(payment.amount), entry_type="topup",
-                  reference=ledger.Reference("payment", payment.payment_id), description="Card top-up",
+    store.update_payment(tx, payment, [Payment.status.set("succeeded"), Payment.failure_reason.remove()])
+    wallet.credit(tx, payment.user_id, int(payment.amount), entry_type="topup",
+                  reference=wallet.Reference("payment", payment.payment_id), description="Card top-up",
                   entry_id=f"topup-{payment.payment_id}")  # fmt: skip
     audit.record(STRIPE, "payment.succeeded", "payment", payment.payment_id, tx=tx,
                  before={"status": payment.status},
@@ -218,34 +180,35 @@ def _top_up_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
 
 
 def _auto_refund(payment: Payment, order: Order) -> Refund:
-    refund_id = f"auto-{order.order_id}"
-    refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
-                    payment_id=payment.payment_id, order_id=order.order_id, amount=int(order.total),
-                    currency=payment.currency, to="original", status="pending", actor_id=STRIPE.user_id,
-                    reason="The order was cancelled before the payment arrived.",
-                    stripe_idempotency_key=f"auto-refund-{order.order_id}")  # fmt: skip
-    refund_retry.schedule(refund)
+    refund = store.new_refund(payment, f"auto-{order.order_id}", order_id=order.order_id, amount=int(order.total),
+                              reason="The order was cancelled before the payment arrived.", status="pending",
+                              actor_id=STRIPE.user_id,
+                              stripe_idempotency_key=f"auto-refund-{order.order_id}")  # fmt: skip
+    payments.schedule(refund)
     return refund
 
 
+def payment_status_after_refunds(amount: int, refunded: int) -> str:
+    """A paid payment's status once ``refunded`` of its ``amount`` went back."""
+    return "refunded" if refunded >= amount else "partially_refunded" if refunded else "succeeded"
+
+
 def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
-    order_ids = [str(i) for i in payment.order_ids or []]
-    orders = list(Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids], consistent_read=True))
+    orders = store.orders_of([str(i) for i in payment.order_ids or []])
     paid, refunds = [], []
     for order in orders:
         if order.status == "pending_payment":
-            actions, condition = order_status.move_actions(order, "paid", None, "card payment succeeded")
-            tx.update(order, [*actions, Order.paid_amount.set(int(order.total))], condition,
-                      label=f"order:{order.order_id}")  # fmt: skip
+            actions, condition = move_actions(order, "paid", None, "card payment succeeded")
+            store.update_order(tx, order, [*actions, Order.paid_amount.set(int(order.total))], condition)
             paid.append(order.order_id)
         elif order.status == "cancelled" and not int(order.paid_amount or 0):
             refund = _auto_refund(payment, order)
-            tx.put(refund, Refund.sk.does_not_exist(), label=f"refund:{order.order_id}")
+            store.add_refund(tx, refund, label=f"refund:{order.order_id}")
             refunds.append(refund)
     refunded = int(payment.refunded_amount or 0) + sum(int(r.amount) for r in refunds)
-    new_status = "refunded" if refunded >= int(payment.amount) else "partially_refunded" if refunded else "succeeded"
-    _payment_update(payment, [Payment.status.set(new_status), Payment.refunded_amount.set(refunded),
-                              Payment.failure_reason.remove()], tx)  # fmt: skip
+    new_status = payment_status_after_refunds(int(payment.amount), refunded)
+    store.update_payment(tx, payment, [Payment.status.set(new_status), Payment.refunded_amount.set(refunded),
+                                       Payment.failure_reason.remove()])  # fmt: skip
     audit.record(STRIPE, "payment.succeeded", "payment", payment.payment_id, tx=tx, before={"status": payment.status},
                  after={"status": new_status, "paidOrders": paid,
                         "autoRefunds": {r.order_id: int(r.amount) for r in refunds}})  # fmt: skip
@@ -262,8 +225,8 @@ def _send_refund(payment: Payment, refund: Refund) -> None:
 
     The Refund item and the payment's ``refundedAmount`` were written first, so the
     ``charge.refunded`` event this causes finds nothing left to record. A Stripe failure
-    leaves the refund ``pending``; the hourly job sends it again (souk.payments.refund_retry) with the
-    same idempotency key, so the card is refunded once.
+    leaves the refund ``pending``; the hourly job sends it again (souk.payments.service.resend)
+    with the same idempotency key, so the card is refunded once.
     """
     try:
         stripe_id = gateway.create_refund(str(payment.stripe_payment_intent_id), int(refund.amount),
@@ -275,8 +238,7 @@ def _send_refund(payment: Payment, refund: Refund) -> None:
                                                          "refund_id": refund.refund_id})  # fmt: skip
         return
     with WriteTransaction() as tx:
-        tx.update(refund, [*refund_retry.settled_actions("succeeded"), Refund.stripe_refund_id.set(stripe_id)],
-                  Refund.status == "pending", label="refund")  # fmt: skip
+        store.settle_refund(tx, refund, payments.settled_actions("succeeded"), stripe_id)
         audit.record(STRIPE, "refund.sent", "payment", payment.payment_id, tx=tx,
                      after={"refundId": refund.refund_id, "stripeRefundId": stripe_id,
                             "amount": int(refund.amount)})  # fmt: skip
@@ -292,7 +254,7 @@ def _payment_failed(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
     if payment.status not in ("pending", "failed"):
         return Applied(f"no change: payment already {payment.status}")
     reason = str((intent.get("last_payment_error") or {}).get("message") or "The card payment failed.")[:500]
-    _payment_update(payment, [Payment.status.set("failed"), Payment.failure_reason.set(reason)], tx)
+    store.update_payment(tx, payment, [Payment.status.set("failed"), Payment.failure_reason.set(reason)])
     audit.record(STRIPE, "payment.failed", "payment", payment.payment_id, tx=tx,
                  before={"status": payment.status}, after={"status": "failed", "failureReason": reason})  # fmt: skip
     return Applied(f"failed: {reason}")
@@ -307,10 +269,10 @@ def _canceled(tx: WriteTransaction, intent: dict[str, Any]) -> Applied:
     if payment.kind == "order":
         # Its own conditional writes (orders still pending_payment only), so running it again is harmless.
         order_expiry.cancel_unpaid_checkout(payment, reason="The card payment was canceled.", actor=None)
-        payment = _load_payment(payment.payment_id) or payment
+        payment = store.load_payment(payment.payment_id) or payment
         if payment.status not in ("pending", "failed"):
             return Applied(f"canceled: unpaid orders cancelled, payment {payment.status}")
-    _payment_update(payment, [Payment.status.set("canceled")], tx)
+    store.update_payment(tx, payment, [Payment.status.set("canceled")])
     audit.record(STRIPE, "payment.canceled", "payment", payment.payment_id, tx=tx,
                  before={"status": payment.status}, after={"status": "canceled"})  # fmt: skip
     return Applied("canceled: payment canceled" + (", unpaid orders cancelled" if payment.kind == "order" else ""))
@@ -336,14 +298,13 @@ def _payment_of_charge(charge: dict[str, Any]) -> tuple[Payment, list[Refund]] |
         payment_id = (intent.get("metadata") or {}).get("paymentId")
     if not payment_id:
         return None
-    found, _ = one_page(SoukItem, SoukItem.query(keys.payment(str(payment_id)), consistent_read=True, page_size=500))
-    payment = next((item for item in found if isinstance(item, Payment)), None)
+    payment, refunds = store.payment_with_refunds(str(payment_id))
     if payment is None or (intent_id and payment.stripe_payment_intent_id not in (None, intent_id)):
         return None
-    return payment, [item for item in found if isinstance(item, Refund)]
+    return payment, refunds
 
 
-def _stripe_refund_id(charge: dict[str, Any]) -> str:
+def stripe_refund_id(charge: dict[str, Any]) -> str:
     """The newest refund's id when the charge lists its refunds, else one derived from the new total."""
     listed = [r for r in ((charge.get("refunds") or {}).get("data") or []) if isinstance(r, dict) and r.get("id")]
     if listed:
@@ -353,15 +314,12 @@ def _stripe_refund_id(charge: dict[str, Any]) -> str:
 
 def _order_refund_actions(order: Order, amount: int) -> tuple[list[Any], Any]:
     refunded = int(order.refunded_amount or 0) + amount
-    actions: list[Any] = [Order.refunded_amount.set(refunded), Order.updated_at.set(utc_now())]
-    condition = (Order.status == order.status) & (Order.refunded_amount == int(order.refunded_amount or 0))
+    moves = None
     if order.status in order_status.REFUNDABLE:
         target = "refunded" if refunded >= int(order.paid_amount or 0) else "partially_refunded"
         if target != order.status:
-            moves, condition = order_status.move_actions(order, target, None, "refunded in the Stripe dashboard")
-            actions = [Order.refunded_amount.set(refunded), *moves]  # moves set updatedAt
-            condition &= Order.refunded_amount == int(order.refunded_amount or 0)
-    return actions, condition
+            moves = move_actions(order, target, None, "refunded in the Stripe dashboard")
+    return store.order_refund_actions(order, amount, moves)
 
 
 def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
@@ -379,21 +337,20 @@ def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
     if amount <= 0:
         return Applied(f"no change: the payment is refunded in full ({before})")
     total = before + amount
-    stripe_id = _stripe_refund_id(charge)
+    stripe_id = stripe_refund_id(charge)
     refund_id = f"stripe-{stripe_id}"
     order_ids = [str(i) for i in payment.order_ids or []]
     only_order = order_ids[0] if len(order_ids) == 1 else None
-    refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
-                    payment_id=payment.payment_id, order_id=only_order, amount=amount, currency=payment.currency,
-                    to="original", reason="Refunded in the Stripe dashboard.", status="succeeded",
-                    actor_id=STRIPE.user_id, stripe_refund_id=stripe_id)  # fmt: skip
-    tx.put(refund, Refund.sk.does_not_exist(), label="refund")
+    refund = store.new_refund(payment, refund_id, order_id=only_order, amount=amount,
+                              reason="Refunded in the Stripe dashboard.", status="succeeded",
+                              actor_id=STRIPE.user_id, stripe_refund_id=stripe_id)  # fmt: skip
+    store.add_refund(tx, refund, label="refund")
     new_status = "refunded" if total >= int(payment.amount) else "partially_refunded"
-    _payment_update(payment, [Payment.status.set(new_status), Payment.refunded_amount.set(total)], tx)
+    store.update_payment(tx, payment, [Payment.status.set(new_status), Payment.refunded_amount.set(total)])
     if only_order:
-        order = Order.get(keys.order(only_order), keys.order(only_order), consistent_read=True)
+        order = store.get_order(only_order)
         actions, condition = _order_refund_actions(order, amount)
-        tx.update(order, actions, condition, label=f"order:{only_order}")
+        store.update_order(tx, order, actions, condition)
     audit.record(STRIPE, "payment.refunded_outside", "payment", payment.payment_id, tx=tx,
                  before={"status": payment.status, "refundedAmount": before},
                  after={"status": new_status, "refundedAmount": total, "refundId": refund_id})  # fmt: skip
