@@ -17,7 +17,7 @@ from souk.ids import new_id
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments.models import Payment, Refund
-from souk.wallet import ledger
+from souk.wallet import service as ledger
 
 
 def fund_wallet(user_id: str, amount: int) -> None:

@@ -126,7 +126,7 @@ def test_every_handler_is_built_by_a_factory_that_resumes_the_collector() -> Non
     assert missing == []
 
 
-COMMERCE = ("souk.cart", "souk.orders", "souk.payments", "souk.wallet", "souk.webhooks.stripe_events", "stripe")
+COMMERCE = ("souk.cart", "souk.orders", "souk.payments", "souk.wallet", "souk.webhooks.service", "stripe")
 
 
 @pytest.mark.parametrize(

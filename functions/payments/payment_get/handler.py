@@ -7,7 +7,7 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
-from souk.payments import queries
+from souk.payments import service
 from souk.payments.schemas import PaymentDetailOut
 
 app = create_app()
@@ -18,7 +18,7 @@ def get_payment(
     payment_id: Annotated[str, Path(alias="paymentId", max_length=64)],
     caller: Annotated[Principal, Depends(authenticated)],
 ) -> Envelope[PaymentDetailOut]:
-    return ok(queries.get_payment(caller, payment_id))
+    return ok(service.get_payment(caller, payment_id))
 
 
 lambda_handler = entrypoint(app)

@@ -7,18 +7,18 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, PageEnvelope, Query, create_app, entrypoint, page
-from souk.payments import queries
-from souk.payments.schemas import PaymentOut
+from souk.payments import service
+from souk.payments.schemas import PaymentOut, PaymentsQuery
 
 app = create_app()
 
 
 @app.get("/api/v1/payments", summary="Payments", tags=["Payments"])
 def list_payments(
-    query: Annotated[queries.PaymentsQuery, Query()],
+    query: Annotated[PaymentsQuery, Query()],
     caller: Annotated[Principal, Depends(authenticated)],
 ) -> PageEnvelope[PaymentOut]:
-    items, next_cursor = queries.list_payments(caller, query)
+    items, next_cursor = service.list_payments(caller, query)
     return page(items, limit=query.limit, next_cursor=next_cursor)
 
 

@@ -8,6 +8,7 @@ from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.wallet import service
+from souk.wallet.schemas import WalletOut
 
 app = create_app()
 
@@ -15,7 +16,7 @@ app = create_app()
 @app.get("/api/v1/wallet", summary="Wallet balance", tags=["Wallet"])
 def get_wallet(
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "courier"))],
-) -> Envelope[service.WalletOut]:
+) -> Envelope[WalletOut]:
     return ok(service.get_wallet(caller))
 
 

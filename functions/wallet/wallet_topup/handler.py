@@ -10,7 +10,8 @@ from souk.errors import Conflict, IdempotencyConflict, ServiceUnavailable, Upstr
 from souk.http import Depends, Envelope, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
-from souk.wallet import topups
+from souk.wallet import service
+from souk.wallet.schemas import TopUpOut, TopUpRequest
 
 app = create_app()
 
@@ -19,11 +20,11 @@ app = create_app()
           description="Send an `Idempotency-Key` header: a retry gets the first response.",
           openapi_extensions=raises(Conflict, IdempotencyConflict, ServiceUnavailable, UpstreamError))  # fmt: skip
 def top_up(
-    body: topups.TopUpRequest,
+    body: TopUpRequest,
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "courier"))],
     idempotency_key: IdempotencyKey = None,
-) -> Envelope[topups.TopUpOut]:
-    result, state = topups.top_up(caller, body, idempotency_key=idempotency_key, context=app.lambda_context)
+) -> Envelope[TopUpOut]:
+    result, state = service.top_up(caller, body, idempotency_key=idempotency_key, context=app.lambda_context)
     return respond(ok(result), status=201, headers=state.headers())
 
 

@@ -8,7 +8,8 @@ from souk.errors import Conflict
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.dependencies import stripe_delivery
 from souk.http.docs import raises
-from souk.webhooks import stripe_events as webhooks
+from souk.webhooks import service
+from souk.webhooks.schemas import Delivery, WebhookAck
 
 app = create_app()
 
@@ -21,9 +22,9 @@ app = create_app()
     openapi_extensions=raises(Conflict),
 )
 def stripe_webhook(
-    delivery: Annotated[webhooks.Delivery, Depends(stripe_delivery)],
-) -> Envelope[webhooks.WebhookAck]:
-    return ok(webhooks.receive(delivery))
+    delivery: Annotated[Delivery, Depends(stripe_delivery)],
+) -> Envelope[WebhookAck]:
+    return ok(service.receive(delivery))
 
 
 lambda_handler = entrypoint(app)

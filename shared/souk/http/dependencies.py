@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import Request
 
 from souk.errors import BadRequest
 from souk.settings import get_settings
-from souk.webhooks.delivery import Delivery  # not stripe_events: public_base_url's users would load it all
+from souk.webhooks.schemas import Delivery  # not the service: public_base_url's users would load it all
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent

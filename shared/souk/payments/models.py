@@ -3,11 +3,11 @@
 | entity | pk | sk | GSIs |
 |---|---|---|---|
 | Payment | PAYMENT#<id> | PAYMENT#<id> | gsi1 USER#<payer>#PAYMENTS / <stamp>#<id>; gsi2 PAYMENTS / <stamp>#<id> (stamp: keys.timeline_sort) |
-| Refund | PAYMENT#<id> | REFUND#<refundId> | gsi4 expiry index while a card refund is pending (souk.payments.refund_retry) |
-| StripeEvent | STRIPE_EVENT#<eventId> | STRIPE_EVENT#<eventId> | (ttl: 30 days, longer than Stripe retries) |
+| Refund | PAYMENT#<id> | REFUND#<refundId> | gsi4 expiry index while a card refund is pending (souk.payments.service, declared in souk.payments.expiring) |
 
 One payment per checkout (its orders share one PaymentIntent) or per wallet top-up.
-Stripe's metadata carries ``paymentId``, so a webhook finds its payment with one GetItem.
+Stripe's metadata carries ``paymentId``, so a webhook finds its payment with one GetItem (the
+events applied are :class:`souk.webhooks.models.StripeEvent`).
 """
 
 from __future__ import annotations
@@ -48,11 +48,3 @@ class Refund(SoukItem, discriminator="Refund"):
     stripe_refund_id = UnicodeAttribute(attr_name="stripeRefundId", null=True)
     # The key Stripe deduplicates this refund by: a retry sends the same one, so it never refunds twice.
     stripe_idempotency_key = UnicodeAttribute(attr_name="stripeIdempotencyKey", null=True)
-
-
-class StripeEvent(SoukItem, discriminator="StripeEvent"):
-    """One Stripe event applied: written with a does-not-exist condition in the effect's transaction."""
-
-    event_id = UnicodeAttribute(attr_name="eventId")
-    type = UnicodeAttribute()
-    outcome = UnicodeAttribute()  # what applying it did, for support

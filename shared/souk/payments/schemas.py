@@ -1,4 +1,4 @@
-"""What clients see of a payment and its refunds (payment routes, refund route)."""
+"""What clients see of a payment and its refunds (payment routes, refund route), and the list's query."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from souk.db.timeline import TimelineQuery
 from souk.money import Money
 from souk.payments.models import Payment, Refund
 from souk.schema import CamelModel
@@ -14,6 +15,13 @@ from souk.schema import CamelModel
 PaymentKind = Literal["order", "topup"]
 PaymentStatus = Literal["pending", "succeeded", "failed", "canceled", "refunded", "partially_refunded"]
 RefundStatus = Literal["pending", "succeeded", "failed"]
+
+
+class PaymentsQuery(TimelineQuery):
+    """Query string of GET /payments."""
+
+    status: PaymentStatus | None = None
+    kind: PaymentKind | None = None
 
 
 class RefundOut(CamelModel):

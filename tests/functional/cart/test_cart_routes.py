@@ -12,7 +12,7 @@ from souk.cart.models import MAX_LINES, Cart, Coupon
 from souk.catalog.models import Product, Store, Variant
 from souk.db import keys
 from souk.identity.jwt_tokens import issue_purpose_token
-from souk.jobs import cleanup
+from souk.jobs import service as cleanup
 from tests.commerce_factories import make_cart
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import count_dynamodb_calls

@@ -14,10 +14,12 @@ from infra import template
 from infra.local import lambdas
 from infra.local.events import schedule_event
 from souk.db import expiry, keys
-from souk.identity import accounts, codes, oauth, sessions
 from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session, UserSettings
-from souk.identity.sessions import Client, start_session
-from souk.jobs import cleanup
+from souk.identity.schemas.sessions import Client
+from souk.identity.service import accounts, oauth, sessions
+from souk.identity.service.sessions import start_session
+from souk.identity.store import codes
+from souk.jobs import service as cleanup
 from souk.jobs.schedule import Budget
 from tests.factories import create_user
 from tests.support import ApiClient, assert_error
@@ -121,7 +123,7 @@ def test_a_code_replaced_after_the_job_read_it_is_left_alone(
     fresh.save()
     assert fresh.gsi4sk != old.gsi4sk
     # WHEN the job deletes what it read
-    removed = cleanup.HANDLERS["OneTimeCode"](raw)
+    removed = cleanup.handlers()["OneTimeCode"](raw)
     # THEN the fresh code survives
     assert removed is False
     assert OneTimeCode.get(old.pk, old.sk, consistent_read=True).gsi4sk == fresh.gsi4sk

@@ -17,7 +17,7 @@ from souk.catalog import inventory
 from souk.catalog.models import Variant
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
-from souk.jobs import cleanup
+from souk.jobs import service as cleanup
 from souk.orders import expiry
 from souk.orders.models import Order
 from souk.payments.models import Payment

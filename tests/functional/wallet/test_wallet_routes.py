@@ -16,7 +16,7 @@ from souk.db.transactions import WriteTransaction
 from souk.identity.models import User
 from souk.payments.models import Payment
 from souk.settings import get_settings
-from souk.wallet import ledger, topups
+from souk.wallet import service as wallet
 from souk.wallet.models import Wallet
 from tests.commerce_factories import fund_wallet
 from tests.factories import create_user, token_for
@@ -28,7 +28,7 @@ WALLET, LEDGER, TOP_UP = "/api/v1/wallet", "/api/v1/wallet/transactions", "/api/
 
 def _debit(user: User, amount: int, *, order_id: str = "order-1") -> None:
     with WriteTransaction() as tx:
-        ledger.debit(tx, user.user_id, amount, entry_type="debit", reference=ledger.Reference("order", order_id),
+        wallet.debit(tx, user.user_id, amount, entry_type="debit", reference=wallet.Reference("order", order_id),
                      description="order paid")  # fmt: skip
 
 
@@ -105,7 +105,7 @@ def test_transactions_are_newest_first_with_signed_amounts(api: ApiClient) -> No
     user = create_user("customer")
     fund_wallet(user.user_id, 5000)
     with WriteTransaction() as tx:
-        ledger.credit(tx, user.user_id, 2000, entry_type="topup", reference=ledger.Reference("payment", "pay-1"),
+        wallet.credit(tx, user.user_id, 2000, entry_type="topup", reference=wallet.Reference("payment", "pay-1"),
                       entry_id="topup-pay-1", description="Wallet top-up")  # fmt: skip
     _debit(user, 1200, order_id="order-9")
     # WHEN they list their transactions
@@ -338,10 +338,10 @@ def test_top_ups_are_rate_limited_per_user(api: ApiClient, stripe_fake) -> None:
     # GIVEN a customer who already made the limit of top-ups this window
     user, other = create_user("customer"), create_user("customer")
     token = token_for(user)
-    if time.time() % topups.TOP_UPS_PER_USER.window_seconds > topups.TOP_UPS_PER_USER.window_seconds - 3:
+    if time.time() % wallet.TOP_UPS_PER_USER.window_seconds > wallet.TOP_UPS_PER_USER.window_seconds - 3:
         time.sleep(3)  # the hits and the request must fall in the same window
-    for _ in range(topups.TOP_UPS_PER_USER.limit):
-        topups.TOP_UPS_PER_USER.hit(user.user_id)
+    for _ in range(wallet.TOP_UPS_PER_USER.limit):
+        wallet.TOP_UPS_PER_USER.hit(user.user_id)
     # WHEN they try once more
     response = _top_up(api, token, 1000)
     # THEN 429 with Retry-After, nothing written; another user is not affected

@@ -17,8 +17,9 @@ from souk.audit.models import AuditRecord
 from souk.db import keys
 from souk.ids import new_id
 from souk.orders.models import Order
-from souk.payments.models import Payment, Refund, StripeEvent
+from souk.payments.models import Payment, Refund
 from souk.wallet.models import Wallet, WalletEntry
+from souk.webhooks.models import StripeEvent
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, queued_jobs
 from tests.functional.conftest import tracebacks
@@ -402,7 +403,7 @@ def test_an_unhandled_event_type_is_recorded_as_ignored(hook: ApiClient) -> None
 
 def test_a_canceled_intent_cancels_the_unpaid_orders_and_releases_their_stock(hook: ApiClient) -> None:
     # GIVEN a card checkout holding 2 of a variant's 10 units, waiting for payment
-    from souk.catalog import inventory
+    from souk.catalog.service import inventory
     from souk.catalog.models import Variant
     from souk.db.transactions import WriteTransaction
 

@@ -16,7 +16,7 @@ from souk.errors import InvalidState
 from souk.orders import expiry, fulfilment
 from souk.orders.models import Order
 from souk.payments.models import Payment
-from souk.webhooks import stripe_events as webhooks
+from souk.webhooks import service as webhooks
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment
 from tests.integration.catalog_data import ADMIN, OWNER, product_with_stock
 from tests.stripe_support import event, intent_object, signed_request

@@ -17,8 +17,9 @@ from souk.errors import Conflict
 from souk.ids import new_id
 from souk.money import Money
 from souk.payments.models import Payment
-from souk.wallet import ledger, service, topups
+from souk.wallet import service as wallet
 from souk.wallet.models import Wallet, WalletEntry
+from souk.wallet.schemas import TopUpRequest, TransactionsQuery
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def _pay_by_wallet(user_id: str, amount: int) -> Outcome:
 
     def write(tx: WriteTransaction) -> None:
         now = utc_now()
-        ledger.debit(tx, user_id, amount, entry_type="debit", reference=ledger.Reference("payment", payment_id))
+        wallet.debit(tx, user_id, amount, entry_type="debit", reference=wallet.Reference("payment", payment_id))
         tx.put(Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id,
                        user_id=user_id, kind="order", method="wallet", amount=amount, currency="usd",
                        status="succeeded", created_at=now, updated_at=now),
@@ -65,7 +66,7 @@ def _pay_by_wallet(user_id: str, amount: int) -> Outcome:
 
 
 def _credit(user_id: str, amount: int, entry_id: str | None = None) -> Outcome:
-    return _retrying(lambda tx: ledger.credit(tx, user_id, amount, entry_type="topup" if entry_id else "credit",
+    return _retrying(lambda tx: wallet.credit(tx, user_id, amount, entry_type="topup" if entry_id else "credit",
                                               entry_id=entry_id))  # fmt: skip
 
 
@@ -92,7 +93,7 @@ def test_fifty_parallel_wallet_payments_never_overdraw(table: str) -> None:
         outcomes = list(pool.map(lambda _: _pay_by_wallet(user, 100), range(50)))
     # THEN exactly 10 go through, the other 40 fail on the wallet (insufficient funds), the balance is 0
     assert outcomes.count(None) == 10, outcomes
-    assert outcomes.count(ledger.WALLET_LABEL) == 40, outcomes
+    assert outcomes.count(wallet.WALLET_LABEL) == 40, outcomes
     assert _balance(user) == 0
     # AND exactly 10 debit entries of -100 next to the one credit, each with its payment
     entries = _entries(user)
@@ -115,8 +116,8 @@ def test_twenty_parallel_credits_add_up_exactly(table: str) -> None:
     assert sorted(int(e.amount) for e in _entries(user)) == sorted(amounts)
     # AND the route reads the same balance, and lists all 20 entries
     caller = Principal(user_id=user, role="customer", session_id=None)
-    assert service.get_wallet(caller).balance.amount == sum(amounts)
-    listed, _ = service.list_entries(caller, service.TransactionsQuery(limit=100))
+    assert wallet.get_wallet(caller).balance.amount == sum(amounts)
+    listed, _ = wallet.list_entries(caller, TransactionsQuery(limit=100))
     assert len(listed) == 20
 
 
@@ -130,7 +131,7 @@ def test_the_same_derived_credit_in_parallel_counts_once(table: str) -> None:
         outcomes = list(pool.map(lambda _: _credit(user, 2000, entry_id), range(10)))
     # THEN exactly one is applied; the others fail on the entry (already applied)
     assert outcomes.count(None) == 1, outcomes
-    assert outcomes.count(ledger.ENTRY_LABEL) == 9, outcomes
+    assert outcomes.count(wallet.ENTRY_LABEL) == 9, outcomes
     assert _balance(user) == 2500
     assert [int(e.amount) for e in _entries(user) if e.entry_id == entry_id] == [2000]
 
@@ -139,11 +140,11 @@ def test_parallel_top_ups_with_one_key_make_one_payment(table: str, stripe_fake)
     # GIVEN a customer sending the same top-up with one Idempotency-Key from several devices at once
     user = _user()
     caller = Principal(user_id=user, role="customer", session_id=None)
-    request = topups.TopUpRequest(amount=Money(amount=1500, currency="usd"))
+    request = TopUpRequest(amount=Money(amount=1500, currency="usd"))
 
     def attempt(_: int) -> str:
         try:
-            result, _state = topups.top_up(caller, request, idempotency_key="same-key")
+            result, _state = wallet.top_up(caller, request, idempotency_key="same-key")
         except Conflict as error:
             return error.code
         return result.payment_id
