@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from souk.auth import cart as cart_auth
-from souk.cart import carts
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import carts
 from souk.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -20,9 +21,9 @@ app = create_app()
     openapi_extensions=raises(Conflict, InsufficientStock, NotFound, UnprocessableEntity),
 )
 def add_item(
-    body: carts.AddItemRequest,
+    body: cart_schemas.AddItemRequest,
     owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
-) -> Envelope[carts.CartOut]:
+) -> Envelope[cart_schemas.CartOut]:
     return ok(carts.add_item(owner, body))
 
 

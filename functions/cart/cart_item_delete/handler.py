@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from souk.auth import cart as cart_auth
-from souk.cart import carts
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import carts
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 
 app = create_app()
@@ -15,7 +16,7 @@ app = create_app()
 def remove_item(
     item_id: Annotated[str, Path(alias="itemId", max_length=64)],
     owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
-) -> Envelope[carts.CartOut]:
+) -> Envelope[cart_schemas.CartOut]:
     return ok(carts.remove_item(owner, item_id))
 
 

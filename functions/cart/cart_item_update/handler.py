@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from souk.auth import cart as cart_auth
-from souk.cart import carts
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import carts
 from souk.errors import Conflict, InsufficientStock
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -21,9 +22,9 @@ app = create_app()
 )
 def update_item(
     item_id: Annotated[str, Path(alias="itemId", max_length=64)],
-    body: carts.UpdateItemRequest,
+    body: cart_schemas.UpdateItemRequest,
     owner: Annotated[carts.CartOwner, Depends(cart_auth.cart_owner)],
-) -> Envelope[carts.CartOut]:
+) -> Envelope[cart_schemas.CartOut]:
     return ok(carts.update_item(owner, item_id, body))
 
 

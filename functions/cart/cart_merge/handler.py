@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from souk.auth import cart as cart_auth
-from souk.cart import carts
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import carts
 from souk.errors import NotFound, UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -19,7 +20,9 @@ app = create_app()
     tags=["Cart"],
     openapi_extensions=raises(NotFound, UnprocessableEntity),
 )
-def merge_cart(parties: Annotated[carts.MergeParties, Depends(cart_auth.merge_parties)]) -> Envelope[carts.CartOut]:
+def merge_cart(
+    parties: Annotated[carts.MergeParties, Depends(cart_auth.merge_parties)],
+) -> Envelope[cart_schemas.CartOut]:
     return ok(carts.merge_guest_cart(parties))
 
 

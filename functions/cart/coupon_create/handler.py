@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.cart import coupons
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import coupons
 from souk.errors import Conflict, DuplicateEntry, NotFound
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,9 +23,9 @@ app = create_app()
     openapi_extensions=raises(Conflict, DuplicateEntry, NotFound),
 )
 def create_coupon(
-    body: coupons.CouponIn,
+    body: cart_schemas.CouponIn,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[coupons.CouponOut]:
+) -> Envelope[cart_schemas.CouponOut]:
     return ok(coupons.create_coupon(caller, body))
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.cart import coupons
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import coupons
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -18,7 +19,7 @@ app = create_app()
 def delete_coupon(
     code: Annotated[str, Path(max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[coupons.CouponOut]:
+) -> Envelope[cart_schemas.CouponOut]:
     return ok(coupons.delete_coupon(caller, code))
 
 

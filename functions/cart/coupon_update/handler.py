@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.cart import coupons
+from souk.cart import schemas as cart_schemas
+from souk.cart.service import coupons
 from souk.errors import Conflict, UnprocessableEntity
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,9 +23,9 @@ app = create_app()
 )
 def update_coupon(
     code: Annotated[str, Path(max_length=64)],
-    body: coupons.CouponPatch,
+    body: cart_schemas.CouponPatch,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[coupons.CouponOut]:
+) -> Envelope[cart_schemas.CouponOut]:
     return ok(coupons.update_coupon(caller, code, body))
 
 

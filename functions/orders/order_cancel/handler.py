@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict, InvalidState, ServiceUnavailable, UpstreamError
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.orders import cancel
+from souk.orders.schemas import CancelOut, CancelRequest
+from souk.orders.service import cancel
 
 app = create_app()
 
@@ -20,9 +21,9 @@ app = create_app()
 def cancel_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("customer", "store_owner", "admin"))],
-    body: cancel.CancelRequest | None = None,
-) -> Envelope[cancel.CancelOut]:
-    return ok(cancel.cancel_order(caller, order_id, body or cancel.CancelRequest(reason=None)))
+    body: CancelRequest | None = None,
+) -> Envelope[CancelOut]:
+    return ok(cancel.cancel_order(caller, order_id, body or CancelRequest(reason=None)))
 
 
 lambda_handler = entrypoint(app)

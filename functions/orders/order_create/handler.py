@@ -19,7 +19,8 @@ from souk.errors import (
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.http.idempotency import IdempotencyKey
-from souk.orders import checkout
+from souk.orders.schemas import CheckoutOut, CheckoutRequest
+from souk.orders.service import checkout
 
 app = create_app()
 
@@ -29,10 +30,10 @@ app = create_app()
           openapi_extensions=raises(Conflict, IdempotencyConflict, InsufficientFunds, InsufficientStock, NotFound,
                                     ServiceUnavailable, UnprocessableEntity, UpstreamError))  # fmt: skip
 def create_order(
-    body: checkout.CheckoutRequest,
+    body: CheckoutRequest,
     caller: Annotated[Principal, Depends(require_roles("customer"))],
     idempotency_key: IdempotencyKey = None,
-) -> Envelope[checkout.CheckoutOut]:
+) -> Envelope[CheckoutOut]:
     return ok(checkout.checkout(caller, body, idempotency_key=idempotency_key, context=app.lambda_context))
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
-from souk.orders import queries
 from souk.orders.schemas import OrderOut
+from souk.orders.service import orders
 
 app = create_app()
 
@@ -18,7 +18,7 @@ def get_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
     caller: Annotated[Principal, Depends(authenticated)],
 ) -> Envelope[OrderOut]:
-    return ok(queries.get_order(caller, order_id))
+    return ok(orders.get_order(caller, order_id))
 
 
 lambda_handler = entrypoint(app)

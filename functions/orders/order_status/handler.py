@@ -9,8 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict, InvalidState
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.orders import fulfilment
-from souk.orders.schemas import OrderOut
+from souk.orders.schemas import OrderOut, StatusRequest
+from souk.orders.service import fulfilment
 
 app = create_app()
 
@@ -21,7 +21,7 @@ app = create_app()
           openapi_extensions=raises(Conflict, InvalidState))  # fmt: skip
 def move_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
-    body: fulfilment.StatusRequest,
+    body: StatusRequest,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "courier", "admin"))],
 ) -> Envelope[OrderOut]:
     return ok(fulfilment.move_order(caller, order_id, body))

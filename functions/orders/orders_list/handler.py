@@ -9,8 +9,8 @@ from souk.caller import Principal
 from souk.errors import NotFound
 from souk.http import Depends, PageEnvelope, Query, create_app, entrypoint, page
 from souk.http.docs import raises
-from souk.orders import queries
-from souk.orders.schemas import OrderOut
+from souk.orders.schemas import OrderOut, OrdersQuery
+from souk.orders.service import orders
 
 app = create_app()
 
@@ -20,10 +20,10 @@ app = create_app()
                      "with a cursor to go on.",
           openapi_extensions=raises(NotFound))  # fmt: skip
 def list_orders(
-    query: Annotated[queries.OrdersQuery, Query()],
+    query: Annotated[OrdersQuery, Query()],
     caller: Annotated[Principal, Depends(authenticated)],
 ) -> PageEnvelope[OrderOut]:
-    items, next_cursor = queries.list_orders(caller, query)
+    items, next_cursor = orders.list_orders(caller, query)
     return page(items, limit=query.limit, next_cursor=next_cursor)
 
 

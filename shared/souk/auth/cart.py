@@ -1,9 +1,10 @@
 """Who a cart route acts for, as Powertools ``Depends`` dependencies.
 
 A cart route acts on the signed-in caller's own cart, or on a guest cart named by the
-``X-Cart-Token`` header (a purpose token that :func:`souk.cart.carts.create_cart` issued).
-These read the request; the cart service takes the :class:`~souk.cart.carts.CartOwner` or
-:class:`~souk.cart.carts.MergeParties` they build.
+``X-Cart-Token`` header (a purpose token that :func:`souk.cart.service.carts.create_guest_cart`
+issued). These read the request; the cart service takes the
+:class:`~souk.cart.service.carts.CartOwner` or :class:`~souk.cart.service.carts.MergeParties`
+they build.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Request
 
 from souk.auth.principal import optional_principal, origin, require_roles
-from souk.cart.carts import CART_TOKEN_HEADER, CART_TOKEN_PURPOSE, CartOwner, MergeParties
+from souk.cart.schemas import CART_TOKEN_HEADER
+from souk.cart.service.carts import CART_TOKEN_PURPOSE, CartOwner, MergeParties
 from souk.errors import Unauthorized, ValidationFailed
 from souk.identity.jwt_tokens import verify_purpose_token
 

@@ -1,4 +1,5 @@
-"""Coupon rules as plain functions: is a coupon usable now, and how much it takes off each store's subtotal.
+"""Coupon rules as plain functions: is a coupon usable now, how much it takes off each store's subtotal,
+and which value a coupon of a type takes.
 
 Used by the cart (to show the discount) and by checkout (to charge it), so the customer
 is charged exactly what the cart showed. No AWS here: unit-tested with plain values.
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from souk.cart.models import Coupon
-from souk.money import display
+from souk.money import MAX_AMOUNT, Money, display
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,17 @@ class StoreSubtotal:
     store_id: str
     currency: str
     subtotal: int  # minor units
+
+
+def value_problem(coupon_type: str | None, value: int | Money) -> str | None:
+    """Why ``value`` does not suit a coupon of this type, or None."""
+    if coupon_type == "percent" and (not isinstance(value, int) or not 1 <= value <= 100):
+        return "A percent coupon takes a whole number from 1 to 100."
+    if coupon_type == "fixed" and not isinstance(value, Money):
+        return "A fixed coupon's value is Money: {amount, currency}."
+    if coupon_type == "fixed" and isinstance(value, Money) and not 1 <= value.amount <= MAX_AMOUNT:
+        return "A fixed coupon takes a positive amount."
+    return None
 
 
 def coupon_problem(coupon: Coupon | None, now: datetime, *, user_uses: int = 0) -> str | None:

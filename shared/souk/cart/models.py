@@ -20,6 +20,9 @@ from souk.db.base import SoukItem, VersionedItem
 
 MAX_LINES = 30  # keeps a whole checkout inside one DynamoDB transaction (docs/commerce.md)
 MAX_QUANTITY = 99
+# Transaction labels of a coupon's counters, which checkout, cancel and expiry map cancellations by.
+COUPON_LABEL = "coupon"  # ConditionalCheckFailed: the coupon is used up (maxUses) or was deleted
+COUPON_USE_LABEL = "coupon-use"  # ConditionalCheckFailed: this customer reached the coupon's perUserLimit
 
 
 class Cart(VersionedItem, discriminator="Cart"):

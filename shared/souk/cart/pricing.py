@@ -1,9 +1,11 @@
 """A cart priced from the current catalog: lines, per-store groups, the coupon's discount, totals.
 
-:func:`load` reads everything a cart needs in one BatchGetItem (products, variants,
-stores, the coupon and the caller's use of it: at most MAX_LINES * 3 + 2 = 92 keys, under
-the 100-key limit), whatever the catalog holds. :func:`price` is pure. The cart route
-shows the result; checkout charges exactly it, so what the customer saw is what they pay.
+:func:`souk.cart.store.load_view` reads everything a cart needs in one BatchGetItem
+(products, variants, stores, the coupon and the caller's use of it: at most MAX_LINES * 3 + 2
+= 92 keys, under the 100-key limit), whatever the catalog holds. :func:`price` is pure. The
+cart route shows the result; checkout charges exactly it, so what the customer saw is what
+they pay. :class:`Offer` is the catalog side of one variant a customer adds (the rules of
+:mod:`souk.cart.service.carts` check its stock).
 """
 
 from __future__ import annotations
@@ -13,10 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from souk.cart import discounts
-from souk.cart.models import Cart, Coupon, CouponUse
+from souk.cart.models import Cart, Coupon
 from souk.catalog.models import Product, Store, Variant
-from souk.db import keys
-from souk.db.base import SoukItem
 
 
 @dataclass
@@ -89,33 +89,34 @@ class CatalogView:
     coupon_uses: int
 
 
-def load(cart: Cart, user_id: str | None, *, consistent: bool = False) -> CatalogView:
-    """One BatchGetItem for everything :func:`price` needs."""
-    wanted: list[tuple[str, str]] = []
-    for line in cart.lines:
-        wanted.append((keys.product(line["productId"]), keys.product(line["productId"])))
-        wanted.append((keys.product(line["productId"]), keys.variant(line["sku"])))
-        wanted.append((keys.store(line["storeId"]), keys.store(line["storeId"])))
-    if cart.coupon_code:
-        wanted.append((keys.coupon(cart.coupon_code), keys.COUPON))
-        if user_id:
-            wanted.append((keys.coupon(cart.coupon_code), keys.coupon_use(user_id)))
-    view = CatalogView(products={}, variants={}, stores={}, coupon=None, coupon_uses=0)
-    unique = list(dict.fromkeys(wanted))
-    if not unique:
-        return view
-    for item in SoukItem.batch_get(unique, consistent_read=consistent):
-        if isinstance(item, Product):
-            view.products[item.product_id] = item
-        elif isinstance(item, Variant):
-            view.variants[(item.product_id, item.sku)] = item
-        elif isinstance(item, Store):
-            view.stores[item.store_id] = item
-        elif isinstance(item, Coupon):
-            view.coupon = item
-        elif isinstance(item, CouponUse):
-            view.coupon_uses = int(item.uses)
-    return view
+@dataclass(frozen=True)
+class Offer:
+    """The catalog side of one variant: its product, the variant and the product's store (each None when gone)."""
+
+    product: Product | None
+    variant: Variant | None
+    store: Store | None
+
+    @property
+    def sellable(self) -> bool:
+        return (self.product is not None and self.product.status == "active" and self.store is not None
+                and self.store.status == "approved")  # fmt: skip
+
+    @property
+    def unit_price(self) -> int:
+        assert self.product is not None and self.variant is not None
+        if self.variant.price_amount is not None:
+            return int(self.variant.price_amount)
+        return int(self.product.price_amount)
+
+    @property
+    def stock(self) -> int:
+        return max(0, int(self.variant.stock)) if self.variant is not None and self.sellable else 0
+
+    def label(self) -> str:
+        if self.product is None:
+            return "This item"
+        return f"{self.product.name} ({self.variant.name})" if self.variant is not None else self.product.name
 
 
 def _price_line(line: dict[str, Any], view: CatalogView) -> PricedLine:

@@ -6,13 +6,23 @@
 
 An order belongs to one store. Its lines, status history and refund total live inside
 the item: a checkout writes one item per order, and a detail read is one GetItem.
+:func:`move_actions` is the one update that moves an order's status.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 
-from souk.db.base import SoukItem
+from souk.db.base import SoukItem, utc_now
+from souk.orders.status import history_entry
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+
+    from souk.caller import Actor
 
 
 class Order(SoukItem, discriminator="Order"):
@@ -40,3 +50,21 @@ class Order(SoukItem, discriminator="Order"):
     reserved_until = UTCDateTimeAttribute(attr_name="reservedUntil", null=True)
     # [{"status", "at", "actorId", "role", "reason"}], oldest first, appended with list_append.
     history = ListAttribute(of=JSONAttribute, default=list)
+
+
+def move_actions(order: Order, target: str, actor: Actor | None, reason: str | None = None
+                 ) -> tuple[list[Action], Condition]:  # fmt: skip
+    """The update that moves ``order`` to ``target``, conditional on the status it was read with.
+
+    Callers add them to a WriteTransaction (``tx.update(order, actions, condition)``) or
+    ``order.update(actions, condition)``; a failed condition means someone moved it first.
+    Leaving ``pending_payment`` also takes the order out of the expiry index.
+    """
+    actions: list[Action] = [
+        Order.status.set(target),
+        Order.history.set(Order.history.append([history_entry(target, actor, reason)])),
+        Order.updated_at.set(utc_now()),
+    ]
+    if order.status == "pending_payment" and order.gsi4pk and order.gsi4pk.startswith("EXPIRES#"):
+        actions += [Order.gsi4pk.remove(), Order.gsi4sk.remove()]
+    return actions, (Order.status == order.status)

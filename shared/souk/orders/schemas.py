@@ -1,16 +1,20 @@
-"""What clients see of an order (checkout's answer, the order routes' answer)."""
+"""What clients send and see of orders: checkout, the order routes, cancel, status moves, refunds.
+
+:func:`order_out` is the one converter of an Order item; no DynamoDB here.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from souk.db.timeline import TimelineQuery
 from souk.money import Money
 from souk.orders.models import Order
 from souk.orders.status import OrderStatus
-from souk.schema import CamelModel
+from souk.schema import CamelModel, NonBlankText
 
 
 class OrderLineOut(CamelModel):
@@ -75,3 +79,94 @@ def order_out(order: Order) -> OrderOut:
         history=[StatusChange.model_validate(entry) for entry in order.history or []],
         created_at=order.created_at, updated_at=order.updated_at,
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- checkout
+
+
+class CheckoutRequest(CamelModel):
+    address_id: str = Field(min_length=1, max_length=64, description="One of the caller's addresses.")
+    payment_method: Literal["card", "wallet"]
+    points_to_redeem: int | None = Field(
+        None, ge=0, le=10**9, strict=True, description="Loyalty points; any above 0 is refused until loyalty ships."
+    )
+
+
+class CheckoutPayment(CamelModel):
+    id: str
+    method: Literal["card", "wallet"]
+    status: str = Field(description="`pending` until the card is confirmed; `succeeded` for the wallet.")
+    amount: Money
+    client_secret: str | None = Field(None, description="Card only: confirm the PaymentIntent with Stripe.js.")
+    intent_id: str | None = Field(None, description="Card only: the Stripe PaymentIntent's id (`pi_...`).")
+
+
+class CheckoutOut(CamelModel):
+    checkout_id: str
+    orders: list[OrderOut] = Field(description="One per store, in the cart's store order.")
+    payment: CheckoutPayment
+
+
+# ---------------------------------------------------------------- lists
+
+
+class OrdersQuery(TimelineQuery):
+    status: OrderStatus | None = None
+    store: str | None = Field(None, min_length=1, max_length=64, description="Only this store's orders.")
+    order: Literal["asc", "desc"] = Field("desc", description="By time placed; newest first by default.")
+
+
+# ---------------------------------------------------------------- status moves and cancel
+
+
+def _strip_reason(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+class StatusRequest(CamelModel):
+    status: OrderStatus = Field(description="The next status: accepted, preparing, ready, picked_up or delivered.",
+                                examples=["accepted"])  # fmt: skip
+    reason: str | None = Field(None, max_length=500, examples=["out for delivery"])
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        return _strip_reason(value)
+
+
+class CancelRequest(CamelModel):
+    reason: str | None = Field(None, max_length=500, examples=["ordered by mistake"])
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str | None) -> str | None:
+        return _strip_reason(value)
+
+
+class CancelOut(CamelModel):
+    order: OrderOut = Field(description="The order asked for, after the cancel (with what was refunded).")
+    cancelled_orders: list[OrderOut] = Field(
+        description="Every order this cancel cancelled: an unpaid checkout's orders share one payment and go together."
+    )
+
+
+# ---------------------------------------------------------------- refunds
+
+
+class RefundRequest(CamelModel):
+    amount: Money | None = Field(None, description="In the payment's currency, 1 minor unit up to what is left; "
+                                 "default: all of it.", examples=[{"amount": 500, "currency": "usd"}])  # fmt: skip
+    reason: NonBlankText = Field(min_length=1, max_length=500, examples=["damaged on arrival"])
+    to: Literal["original", "wallet"] = Field(
+        description="`original`: the card (card payments) or the wallet (wallet payments); `wallet`: the "
+        "customer's wallet."
+    )
+    order_id: str | None = Field(None, min_length=1, max_length=64,
+                                 description="Which order of the payment; needed when it has several.")  # fmt: skip
+
+
+class RefundReplay(CamelModel):
+    """What an Idempotency-Key replay must match: the path's payment and the body."""
+
+    payment_id: str
+    request: RefundRequest

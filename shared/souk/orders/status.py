@@ -3,8 +3,9 @@
 ``pending_payment → paid → accepted → preparing → ready → picked_up → delivered``, plus
 ``cancelled`` (before ``ready``), ``refunded`` and ``partially_refunded`` (set by refunds).
 
-Every move is an update conditional on the status read, so two racing moves cannot both
-apply; the loser gets 409 INVALID_STATE. The history is appended in the same update.
+Every move is an update conditional on the status read (:func:`souk.orders.models.move_actions`),
+so two racing moves cannot both apply; the loser gets 409 INVALID_STATE. The history is
+appended in the same update. Plain values and functions: no AWS here.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal
 
 from souk.db.base import utc_now
-from souk.orders.models import Order
 
 if TYPE_CHECKING:
-    from pynamodb.expressions.condition import Condition
-    from pynamodb.expressions.update import Action
-
     from souk.caller import Actor
 
 OrderStatus = Literal["pending_payment", "paid", "accepted", "preparing", "ready", "picked_up", "delivered",
@@ -50,21 +47,3 @@ def history_entry(status: str, actor: Actor | None, reason: str | None = None) -
     return {"status": status, "at": utc_now().isoformat().replace("+00:00", "Z"),
             "actorId": actor.user_id if actor else None, "role": actor.role if actor else "system",
             "reason": reason}  # fmt: skip
-
-
-def move_actions(order: Order, target: str, actor: Actor | None, reason: str | None = None
-                 ) -> tuple[list[Action], Condition]:  # fmt: skip
-    """The update that moves ``order`` to ``target``, conditional on the status it was read with.
-
-    Callers add them to a WriteTransaction (``tx.update(order, actions, condition)``) or
-    ``order.update(actions, condition)``; a failed condition means someone moved it first.
-    Leaving ``pending_payment`` also takes the order out of the expiry index.
-    """
-    actions: list[Action] = [
-        Order.status.set(target),
-        Order.history.set(Order.history.append([history_entry(target, actor, reason)])),
-        Order.updated_at.set(utc_now()),
-    ]
-    if order.status == "pending_payment" and order.gsi4pk and order.gsi4pk.startswith("EXPIRES#"):
-        actions += [Order.gsi4pk.remove(), Order.gsi4sk.remove()]
-    return actions, (Order.status == order.status)

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.cart import coupons
+from souk.cart import store as cart_store
 from souk.cart.discounts import coupon_problem
 from souk.cart.models import Coupon
+from souk.cart.service import coupons
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from tests.factories import create_user, token_for
@@ -104,7 +105,7 @@ def test_money_in_another_currency_than_the_store_is_refused(api: ApiClient, ove
     # THEN 400 on that field, nothing written
     payload = assert_error(response, 400, "VALIDATION_ERROR")
     assert [d["field"] for d in payload["error"]["details"]] == [field]
-    assert coupons.get_coupon("SPRING-10") is None
+    assert cart_store.get_coupon("SPRING-10") is None
 
 
 def test_admin_creates_a_platform_wide_coupon(api: ApiClient, admin: str) -> None:
@@ -122,7 +123,7 @@ def test_a_fixed_value_or_a_minimum_as_a_bare_number_is_400(api: ApiClient, admi
     for body, field in ((_body(type="fixed", value=500), "value"), (_body(minSubtotal=2000), "minSubtotal")):
         payload = assert_error(api.post("/api/v1/coupons", json_body=body, token=admin), 400, "VALIDATION_ERROR")
         assert [d["field"] for d in payload["error"]["details"]] == [field]
-    assert coupons.get_coupon("SPRING-10") is None
+    assert cart_store.get_coupon("SPRING-10") is None
 
 
 def test_a_platform_coupon_minimum_must_be_in_its_values_currency(api: ApiClient, admin: str) -> None:
@@ -135,7 +136,7 @@ def test_store_owner_must_name_a_store(api: ApiClient) -> None:
     seller = make_seller()
     payload = assert_error(api.post("/api/v1/coupons", json_body=_body(), token=seller.token), 400, "VALIDATION_ERROR")
     assert payload["error"]["details"][0]["field"] == "storeId"
-    assert coupons.get_coupon("SPRING-10") is None
+    assert cart_store.get_coupon("SPRING-10") is None
 
 
 def test_another_owners_store_is_not_found(api: ApiClient) -> None:
@@ -145,7 +146,7 @@ def test_another_owners_store_is_not_found(api: ApiClient) -> None:
     response = api.post("/api/v1/coupons", json_body=_body(theirs), token=mine.token)
     # THEN 404, nothing written
     assert_error(response, 404, "NOT_FOUND")
-    assert coupons.get_coupon("SPRING-10") is None
+    assert cart_store.get_coupon("SPRING-10") is None
 
 
 def test_a_code_is_unique_whatever_its_case(api: ApiClient) -> None:
@@ -190,7 +191,7 @@ def test_invalid_fields_are_400(api: ApiClient, overrides: dict[str, Any], field
     response = api.post("/api/v1/coupons", json_body=_body(seller, **overrides), token=seller.token)
     payload = assert_error(response, 400, "VALIDATION_ERROR")
     assert field in {d["field"] for d in payload["error"]["details"]}, payload
-    assert coupons.get_coupon(str(overrides.get("code", "SPRING-10"))[:40]) is None
+    assert cart_store.get_coupon(str(overrides.get("code", "SPRING-10"))[:40]) is None
 
 
 def test_create_without_a_token_is_401(api: ApiClient) -> None:
@@ -200,7 +201,7 @@ def test_create_without_a_token_is_401(api: ApiClient) -> None:
 def test_a_customer_cannot_create_coupons(api: ApiClient) -> None:
     customer = token_for(create_user("customer"))
     assert_error(api.post("/api/v1/coupons", json_body=_body(), token=customer), 403, "FORBIDDEN")
-    assert coupons.get_coupon("SPRING-10") is None
+    assert cart_store.get_coupon("SPRING-10") is None
 
 
 # --- GET /coupons

@@ -14,10 +14,12 @@ from souk.audit.models import AuditRecord
 from souk.cart.models import Cart, Coupon, CouponUse
 from souk.catalog.models import Variant
 from souk.db import keys
-from souk.identity import addresses
 from souk.identity.models import User
-from souk.orders import checkout
+from souk.identity.schemas.addresses import AddressIn
+from souk.identity.service import addresses
 from souk.orders.models import Order
+from souk.orders.service import checkout
+from souk.orders.store.checkout import CheckoutPlan
 from souk.payments.models import Payment
 from souk.settings import get_settings
 from souk.wallet.models import Wallet, WalletEntry
@@ -40,7 +42,7 @@ class Customer:
 
 def _customer() -> Customer:
     user = create_user("customer")
-    body = addresses.AddressIn(label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2)
+    body = AddressIn(label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2)
     address = addresses.create_address(principal_of(user), body)
     return Customer(user, token_for(user), address.id)
 
@@ -365,10 +367,10 @@ def test_stock_sold_between_the_read_and_the_transaction_is_409_and_the_intent_c
     product = seller.create(api)
     customer = _customer()
     cart = _cart(customer, _line(product, "TRS-42", 1, PRICE_42), _line(product, "TRS-43", 2, PRICE_43))
-    planned: list[checkout.CheckoutPlan] = []
+    planned: list[CheckoutPlan] = []
     real_plan = checkout.plan_checkout
 
-    def plan_then_sell_out(*args: Any, **kwargs: Any) -> checkout.CheckoutPlan:
+    def plan_then_sell_out(*args: Any, **kwargs: Any) -> CheckoutPlan:
         plan = real_plan(*args, **kwargs)
         Variant(pk=keys.product(product["id"]), sk=keys.variant("TRS-43")).update([Variant.stock.add(-2)])
         planned.append(plan)
@@ -395,7 +397,7 @@ def test_a_cart_changed_meanwhile_is_409_conflict(api: ApiClient, monkeypatch: p
     _cart(customer, _line(product, "TRS-42", 1, PRICE_42))
     real_plan = checkout.plan_checkout
 
-    def plan_then_edit_cart(*args: Any, **kwargs: Any) -> checkout.CheckoutPlan:
+    def plan_then_edit_cart(*args: Any, **kwargs: Any) -> CheckoutPlan:
         plan = real_plan(*args, **kwargs)
         cart = _saved_cart(customer.user)
         cart.lines = [*cart.lines, {**cart.lines[0], "id": "second", "sku": "TRS-43", "seenPrice": PRICE_43}]
@@ -422,7 +424,7 @@ def test_a_coupon_used_up_meanwhile_is_409_conflict(api: ApiClient, stripe_fake,
     cart = _cart(customer, _line(product, "TRS-42", 1, PRICE_42), coupon="ONCE")
     real_plan = checkout.plan_checkout
 
-    def plan_then_use_up(*args: Any, **kwargs: Any) -> checkout.CheckoutPlan:
+    def plan_then_use_up(*args: Any, **kwargs: Any) -> CheckoutPlan:
         plan = real_plan(*args, **kwargs)
         Coupon(pk=keys.coupon("ONCE"), sk=keys.COUPON).update([Coupon.uses.add(1)], add_version_condition=False)
         return plan

@@ -13,8 +13,9 @@ from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.audit.models import AuditRecord
 from souk.catalog.models import Variant
 from souk.db import keys
-from souk.identity import addresses
 from souk.identity.models import User
+from souk.identity.schemas.addresses import AddressIn
+from souk.identity.service import addresses
 from souk.ids import new_id
 from souk.orders import status as order_status
 from souk.orders.models import Order
@@ -56,7 +57,7 @@ def _checkout(api: ApiClient, method: str, quantity: int = 3, *, fund: int = 20_
     seller = make_seller()
     product = seller.create(api)
     customer = create_user("customer")
-    address = addresses.create_address(principal_of(customer), addresses.AddressIn(
+    address = addresses.create_address(principal_of(customer), AddressIn(
         label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2))  # fmt: skip
     if method == "wallet":
         fund_wallet(customer.user_id, fund)
@@ -201,9 +202,9 @@ def test_stripe_down_leaves_the_order_cancelled_and_a_second_cancel_refunds_it(
 
 
 def test_cancelling_an_unpaid_card_checkout(api: ApiClient, stripe_fake) -> None:
-    expiry = pytest.importorskip("souk.orders.expiry")
+    expiry = pytest.importorskip("souk.orders.service.expiry")
     if not hasattr(expiry, "cancel_unpaid_checkout"):
-        pytest.skip("souk.orders.expiry.cancel_unpaid_checkout is not there yet")
+        pytest.skip("souk.orders.service.expiry.cancel_unpaid_checkout is not there yet")
     # GIVEN an unpaid card checkout holding 2 x TRS-42
     bought = _checkout(api, "card", 2)
     intent_id = stored_payment(bought.payment_id).stripe_payment_intent_id

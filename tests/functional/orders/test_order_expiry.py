@@ -11,15 +11,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from souk.audit.models import AuditRecord
-from souk.cart import coupons
 from souk.cart.models import Coupon, CouponUse
-from souk.catalog import inventory
+from souk.cart.schemas import CouponIn
+from souk.cart.service import coupons
 from souk.catalog.models import Variant
+from souk.catalog.service import inventory
 from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.jobs import service as cleanup
-from souk.orders import expiry
 from souk.orders.models import Order
+from souk.orders.service import expiry
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment
 from tests.factories import create_user
@@ -148,7 +149,7 @@ def test_the_cleanup_job_leaves_orders_in_their_window(api: ApiClient) -> None:
 def test_the_coupon_use_is_given_back(api: ApiClient) -> None:
     # GIVEN a coupon used once by the checkout
     customer_code = "EXPIRE-10"
-    coupon = coupons.create_coupon(ADMIN, coupons.CouponIn(code=customer_code, type="percent", value=10))
+    coupon = coupons.create_coupon(ADMIN, CouponIn(code=customer_code, type="percent", value=10))
     _, _, orders, _ = _unpaid_checkout(api, coupon=customer_code)
     stored = Coupon.get(keys.coupon(customer_code), keys.COUPON, consistent_read=True)
     with WriteTransaction() as tx:
@@ -165,7 +166,7 @@ def test_the_coupon_use_is_given_back(api: ApiClient) -> None:
 
 def test_a_coupon_without_a_use_to_give_back_does_not_block_the_cancel(api: ApiClient) -> None:
     # GIVEN an order naming a coupon that was never counted
-    coupons.create_coupon(ADMIN, coupons.CouponIn(code="NEVER-USED", type="percent", value=10))
+    coupons.create_coupon(ADMIN, CouponIn(code="NEVER-USED", type="percent", value=10))
     _, product, orders, _ = _unpaid_checkout(api, coupon="NEVER-USED")
     # WHEN it expires
     cancelled = expiry.expire_unpaid(orders[0])

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.catalog import inventory
 from souk.catalog.models import Variant
+from souk.catalog.service import inventory
 from souk.db import expiry, keys
 from souk.db.transactions import WriteTransaction
 from souk.identity.models import User

@@ -8,12 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from souk.caller import Principal
-from souk.cart import carts
 from souk.cart.models import Cart
-from souk.catalog import categories, products, review, stores
+from souk.cart.schemas import AddItemRequest
+from souk.cart.service import carts
+from souk.catalog.schemas.categories import CreateCategoryRequest
+from souk.catalog.schemas.products import CreateProductRequest
+from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
+from souk.catalog.service import categories, products, review, stores
 from souk.db import keys
 from souk.errors import Conflict, NotFound
-from souk.identity.sessions import Client
+from souk.identity.schemas.sessions import Client
 from souk.schema import PostalAddress
 
 pytestmark = pytest.mark.integration
@@ -25,14 +29,14 @@ CLIENT = Client(ip="127.0.0.1", user_agent="pytest")
 
 def _products(count: int) -> list[str]:
     """``count`` products of one approved store, each with variant SKU-1 (100 in stock)."""
-    category = categories.create_category(ADMIN, categories.CreateCategoryRequest(name=f"C{uuid.uuid4().hex[:6]}"))
+    category = categories.create_category(ADMIN, CreateCategoryRequest(name=f"C{uuid.uuid4().hex[:6]}"))
     address = PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0)
-    store = stores.create_store(OWNER, stores.CreateStoreRequest(name="Corner Shop", address=address,
-                                                                 category_ids=[category.category_id]))  # fmt: skip
-    review.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
+    store = stores.create_store(OWNER, CreateStoreRequest(name="Corner Shop", address=address,
+                                                          category_ids=[category.category_id]))  # fmt: skip
+    review.set_store_status(ADMIN, store.store_id, StoreStatusRequest(status="approved"))
     ids = []
     for index in range(count):
-        request = products.CreateProductRequest(
+        request = CreateProductRequest(
             store_id=store.store_id, name=f"Item {index}", price={"amount": 100 + index, "currency": "usd"},
             category_id=category.category_id, variants=[{"sku": "SKU-1", "name": "One", "stock": 100}],
         )  # fmt: skip
@@ -52,7 +56,7 @@ def _guest() -> carts.CartOwner:
 
 def _add(owner: carts.CartOwner, product_id: str, quantity: int = 1) -> bool:
     try:
-        carts.add_item(owner, carts.AddItemRequest(product_id=product_id, variant_sku="SKU-1", quantity=quantity))
+        carts.add_item(owner, AddItemRequest(product_id=product_id, variant_sku="SKU-1", quantity=quantity))
     except (Conflict, NotFound):
         return False
     return True

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from souk.caller import Principal
-from souk.cart import coupons
-from souk.cart.models import Coupon, CouponUse
+from souk.cart.models import COUPON_LABEL, COUPON_USE_LABEL, Coupon, CouponUse
+from souk.cart.schemas import CouponIn, CouponPatch
+from souk.cart.service import coupons
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import DuplicateEntry
@@ -69,7 +70,7 @@ def test_max_uses_one_twenty_users_exactly_one_wins(table: str) -> None:
         outcomes = list(pool.map(lambda n: _retrying(_use, coupon, f"user-{n}"), range(20)))
     # THEN exactly one went through, every other one failed on the coupon's own condition
     assert outcomes.count(None) == 1
-    assert sorted(o for o in outcomes if o is not None) == [coupons.COUPON_LABEL] * 19
+    assert sorted(o for o in outcomes if o is not None) == [COUPON_LABEL] * 19
     assert _uses("ONCE") == 1
     # AND only the winner has a use counted
     winner = outcomes.index(None)
@@ -85,7 +86,7 @@ def test_per_user_limit_two_ten_parallel_uses_by_one_user_exactly_two(table: str
         outcomes = list(pool.map(lambda _: _retrying(_use, coupon, "user-1"), range(10)))
     # THEN exactly two went through; the rest failed on the per-user counter
     assert outcomes.count(None) == 2
-    assert sorted(o for o in outcomes if o is not None) == [coupons.COUPON_USE_LABEL] * 8
+    assert sorted(o for o in outcomes if o is not None) == [COUPON_USE_LABEL] * 8
     assert _uses("TWICE") == 2
     assert _user_uses("TWICE", "user-1") == 2
     # AND the counter item is a proper CouponUse
@@ -109,7 +110,7 @@ def test_release_brings_the_counts_back(table: str) -> None:
     coupon = _coupon("BACK", max_uses=3, per_user_limit=2)
     for user_id in ("user-1", "user-1", "user-2"):
         assert _use(coupon, user_id) is None
-    assert _use(coupon, "user-3") == coupons.COUPON_LABEL
+    assert _use(coupon, "user-3") == COUPON_LABEL
     # WHEN user-1's orders are cancelled (two releases in parallel) and user-2's expires
     with ThreadPoolExecutor(max_workers=3) as pool:
         outcomes = list(pool.map(lambda u: _retrying(_release, "BACK", u), ["user-1", "user-1", "user-2"]))
@@ -122,7 +123,7 @@ def test_release_brings_the_counts_back(table: str) -> None:
     assert _uses("BACK") == 0 and _user_uses("BACK", "user-1") == 0
     # AND the coupon can be used again up to its limits
     assert _use(coupon, "user-1") is None and _use(coupon, "user-1") is None
-    assert _use(coupon, "user-1") == coupons.COUPON_USE_LABEL
+    assert _use(coupon, "user-1") == COUPON_USE_LABEL
     assert _uses("BACK") == 2
 
 
@@ -150,7 +151,7 @@ def test_a_deleted_coupon_cannot_be_used(table: str) -> None:
     # WHEN checkout uses it
     outcome = _use(coupon, "user-1")
     # THEN the transaction fails on the coupon and nothing is counted
-    assert outcome == coupons.COUPON_LABEL
+    assert outcome == COUPON_LABEL
     assert _uses("GONE") == 0
     with pytest.raises(CouponUse.DoesNotExist):
         CouponUse.get(keys.coupon("GONE"), keys.coupon_use("user-1"), consistent_read=True)
@@ -161,10 +162,10 @@ ADMIN = Principal(user_id="it-admin", role="admin", session_id=None)
 
 def test_parallel_creates_of_one_code_exactly_one_wins(table: str) -> None:
     # GIVEN ten admins' requests for the same code in different cases
-    bodies = [coupons.CouponIn(code=code, type="percent", value=n + 1)
+    bodies = [CouponIn(code=code, type="percent", value=n + 1)
               for n, code in enumerate(["race-1", "RACE-1", "Race-1", "rACE-1", "race-1"] * 2)]  # fmt: skip
 
-    def create(body: coupons.CouponIn) -> str:
+    def create(body: CouponIn) -> str:
         try:
             coupons.create_coupon(ADMIN, body)
         except DuplicateEntry:
@@ -185,7 +186,7 @@ def test_an_update_racing_checkouts_never_loses_a_use(table: str) -> None:
     # GIVEN an unlimited coupon
     coupon = _coupon("BUSY")
     # WHEN 12 checkouts use it while its owner changes the value and the limit, all in parallel
-    patches = [coupons.CouponPatch(value=20), coupons.CouponPatch(max_uses=1000), coupons.CouponPatch(value=30)]
+    patches = [CouponPatch(value=20), CouponPatch(max_uses=1000), CouponPatch(value=30)]
 
     def run(n: int) -> str | None:
         if n % 5 == 0:

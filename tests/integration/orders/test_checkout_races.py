@@ -11,10 +11,12 @@ from souk.cart.models import Cart
 from souk.catalog.models import Variant
 from souk.db import keys
 from souk.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
-from souk.identity import addresses
+from souk.identity.schemas.addresses import AddressIn
+from souk.identity.service import addresses
 from souk.ids import new_id
-from souk.orders import checkout
 from souk.orders.models import Order
+from souk.orders.schemas import CheckoutOut, CheckoutRequest
+from souk.orders.service import checkout
 from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import fund_wallet, make_cart
@@ -25,12 +27,12 @@ pytestmark = pytest.mark.integration
 PRICE = 899
 
 
-def _customer() -> tuple[Principal, checkout.CheckoutRequest]:
+def _customer() -> tuple[Principal, CheckoutRequest]:
     """A customer with an address, and the card checkout request to it."""
     principal = Principal(user_id=f"it-customer-{new_id()}", role="customer", session_id=None)
-    body = addresses.AddressIn(label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2)
+    body = AddressIn(label="Home", line1="1 Elm St", city="Springfield", country="US", lat=40.1, lng=-73.2)
     address = addresses.create_address(principal, body)
-    return principal, checkout.CheckoutRequest(address_id=address.id, payment_method="card")
+    return principal, CheckoutRequest(address_id=address.id, payment_method="card")
 
 
 def _fill_cart(user_id: str, listing: Listing, *, cart_id: str | None = None) -> None:
@@ -51,7 +53,7 @@ def _outcome(run) -> str:  # type: ignore[no-untyped-def]
         result = run()
     except SoukError as error:
         return error.code
-    return f"ok:{result.checkout_id}" if isinstance(result, checkout.CheckoutOut) else "ok"
+    return f"ok:{result.checkout_id}" if isinstance(result, CheckoutOut) else "ok"
 
 
 def test_fifty_card_checkouts_for_ten_units_sell_exactly_ten(table: str, stripe_fake) -> None:

@@ -10,11 +10,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from souk.catalog import inventory, products
+from souk.catalog.service import inventory, products
 from souk.db.transactions import WriteTransaction
 from souk.errors import InvalidState
-from souk.orders import expiry, fulfilment
 from souk.orders.models import Order
+from souk.orders.schemas import StatusRequest
+from souk.orders.service import expiry, fulfilment
 from souk.payments.models import Payment
 from souk.webhooks import service as webhooks
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment
@@ -68,9 +69,9 @@ def _expired_checkout(product_id: str, quantity: int = 2) -> tuple[Order, Paymen
 def _mark_paid(order: Order, payment: Payment) -> bool:
     """What the webhook's success does: payment pending → succeeded and order → paid, both conditional."""
     from souk.db.transactions import TransactionCancelled
-    from souk.orders import status as order_status
+    from souk.orders.models import move_actions
 
-    actions, condition = order_status.move_actions(order, "paid", None, "card payment succeeded")
+    actions, condition = move_actions(order, "paid", None, "card payment succeeded")
     try:
         with WriteTransaction() as tx:
             tx.update(order, [*actions, Order.paid_amount.set(int(order.total))], condition, label="order")
@@ -84,7 +85,7 @@ def test_two_racing_status_moves_only_one_applies(table: str) -> None:
     for _ in range(5):
         # GIVEN a paid order
         order = make_order("it-customer", "it-store", OWNER.user_id)
-        accept = fulfilment.StatusRequest(status="accepted")
+        accept = StatusRequest(status="accepted")
         # WHEN its owner and an admin accept it at the same instant
         outcomes = _together(lambda o=order, r=accept: fulfilment.move_order(OWNER, o.order_id, r),
                              lambda o=order, r=accept: fulfilment.move_order(ADMIN, o.order_id, r))  # fmt: skip
@@ -99,7 +100,7 @@ def test_two_racing_status_moves_only_one_applies(table: str) -> None:
 def test_ten_racing_moves_of_one_order_apply_once(table: str) -> None:
     # GIVEN a paid order
     order = make_order("it-customer", "it-store", OWNER.user_id)
-    request = fulfilment.StatusRequest(status="accepted")
+    request = StatusRequest(status="accepted")
     # WHEN ten accepts race
     outcomes = _together(*[lambda: fulfilment.move_order(OWNER, order.order_id, request) for _ in range(10)])
     # THEN one applies, nine are INVALID_STATE, the history holds one accept

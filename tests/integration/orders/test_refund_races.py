@@ -12,8 +12,9 @@ from souk.db import keys
 from souk.errors import ServiceUnavailable, SoukError
 from souk.ids import new_id
 from souk.money import Money
-from souk.orders import cancel, refunds
 from souk.orders.models import Order
+from souk.orders.schemas import CancelRequest, RefundRequest
+from souk.orders.service import cancel, refunds
 from souk.payments import gateway
 from souk.payments.models import Payment
 from souk.wallet.models import Wallet, WalletEntry
@@ -40,7 +41,7 @@ def _sale(paid: int, *, method: str = "card") -> tuple[Order, Payment]:
 def _refund(payment_id: str, amount: int | None, to: str = "wallet") -> str:
     """One refund through the route's service; the outcome: "ok" or the error code."""
     sent = None if amount is None else Money(amount=amount, currency="usd")
-    request = refunds.RefundRequest(amount=sent, reason="race", to=to)  # type: ignore[arg-type]
+    request = RefundRequest(amount=sent, reason="race", to=to)  # type: ignore[arg-type]
     try:
         refunds.refund_payment(ADMIN, payment_id, request)
     except SoukError as error:
@@ -131,7 +132,7 @@ def test_a_cancel_racing_a_full_refund_gives_the_money_back_once(table: str) -> 
 
     def cancel_it(_: int) -> str:
         try:
-            cancel.cancel_order(customer, order.order_id, cancel.CancelRequest(reason="race"))
+            cancel.cancel_order(customer, order.order_id, CancelRequest(reason="race"))
         except SoukError as error:
             return error.code
         return "ok"

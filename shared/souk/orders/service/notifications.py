@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from souk.catalog.stores import get_store
+from souk.catalog.service.stores import get_store
 from souk.errors import NotFound
-from souk.identity.lookup import get_user
+from souk.identity.service.users import get_user
 from souk.money import display
 from souk.notify.exceptions import NotificationError
-from souk.notify.queue import enqueue_email
+from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.orders.models import Order
 
