@@ -2,7 +2,7 @@
 
 The filler writes a synthetic catalog straight into the table, item by item as the
 products feature would write it (its own builders: the product, a variant,
-:func:`souk.catalog.listing.entries` and :func:`souk.catalog.search.product_entries`),
+:func:`souk.catalog.store.listing.entries` and :func:`souk.catalog.store.search.product_entries`),
 instead of 20,000 HTTP requests (see :func:`_writer` for how it reaches moto). Names
 come from a small vocabulary, so every search word and every facet is shared by many
 products and each Query page is full at both sizes: the comparison is between full
@@ -39,8 +39,8 @@ def _child(root: int, child: int) -> str:
 
 def catalog_items(index: int) -> list[dict[str, Any]]:
     """Every item product number ``index`` writes, serialized for BatchWriteItem."""
-    from souk.catalog import listing, search
     from souk.catalog.models import Product, Variant
+    from souk.catalog.store import listing, search
     from souk.db import keys
     from souk.ids import new_id
 

@@ -62,7 +62,8 @@ def ready_upload(user: User, purpose: str = "avatar", content_type: str = "image
     """An upload of ``user`` whose file arrived in S3 (moto), as a client would leave it."""
     from souk.caller import Principal
     from souk.settings import get_settings
-    from souk.uploads.service import CreateUploadRequest, create_upload, get_upload
+    from souk.uploads.schemas import CreateUploadRequest
+    from souk.uploads.service import create_upload, get_upload
 
     request = CreateUploadRequest(filename="file.png", content_type=content_type, size=size, purpose=purpose)
     presigned = create_upload(Principal(user.user_id, user.role, None), request)

@@ -9,12 +9,16 @@ from typing import Any
 import boto3
 
 from souk.caller import Principal
-from souk.catalog import categories, review, stores
 from souk.catalog.models import Category, Store
+from souk.catalog.schemas.categories import CreateCategoryRequest
+from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
+from souk.catalog.service import categories, review, stores
 from souk.identity.models import User
 from souk.schema import PostalAddress
 from souk.settings import get_settings
 from souk.uploads import service as uploads
+from souk.uploads.schemas import CreateUploadRequest
+from souk.uploads.store import object_key
 from tests.factories import create_user, token_for
 from tests.support import ApiClient
 
@@ -26,28 +30,28 @@ def principal_of(user: User) -> Principal:
 
 
 def make_category(name: str, parent: Category | None = None) -> Category:
-    request = categories.CreateCategoryRequest(name=name, parent_id=parent.category_id if parent else None)
+    request = CreateCategoryRequest(name=name, parent_id=parent.category_id if parent else None)
     return categories.create_category(ADMIN, request)
 
 
 def make_store(owner: User, category: Category, *, approved: bool = True, currency: str = "usd",
                name: str | None = None) -> Store:  # fmt: skip
-    request = stores.CreateStoreRequest(
+    request = CreateStoreRequest(
         name=name or f"Store {uuid.uuid4().hex[:6]}", category_ids=[category.category_id], currency=currency,
         address=PostalAddress(line1="1 Main St", city="Springfield", country="US", lat=40.0, lng=-73.0),
     )  # fmt: skip
     store = stores.create_store(principal_of(owner), request)
     if approved:
-        store = review.set_store_status(ADMIN, store.store_id, stores.StoreStatusRequest(status="approved"))
+        store = review.set_store_status(ADMIN, store.store_id, StoreStatusRequest(status="approved"))
     return store
 
 
 def make_image(owner: User) -> str:
     """A product_image upload whose file is in S3 (what the browser would have sent)."""
-    request = uploads.CreateUploadRequest(filename="shoe.png", content_type="image/png", size=4,
-                                          purpose="product_image")  # fmt: skip
+    request = CreateUploadRequest(filename="shoe.png", content_type="image/png", size=4,
+                                  purpose="product_image")  # fmt: skip
     presigned = uploads.create_upload(principal_of(owner), request)
-    key = uploads.object_key("product_image", owner.user_id, presigned.upload_id)
+    key = object_key("product_image", owner.user_id, presigned.upload_id)
     boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=b"\x89PNG",
                                   ContentType="image/png")  # fmt: skip
     return presigned.upload_id

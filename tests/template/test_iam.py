@@ -158,7 +158,7 @@ REACHES = {  # module in the closure -> (target, action) the role must allow
     "souk.notify.queue": ("EmailQueue", "sqs:SendMessage"),
     "souk.notify.sms": ("*", "sns:Publish"),
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
-    "souk.uploads.service": ("UploadsBucket", "s3:GetObject"),
+    "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),
     "souk.payments.gateway": (STRIPE, "secretsmanager:GetSecretValue"),
     "souk.identity.oauth": ("secret:souk/${Stage}/oauth", "secretsmanager:GetSecretValue"),
     "souk.db.base": ("Table", "dynamodb:GetItem"),

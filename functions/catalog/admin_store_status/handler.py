@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import review, stores
+from souk.catalog.schemas.stores import StoreOut, StoreStatusRequest, store_out
+from souk.catalog.service import review
 from souk.errors import Conflict, InvalidState
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,10 +23,10 @@ app = create_app()
 )
 def set_store_status(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
-    body: stores.StoreStatusRequest,
+    body: StoreStatusRequest,
     caller: Annotated[Principal, Depends(require_roles("admin"))],
-) -> Envelope[stores.StoreOut]:
-    return ok(stores.store_out(review.set_store_status(caller, store_id, body), private=True))
+) -> Envelope[StoreOut]:
+    return ok(store_out(review.set_store_status(caller, store_id, body), private=True))
 
 
 lambda_handler = entrypoint(app)

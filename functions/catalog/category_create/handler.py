@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import categories
+from souk.catalog.schemas.categories import CategoryOut, CreateCategoryRequest, category_out
+from souk.catalog.service import categories
 from souk.errors import Conflict, NotFound, UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,9 +23,9 @@ app = create_app()
     openapi_extensions=raises(Conflict, NotFound, UnprocessableEntity),
 )
 def create_category(
-    body: categories.CreateCategoryRequest, caller: Annotated[Principal, Depends(require_roles("admin"))]
-) -> Envelope[categories.CategoryOut]:
-    return ok(categories.category_out(categories.create_category(caller, body)))
+    body: CreateCategoryRequest, caller: Annotated[Principal, Depends(require_roles("admin"))]
+) -> Envelope[CategoryOut]:
+    return ok(category_out(categories.create_category(caller, body)))
 
 
 lambda_handler = entrypoint(app)

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import categories
+from souk.catalog.schemas.categories import DeletedCategory
+from souk.catalog.service import categories
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -23,9 +24,9 @@ app = create_app()
 def delete_category(
     category_id: Annotated[str, Path(alias="categoryId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("admin"))],
-) -> Envelope[categories.DeletedCategory]:
+) -> Envelope[DeletedCategory]:
     deleted = categories.delete_category(caller, category_id)
-    return ok(categories.DeletedCategory(id=deleted.category_id, deleted=True))
+    return ok(DeletedCategory(id=deleted.category_id, deleted=True))
 
 
 lambda_handler = entrypoint(app)

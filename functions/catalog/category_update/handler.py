@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import categories
+from souk.catalog.schemas.categories import CategoryOut, UpdateCategoryRequest, category_out
+from souk.catalog.service import categories
 from souk.errors import Conflict, UnprocessableEntity
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,10 +23,10 @@ app = create_app()
 )
 def update_category(
     category_id: Annotated[str, Path(alias="categoryId", max_length=64)],
-    body: categories.UpdateCategoryRequest,
+    body: UpdateCategoryRequest,
     caller: Annotated[Principal, Depends(require_roles("admin"))],
-) -> Envelope[categories.CategoryOut]:
-    return ok(categories.category_out(categories.update_category(caller, category_id, body)))
+) -> Envelope[CategoryOut]:
+    return ok(category_out(categories.update_category(caller, category_id, body)))
 
 
 lambda_handler = entrypoint(app)

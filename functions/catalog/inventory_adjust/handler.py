@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import inventory
+from souk.catalog.schemas.inventory import AdjustmentOut, AdjustmentRequest
+from souk.catalog.service import inventory
 from souk.errors import Conflict, InsufficientStock
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -19,9 +20,9 @@ app = create_app()
           openapi_extensions=raises(Conflict, InsufficientStock))  # fmt: skip
 def adjust_stock(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
-    body: inventory.AdjustmentRequest,
+    body: AdjustmentRequest,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[inventory.AdjustmentOut]:
+) -> Envelope[AdjustmentOut]:
     return ok(inventory.adjust_stock(caller, product_id, body))
 
 

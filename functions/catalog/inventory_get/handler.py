@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import inventory
+from souk.catalog.schemas.inventory import InventoryOut, InventoryQuery
+from souk.catalog.service import inventory
 from souk.http import Depends, Envelope, Path, Query, create_app, entrypoint, ok
 
 app = create_app()
@@ -15,9 +16,9 @@ app = create_app()
 @app.get("/api/v1/products/<productId>/inventory", summary="Stock and movements", tags=["Inventory"])
 def get_inventory(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
-    query: Annotated[inventory.InventoryQuery, Query()],
+    query: Annotated[InventoryQuery, Query()],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[inventory.InventoryOut]:
+) -> Envelope[InventoryOut]:
     return ok(inventory.get_inventory(caller, product_id, query))
 
 

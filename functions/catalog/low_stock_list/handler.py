@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import inventory
+from souk.catalog.schemas.inventory import LowStockItem
+from souk.catalog.service import inventory
 from souk.http import Depends, PageEnvelope, Path, Query, create_app, entrypoint, page
 from souk.schema import PageQuery
 
@@ -18,7 +19,7 @@ def low_stock(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     query: Annotated[PageQuery, Query()],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> PageEnvelope[inventory.LowStockItem]:
+) -> PageEnvelope[LowStockItem]:
     items, next_cursor = inventory.low_stock(caller, store_id, limit=query.limit, cursor=query.cursor)
     return page(items, limit=query.limit, next_cursor=next_cursor)
 

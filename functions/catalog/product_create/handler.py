@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import products
+from souk.catalog.schemas.products import CreateProductRequest, ProductOut
+from souk.catalog.service import products
 from souk.errors import NotFound, UnprocessableEntity, UpstreamError
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,8 +23,8 @@ app = create_app()
     openapi_extensions=raises(NotFound, UnprocessableEntity, UpstreamError),
 )
 def create_product(
-    body: products.CreateProductRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
-) -> Envelope[products.ProductOut]:
+    body: CreateProductRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
+) -> Envelope[ProductOut]:
     return ok(products.create_product(caller, body))
 
 

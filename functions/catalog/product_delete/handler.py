@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import products
+from souk.catalog.schemas.products import DeletedProduct
+from souk.catalog.service import products
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -20,7 +21,7 @@ app = create_app()
 def delete_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[products.DeletedProduct]:
+) -> Envelope[DeletedProduct]:
     return ok(products.delete_product(caller, product_id))
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import optional_principal
 from souk.caller import Principal
-from souk.catalog import products
+from souk.catalog.schemas.products import ProductOut
+from souk.catalog.service import products
 from souk.http import Depends, Envelope, Path, Request, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
@@ -24,7 +25,7 @@ def get_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
     caller: Annotated[Principal | None, Depends(optional_principal)],
     request: Request,
-) -> Envelope[products.ProductOut]:
+) -> Envelope[ProductOut]:
     product, public = products.get_product(product_id, caller)
     return cached(request, ok(product), public=public)
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import products
+from souk.catalog.schemas.products import ProductOut, UpdateProductRequest
+from souk.catalog.service import products
 from souk.errors import Conflict, UnprocessableEntity, UpstreamError
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,9 +23,9 @@ app = create_app()
 )
 def update_product(
     product_id: Annotated[str, Path(alias="productId", max_length=64)],
-    body: products.UpdateProductRequest,
+    body: UpdateProductRequest,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[products.ProductOut]:
+) -> Envelope[ProductOut]:
     return ok(products.update_product(caller, product_id, body))
 
 

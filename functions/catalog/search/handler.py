@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from souk.catalog import search
+from souk.catalog.schemas.search import SearchHit, SearchQuery
+from souk.catalog.service import search
 from souk.http import PageEnvelope, Query, Request, create_app, entrypoint, page
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
@@ -15,7 +16,7 @@ app = create_app()
 @app.get(
     "/api/v1/search", summary="Search products and stores", tags=["Search"], openapi_extensions=raises(NotModified)
 )
-def search_catalog(query: Annotated[search.SearchQuery, Query()], request: Request) -> PageEnvelope[search.SearchHit]:
+def search_catalog(query: Annotated[SearchQuery, Query()], request: Request) -> PageEnvelope[SearchHit]:
     hits, next_cursor = search.search(query)
     return cached(request, page(hits, limit=query.limit, next_cursor=next_cursor))
 

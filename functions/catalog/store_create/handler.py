@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import stores
+from souk.catalog.schemas.stores import CreateStoreRequest, StoreOut, store_out
+from souk.catalog.service import stores
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -18,9 +19,9 @@ app = create_app()
     "/api/v1/stores", status_code=201, summary="Open a store", tags=["Stores"], openapi_extensions=raises(Conflict)
 )
 def create_store(
-    body: stores.CreateStoreRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
-) -> Envelope[stores.StoreOut]:
-    return ok(stores.store_out(stores.create_store(caller, body), private=True))
+    body: CreateStoreRequest, caller: Annotated[Principal, Depends(require_roles("store_owner"))]
+) -> Envelope[StoreOut]:
+    return ok(store_out(stores.create_store(caller, body), private=True))
 
 
 lambda_handler = entrypoint(app)

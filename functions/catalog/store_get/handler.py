@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import optional_principal
 from souk.caller import Principal
-from souk.catalog import stores
+from souk.catalog.schemas.stores import StoreOut
+from souk.catalog.service import stores
 from souk.http import Depends, Envelope, Path, Request, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
@@ -19,7 +20,7 @@ def get_store(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
     caller: Annotated[Principal | None, Depends(optional_principal)],
     request: Request,
-) -> Envelope[stores.StoreOut]:
+) -> Envelope[StoreOut]:
     store, public = stores.view_store(store_id, caller)
     return cached(request, ok(store), public=public)
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import stores
+from souk.catalog.schemas.stores import StoreOut, UpdateStoreRequest, store_out
+from souk.catalog.service import stores
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -17,10 +18,10 @@ app = create_app()
 @app.patch("/api/v1/stores/<storeId>", summary="Edit a store", tags=["Stores"], openapi_extensions=raises(Conflict))
 def update_store(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
-    body: stores.UpdateStoreRequest,
+    body: UpdateStoreRequest,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[stores.StoreOut]:
-    return ok(stores.store_out(stores.update_store(caller, store_id, body), private=True))
+) -> Envelope[StoreOut]:
+    return ok(store_out(stores.update_store(caller, store_id, body), private=True))
 
 
 lambda_handler = entrypoint(app)

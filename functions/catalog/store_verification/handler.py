@@ -6,7 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.catalog import stores
+from souk.catalog.schemas.stores import StoreOut, VerificationRequest, store_out
+from souk.catalog.service import stores
 from souk.errors import Conflict, InvalidState, UpstreamError
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
@@ -22,10 +23,10 @@ app = create_app()
 )
 def submit_verification(
     store_id: Annotated[str, Path(alias="storeId", max_length=64)],
-    body: stores.VerificationRequest,
+    body: VerificationRequest,
     caller: Annotated[Principal, Depends(require_roles("store_owner", "admin"))],
-) -> Envelope[stores.StoreOut]:
-    return ok(stores.store_out(stores.submit_verification(caller, store_id, body), private=True))
+) -> Envelope[StoreOut]:
+    return ok(store_out(stores.submit_verification(caller, store_id, body), private=True))
 
 
 lambda_handler = entrypoint(app)

@@ -10,6 +10,7 @@ from souk.errors import UpstreamError
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.uploads import service as uploads
+from souk.uploads.schemas import CreateUploadRequest, PresignedUpload
 
 app = create_app()
 
@@ -22,8 +23,8 @@ app = create_app()
     openapi_extensions=raises(UpstreamError),
 )
 def create_upload(
-    body: uploads.CreateUploadRequest, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[uploads.PresignedUpload]:
+    body: CreateUploadRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[PresignedUpload]:
     return ok(uploads.create_upload(caller, body))
 
 

@@ -10,6 +10,7 @@ from souk.errors import UpstreamError
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.uploads import service as uploads
+from souk.uploads.schemas import DeletedUpload
 
 app = create_app()
 
@@ -20,9 +21,9 @@ app = create_app()
 def delete_upload(
     upload_id: Annotated[str, Path(alias="uploadId", max_length=64)],
     caller: Annotated[Principal, Depends(authenticated)],
-) -> Envelope[uploads.DeletedUpload]:
+) -> Envelope[DeletedUpload]:
     deleted = uploads.delete_upload(caller, upload_id)
-    return ok(uploads.DeletedUpload(id=deleted.upload_id, deleted=True))
+    return ok(DeletedUpload(id=deleted.upload_id, deleted=True))
 
 
 lambda_handler = entrypoint(app)

@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -24,6 +26,13 @@ from pynamodb.attributes import (
 )
 
 from souk.db.base import SoukItem, VersionedItem
+
+APPROVED = "approved"  # the one store status that is public, listed, searchable and sells
+
+
+def strings(values: Any) -> list[str]:
+    """A PynamoDB list of strings as a plain list (its type stubs say list of attributes)."""
+    return [str(v) for v in values or []]
 
 
 class Store(VersionedItem, discriminator="Store"):

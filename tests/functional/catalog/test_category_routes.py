@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.catalog.categories import adjust_product_count, get_category
+from souk.catalog.service.categories import get_category
+from souk.catalog.store.categories import adjust_product_count
 from souk.db import keys
 from souk.errors import ValidationFailed
 from tests.factories import create_user, token_for

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from souk.catalog import inventory, products
 from souk.catalog.models import ListingEntry, Variant
+from souk.catalog.service import inventory, products
 from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from tests.factories import create_user, queued_jobs, token_for

@@ -21,7 +21,7 @@ def _names(response: Any) -> list[str]:
 
 def _rate(product_id: str, average: float, count: int) -> None:
     """Give a product a rating the way the reviews feature will."""
-    from souk.catalog import products
+    from souk.catalog.service import products
 
     products.set_rating(product_id, average * count, count)
 

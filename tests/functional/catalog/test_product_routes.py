@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from souk.catalog import products, review, stores
 from souk.catalog.models import ListingEntry, SearchEntry
+from souk.catalog.schemas.stores import StoreStatusRequest
+from souk.catalog.service import review
+from souk.catalog.store import products
 from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.functional.product_support import (
@@ -203,7 +205,7 @@ def test_get_product_inactive_is_404_for_the_public_but_not_the_owner(api: ApiCl
 def test_get_product_of_a_suspended_store_is_404_for_the_public(api: ApiClient) -> None:
     seller = make_seller()
     product = seller.create(api)
-    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
+    review.set_store_status(ADMIN, seller.store.store_id, StoreStatusRequest(status="suspended", reason="x"))
     assert_error(api.get(f"/api/v1/products/{product['id']}"), 404, "NOT_FOUND")
     assert api.get(f"/api/v1/products/{product['id']}", token=seller.token).status == 200
 
@@ -371,12 +373,12 @@ def test_relisting_a_suspended_store_hides_and_restores_its_products(api: ApiCli
     seller = make_seller()
     ids = [seller.create(api)["id"], seller.create(api, name="Trail Socks")["id"]]
     # WHEN an admin suspends it and the job relists its products page by page
-    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="suspended", reason="x"))
+    review.set_store_status(ADMIN, seller.store.store_id, StoreStatusRequest(status="suspended", reason="x"))
     relist(seller.store.store_id, listed=False)
     # THEN they are in no listing and no search
     assert not set(ids) & set(_listing_ids(api)) and _search_ids(api, "trail") == []
     # WHEN it is approved again and relisted
-    review.set_store_status(ADMIN, seller.store.store_id, stores.StoreStatusRequest(status="approved"))
+    review.set_store_status(ADMIN, seller.store.store_id, StoreStatusRequest(status="approved"))
     relist(seller.store.store_id, listed=True)
     # THEN both are back
     assert set(ids) <= set(_listing_ids(api)) and set(_search_ids(api, "trail")) == set(ids)

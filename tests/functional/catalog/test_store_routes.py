@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.catalog.stores import require_selling_store
+from souk.catalog.service.stores import require_selling_store
 from souk.db import keys
 from souk.errors import NotFound, UnprocessableEntity
 from tests.factories import create_user, queued_jobs, token_for

@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from souk.catalog import inventory, products
 from souk.catalog.models import StockMovement
+from souk.catalog.schemas.inventory import AdjustmentRequest
+from souk.catalog.service import inventory, products
 from souk.db import keys
 from souk.errors import InsufficientStock
 from tests.integration.catalog_data import OWNER, product_with_stock
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def _take_one(product_id: str) -> bool:
-    request = inventory.AdjustmentRequest(variant_sku="OIL-1L", delta=-1, reason="sold")
+    request = AdjustmentRequest(variant_sku="OIL-1L", delta=-1, reason="sold")
     try:
         inventory.adjust_stock(OWNER, product_id, request)
     except InsufficientStock:

@@ -1,4 +1,4 @@
-"""The product listing: the entries a product writes, and ``GET /api/v1/products`` as one Query per page.
+"""The product listing index: the entries a product writes, and one Query per page.
 
 A listed product (active, in an approved store) writes one :class:`ListingEntry` per facet
 it can be listed under: ``PL#ALL``, ``PL#STORE#<store>``, ``PL#CAT#<id>`` for every
@@ -12,117 +12,27 @@ never costs more than one call, whatever the catalog holds.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-
-from souk.catalog import text
 from souk.catalog.models import ListingEntry, Product
+from souk.catalog.schemas.listing import DEFAULT_ORDER, ProductListQuery, rating_average
 from souk.db import keys
-from souk.db.paging import decode_cursor, encode_cursor, one_page
-from souk.errors import ValidationFailed
-from souk.money import MAX_AMOUNT, Money
-from souk.schema import DEFAULT_LIMIT, MAX_LIMIT, CamelModel
+from souk.db.paging import one_page
+from souk.money import MAX_AMOUNT
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
 
-
-SortField = Literal["createdAt", "price", "rating", "name"]
-Order = Literal["asc", "desc"]
-# Newest and best rated first; cheapest and A→Z first.
-DEFAULT_ORDER: dict[str, Order] = {"createdAt": "desc", "rating": "desc", "price": "asc", "name": "asc"}
 _GSI_BY_SORT = {"createdAt": "gsi1", "price": "gsi2", "rating": "gsi3", "name": "gsi4"}
 
 
-# ---------------------------------------------------------------- schemas
-
-
-class Rating(CamelModel):
-    average: float = Field(description="0 when unrated, else 1.00 to 5.00.")
-    count: int
-
-
-class ProductSummary(CamelModel):
-    """A product as lists and search show it."""
-
-    id: str
-    store_id: str
-    name: str
-    price: Money
-    in_stock: bool
-    rating: Rating
-    category_id: str
-    tags: list[str]
-    image_upload_id: str | None
-    created_at: datetime
-
-
-class ProductListQuery(CamelModel):
-    """The query string of ``GET /api/v1/products``."""
-
-    search: str | None = Field(None, min_length=1, max_length=200, description="Words or word prefixes.")
-    category: str | None = Field(None, max_length=64, description="Category id; its sub-categories are included.")
-    store: str | None = Field(None, max_length=64, description="Store id.")
-    min_price: int | None = Field(None, ge=0, le=MAX_AMOUNT, description="Minor units, inclusive.")
-    max_price: int | None = Field(None, ge=0, le=MAX_AMOUNT, description="Minor units, inclusive.")
-    in_stock: bool | None = Field(None, description="true: only products with stock; false: only sold out.")
-    tag: str | None = Field(None, max_length=40)
-    sort: SortField | None = Field(None, description="Default createdAt (relevance with search).")
-    order: Order | None = Field(None, description="Default desc for createdAt and rating, asc for price and name.")
-    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    cursor: str | None = Field(None, max_length=2048)
-
-    @model_validator(mode="after")
-    def _price_range(self) -> ProductListQuery:
-        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
-            raise ValueError("minPrice must not exceed maxPrice")
-        return self
-
-    @property
-    def tag_key(self) -> str | None:
-        return text.tag_key(self.tag) if self.tag else None
-
-
-# ---------------------------------------------------------------- ratings and summaries
-
-
-def rating_average(rating_sum: float, rating_count: float) -> float:
-    """The mean rating to two decimals (0 when unrated)."""
-    return round(float(rating_sum) / float(rating_count), 2) if rating_count else 0.0
+# ---------------------------------------------------------------- the index a product writes
 
 
 def rating_key(product: Product) -> str:
     """The rating sort key of a product: best average, then most reviews, first when read backwards."""
     average = rating_average(product.rating_sum, product.rating_count)
     return keys.rating_sort(round(average * 100), int(product.rating_count), product.product_id)
-
-
-def summary_of(product: Product) -> ProductSummary:
-    return ProductSummary(
-        id=product.product_id, store_id=product.store_id, name=product.name,
-        price=Money(amount=int(product.price_amount), currency=product.currency), in_stock=bool(product.in_stock),
-        rating=Rating(average=rating_average(product.rating_sum, product.rating_count),
-                      count=int(product.rating_count)),
-        category_id=product.category_id, tags=list(product.tags or []),
-        image_upload_id=next(iter(product.image_upload_ids or []), None), created_at=product.created_at,
-    )  # fmt: skip
-
-
-def summary_of_entry(entry: ListingEntry) -> ProductSummary:
-    return ProductSummary(
-        id=entry.product_id, store_id=entry.store_id, name=entry.name,
-        price=Money(amount=int(entry.price_amount), currency=entry.currency), in_stock=bool(entry.in_stock),
-        rating=Rating(average=float(entry.rating_avg or 0), count=int(entry.rating_count or 0)),
-        category_id=entry.category_id, tags=sorted(entry.tags or []), image_upload_id=entry.image_upload_id,
-        created_at=entry.created_at,
-    )  # fmt: skip
-
-
-# ---------------------------------------------------------------- the index a product writes
 
 
 def facets(product: Product) -> list[str]:
@@ -209,51 +119,25 @@ def _plan(query: ProductListQuery) -> tuple[str, str, bool, Condition | None, Co
     return facet, gsi, forward, key_condition, combined
 
 
-def fingerprint(*parts: Any) -> str:
-    """Ties a cursor to the query that made it: reused with other filters it is refused, not misread."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _query_fingerprint(query: ProductListQuery) -> str:
-    return fingerprint(query.model_dump(exclude={"cursor", "limit"}))
-
-
-def read_cursor(cursor: str | None, expected: str) -> dict[str, Any] | None:
-    """The position inside a cursor made by :func:`make_cursor` for the same query, else 400."""
-    decoded = decode_cursor(cursor)
-    if decoded is None:
-        return None
-    if decoded.get("q") != expected or "p" not in decoded:
-        raise ValidationFailed.field("cursor", "The cursor belongs to another query; start again without it.")
-    return decoded["p"]  # type: ignore[no-any-return]
-
-
-def make_cursor(position: Any, query_fingerprint: str) -> str | None:
-    return encode_cursor({"p": position, "q": query_fingerprint}) if position is not None else None
-
-
 def _key_after(item: ListingEntry, gsi: str) -> dict[str, Any]:
     """The LastEvaluatedKey DynamoDB would give after ``item`` on ``gsi``: resumes right after it."""
     return {name: {"S": getattr(item, name)} for name in ("pk", "sk", f"{gsi}pk", f"{gsi}sk")}
 
 
-def list_page(query: ProductListQuery) -> tuple[list[ProductSummary], str | None]:
-    """One page of the listing index and the cursor of the next (None on the last page).
+def page(query: ProductListQuery, start: dict[str, Any] | None) -> tuple[list[ListingEntry], dict[str, Any] | None]:
+    """One page of the listing index from ``start`` and the key to resume at (None on the last page).
 
     One Query of ``limit + 1`` items: when all of them pass the filters, the extra one
     proves a next page exists; when DynamoDB stops early (the filter dropped some), its
-    LastEvaluatedKey is the cursor. A query with ``search`` goes to
-    :func:`souk.catalog.search.list_products` instead.
+    LastEvaluatedKey is the position.
     """
     facet, gsi, forward, key_condition, filter_condition = _plan(query)
-    marker = _query_fingerprint(query)
-    start = read_cursor(query.cursor, marker)
     index = getattr(ListingEntry, gsi)
     result = index.query(facet, range_key_condition=key_condition, filter_condition=filter_condition,
                          scan_index_forward=forward, page_size=query.limit + 1, last_evaluated_key=start)  # fmt: skip
     found, last_key = one_page(ListingEntry, result)
-    page = [item for item in found if isinstance(item, ListingEntry)]
-    if len(page) > query.limit:
-        page = page[: query.limit]
-        last_key = _key_after(page[-1], gsi)
-    return [summary_of_entry(item) for item in page], make_cursor(last_key, marker)
+    items = [item for item in found if isinstance(item, ListingEntry)]
+    if len(items) > query.limit:
+        items = items[: query.limit]
+        last_key = _key_after(items[-1], gsi)
+    return items, last_key

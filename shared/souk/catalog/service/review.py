@@ -1,35 +1,36 @@
 """Store review: an admin approves, rejects or suspends a store (PATCH /api/v1/admin/stores/{storeId}).
 
-Above :mod:`souk.catalog.stores` and :mod:`souk.catalog.products`: the decision is saved on
-the store, then the store's products go into the listings and search (approved) or out of
-them, and the owner is emailed.
+Above :mod:`souk.catalog.service.stores` and :mod:`souk.catalog.store.products`: the decision
+is saved on the store, then the store's products go into the listings and search (approved)
+or out of them, and the owner is emailed.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from souk.catalog import stores
-from souk.catalog.models import Store
-from souk.catalog.products import relist_store_products
+from souk.catalog.models import APPROVED, Store
+from souk.catalog.schemas.stores import StoreStatusRequest
+from souk.catalog.service import stores
+from souk.catalog.store.products import relist_store_products
 from souk.errors import NotFound
-from souk.identity.lookup import get_user
+from souk.identity.service.users import get_user
 from souk.notify.exceptions import EnqueueError, NotificationConfigError
-from souk.notify.queue import enqueue_email
+from souk.notify.service import enqueue_email
 from souk.observability import logger
 
 if TYPE_CHECKING:
     from souk.caller import Principal
 
 
-def set_store_status(principal: Principal, store_id: str, request: stores.StoreStatusRequest) -> Store:
+def set_store_status(principal: Principal, store_id: str, request: StoreStatusRequest) -> Store:
     """An admin's decision: approve, reject or suspend, along the allowed transitions only.
 
     Approval adds the store to the search and near indexes, suspension removes it; the
     owner is emailed (``store_status_changed``) once the change is saved.
     """
     store, was = stores.apply_status(principal, store_id, request)
-    if (was == "approved") != (store.status == "approved"):
+    if (was == APPROVED) != (store.status == APPROVED):
         _relist_products(store)
     _email_owner(store)
     return store
@@ -40,9 +41,9 @@ def _relist_products(store: Store) -> None:
 
     Page by page (25 products each); an admin action, so the function has a longer timeout.
     """
-    cursor = relist_store_products(store.store_id, listed=store.status == "approved")
+    cursor = relist_store_products(store.store_id, listed=store.status == APPROVED)
     while cursor is not None:
-        cursor = relist_store_products(store.store_id, listed=store.status == "approved", cursor=cursor)
+        cursor = relist_store_products(store.store_id, listed=store.status == APPROVED, cursor=cursor)
 
 
 def _email_owner(store: Store) -> None:
