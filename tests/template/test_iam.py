@@ -26,6 +26,7 @@ DOMAIN_ROLES = {
     "webhooks": "WebhooksRole",
     "notify": "NotifyRole",
     "jobs": "JobsRole",
+    "admin_settings": "AdminSettingsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -114,7 +115,8 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
-        "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole"
+        "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
+        "AdminSettingsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):

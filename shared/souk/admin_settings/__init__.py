@@ -1,0 +1,1 @@
+"""The platform's admin settings: one versioned document, a section per area (API.md)."""

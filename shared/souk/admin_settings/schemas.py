@@ -1,0 +1,77 @@
+"""The admin settings document (``GET/PUT /api/v1/admin/settings``) and its sections.
+
+Each area adds its section here (commission and funds: finance; delivery, points and
+features come with their areas). Unknown keys are a 400 everywhere in the document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from souk.money import Money
+from souk.schema import CamelModel
+
+RateBps = Annotated[int, Field(ge=0, le=10_000, strict=True, description="Basis points: 1000 is 10%.")]
+EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_SPECIFIC_RATES = 500  # the document is one item: far below DynamoDB's 400 KB
+
+
+class Section(CamelModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommissionSettings(Section):
+    """The platform's cut of each order line: store rate, else category rate, else the default."""
+
+    default_rate_bps: RateBps = 1000
+    category_rates_bps: dict[EntityId, RateBps] = Field(default_factory=dict, max_length=MAX_SPECIFIC_RATES)
+    store_rates_bps: dict[EntityId, RateBps] = Field(default_factory=dict, max_length=MAX_SPECIFIC_RATES)
+    commission_delivery_fees: bool = Field(
+        default=False, description="Whether delivery fees are commissioned too (by default the store keeps them whole)."
+    )
+
+
+def _usd(amount: int) -> Money:
+    return Money(amount=amount, currency="usd")
+
+
+class FundsSettings(Section):
+    """When a store's earnings become payable, and the smallest payout."""
+
+    hold_days: int = Field(default=7, ge=0, le=90, strict=True, description="Days after delivery before net is available.")
+    minimum_payout: Money = Field(default_factory=lambda: _usd(1000))
+    dispute_fee_payer: Literal["platform", "store"] = Field(
+        default="platform", description="Who bears Stripe's dispute fee when a chargeback is withdrawn."
+    )
+
+
+class AdminSettings(CamelModel):
+    """The whole document as read; ``version`` is what a PUT must send back."""
+
+    version: int = Field(description="0 while the defaults apply; +1 on every change.")
+    commission: CommissionSettings = Field(default_factory=lambda: CommissionSettings())
+    funds: FundsSettings = Field(default_factory=lambda: FundsSettings())
+
+
+class AdminSettingsUpdate(CamelModel):
+    """PUT body: the ``version`` read, and any subset of the sections (each replaced whole)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(ge=0, strict=True, description="The version this change was made from.")
+    commission: CommissionSettings | None = None
+    funds: FundsSettings | None = None
+
+    @model_validator(mode="after")
+    def _changes_a_section(self) -> AdminSettingsUpdate:
+        if not self.sections():
+            raise ValueError("Send at least one section to change.")
+        return self
+
+    def sections(self) -> dict[str, Section]:
+        return {name: value for name in SECTIONS if (value := getattr(self, name)) is not None}
+
+
+SECTIONS: tuple[Literal["commission", "funds"], ...] = ("commission", "funds")

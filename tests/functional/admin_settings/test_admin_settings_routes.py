@@ -1,0 +1,107 @@
+"""GET/PUT /api/v1/admin/settings: one versioned document, sections replaced whole, audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from souk.admin_settings import service
+from souk.audit.models import AuditRecord
+from souk.db import keys
+from tests.factories import create_user, token_for
+from tests.support import ApiClient, assert_error
+
+URL = "/api/v1/admin/settings"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    service.forget()  # each test has a new table; the cached document is another test's
+    yield
+    service.forget()
+
+
+@pytest.fixture
+def admin(api: ApiClient) -> str:
+    return token_for(create_user("admin"))
+
+
+def _put(api: ApiClient, token: str, body: dict[str, Any]) -> Any:
+    return api.put(URL, json_body=body, token=token)
+
+
+def test_the_defaults_are_version_0(api: ApiClient, admin: str) -> None:
+    response = api.get(URL, token=admin)
+    assert response.status == 200
+    data = response.json["data"]
+    assert data["version"] == 0
+    assert data["commission"] == {"defaultRateBps": 1000, "categoryRatesBps": {}, "storeRatesBps": {},
+                                  "commissionDeliveryFees": False}  # fmt: skip
+    assert data["funds"] == {"holdDays": 7, "minimumPayout": {"amount": 1000, "currency": "usd"},
+                             "disputeFeePayer": "platform"}  # fmt: skip
+
+
+def test_a_put_replaces_the_sections_sent_and_bumps_the_version(api: ApiClient, admin: str) -> None:
+    # WHEN an admin changes the commission section from version 0
+    commission = {"defaultRateBps": 1200, "categoryRatesBps": {"cat1": 800}, "storeRatesBps": {"store1": 500}}
+    response = _put(api, admin, {"version": 0, "commission": commission})
+    # THEN it is saved as version 1, the funds section untouched
+    assert response.status == 200, response.json
+    data = response.json["data"]
+    assert data["version"] == 1
+    assert data["commission"] == {**commission, "commissionDeliveryFees": False}
+    assert data["funds"]["holdDays"] == 7
+    # AND a fresh read (not the function's cache) gives the same document
+    service.forget()
+    assert api.get(URL, token=admin).json["data"] == data
+    # AND a second change from version 1 makes version 2
+    second = _put(api, admin, {"version": 1, "funds": {"holdDays": 3}})
+    assert second.status == 200 and second.json["data"]["version"] == 2
+    assert second.json["data"]["commission"]["defaultRateBps"] == 1200
+    # AND every change is in the audit log
+    actions = [r.action for r in AuditRecord.gsi2.query(keys.audit_resource("admin_settings", "platform"))]
+    assert actions == ["admin_settings.update", "admin_settings.update"]
+
+
+def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str) -> None:
+    assert _put(api, admin, {"version": 0, "funds": {"holdDays": 1}}).status == 200
+    # WHEN a second admin saves from the version they read before that change
+    response = _put(api, admin, {"version": 0, "funds": {"holdDays": 30}})
+    # THEN it is refused as a conflict, and the first change stands
+    assert_error(response, 409, "CONFLICT")
+    assert api.get(URL, token=admin).json["data"]["funds"]["holdDays"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"version": 0}, None),  # no section
+        ({"commission": {"defaultRateBps": 100}}, "version"),
+        ({"version": 0, "commission": {"defaultRateBps": 10001}}, "commission.defaultRateBps"),
+        ({"version": 0, "commission": {"defaultRateBps": "100"}}, "commission.defaultRateBps"),
+        ({"version": 0, "commission": {"storeRatesBps": {"s1": -1}}}, "commission.storeRatesBps.s1"),
+        ({"version": 0, "funds": {"holdDays": 91}}, "funds.holdDays"),
+        ({"version": 0, "funds": {"minimumPayout": 1000}}, "funds.minimumPayout"),
+        ({"version": 0, "funds": {"unknown": 1}}, "funds.unknown"),
+        ({"version": 0, "shipping": {}}, "shipping"),
+        ({"version": -1, "funds": {}}, "version"),
+    ],
+)
+def test_invalid_documents_are_400_naming_the_field(
+    api: ApiClient, admin: str, body: dict[str, Any], field: str | None
+) -> None:
+    response = _put(api, admin, body)
+    error = assert_error(response, 400, "VALIDATION_ERROR")["error"]
+    if field is not None:
+        assert field in {d["field"] for d in error["details"]}, error
+    assert api.get(URL, token=admin).json["data"]["version"] == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_only_admins(api: ApiClient, method: str) -> None:
+    body = {"version": 0, "funds": {"holdDays": 1}}
+    assert_error(api.request(method, URL, json_body=body), 401, "UNAUTHORIZED")
+    for role in ("customer", "store_owner", "courier"):
+        assert_error(api.request(method, URL, json_body=body, token=token_for(create_user(role))), 403, "FORBIDDEN")

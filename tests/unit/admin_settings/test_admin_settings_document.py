@@ -1,0 +1,30 @@
+"""The settings document's rules, without AWS: merging a change, reading what was saved."""
+
+from __future__ import annotations
+
+from souk.admin_settings.models import AdminSettingsItem
+from souk.admin_settings.schemas import AdminSettings, AdminSettingsUpdate
+from souk.admin_settings.service import document, merged
+
+
+def test_a_change_replaces_only_the_sections_it_sends() -> None:
+    stored = AdminSettings.model_validate({"version": 4, "funds": {"holdDays": 2}})
+    change = AdminSettingsUpdate.model_validate({"version": 4, "commission": {"defaultRateBps": 700}})
+    sections = merged(stored, change)
+    assert sections["commission"]["defaultRateBps"] == 700
+    assert sections["funds"]["holdDays"] == 2  # untouched
+    assert "version" not in sections
+
+
+def test_a_section_sent_is_replaced_whole_so_left_out_fields_return_to_defaults() -> None:
+    commission = {"defaultRateBps": 700, "storeRatesBps": {"s": 1}}
+    stored = AdminSettings.model_validate({"version": 1, "commission": commission})
+    sections = merged(stored, AdminSettingsUpdate.model_validate({"version": 1, "commission": {"defaultRateBps": 900}}))
+    assert sections["commission"]["storeRatesBps"] == {}
+
+
+def test_no_item_reads_as_the_defaults_and_fields_a_saved_section_lacks_take_theirs() -> None:
+    assert document(None).version == 0
+    item = AdminSettingsItem(pk="p", sk="s", doc_version=3, sections={"funds": {"holdDays": 5}})
+    read = document(item)
+    assert read.version == 3 and read.funds.hold_days == 5 and read.commission.default_rate_bps == 1000
