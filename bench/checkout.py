@@ -209,7 +209,8 @@ def run_checkout() -> CheckoutCost:
         from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
         from souk.catalog.service import categories, products, review, stores
         from souk.db import keys
-        from souk.identity import addresses
+        from souk.identity.schemas.addresses import AddressIn
+        from souk.identity.service import addresses
         from souk.orders.schemas import CheckoutRequest
         from souk.orders.service import checkout
         from souk.schema import PostalAddress
@@ -227,9 +228,8 @@ def run_checkout() -> CheckoutCost:
         product = products.create_product(owner, CreateProductRequest(
             store_id=store.store_id, name="Olive Oil", price={"amount": 899, "currency": "usd"},
             category_id=category.category_id, variants=variants))  # fmt: skip
-        home = addresses.create_address(customer, addresses.AddressIn(label="Home", line1="1 Elm St",
-                                                                      city="Springfield", country="US", lat=40.1,
-                                                                      lng=-73.2))  # fmt: skip
+        home = addresses.create_address(customer, AddressIn(label="Home", line1="1 Elm St", city="Springfield",
+                                                            country="US", lat=40.1, lng=-73.2))  # fmt: skip
         lines = [{"id": f"line-{v['sku']}", "productId": product.id, "storeId": store.store_id, "sku": v["sku"],
                   "quantity": 2, "seenPrice": 899, "currency": "usd", "addedAt": "2026-01-01T00:00:00+00:00"}
                  for v in variants]  # fmt: skip

@@ -125,7 +125,8 @@ def sign_in(table: Table, role: str) -> dict[str, str]:
 def _new_session_token(role: str) -> str:
     from souk.db import keys
     from souk.identity.models import User
-    from souk.identity.sessions import Client, start_session
+    from souk.identity.schemas.sessions import Client
+    from souk.identity.service.sessions import start_session
     from souk.ids import new_id
 
     user_id = new_id()

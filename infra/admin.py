@@ -30,7 +30,10 @@ def create_admin(email: str, password: str, name: str, *, source: str = "infra.a
 
     from souk.caller import Actor
     from souk.errors import DuplicateEntry
-    from souk.identity import accounts, passwords
+    from souk.identity import passwords
+    from souk.identity.service import accounts
+    from souk.identity.service.users import find_user_by_email
+    from souk.identity.store import users as user_store
 
     try:
         email = TypeAdapter(EmailStr).validate_python(email.strip())
@@ -40,10 +43,10 @@ def create_admin(email: str, password: str, name: str, *, source: str = "infra.a
     problems = passwords.policy_violations(password, email=email)
     if problems:
         raise AdminError("the password breaks the password policy: " + " ".join(problems))
-    if accounts.find_user_by_email(email) is not None:
+    if find_user_by_email(email) is not None:
         raise AdminError(f"an account with the email {email} already exists; nothing was changed.")
-    user = accounts.new_user(email=email, name=name, role="admin", status="active",
-                             password_hash=passwords.hash_password(password))  # fmt: skip
+    user = user_store.new_user(email=email, name=name, role="admin", status="active",
+                               password_hash=passwords.hash_password(password))  # fmt: skip
     try:
         accounts.create_account(user, Actor(user_id="system", role="system", user_agent=source))
     except DuplicateEntry:

@@ -109,20 +109,24 @@ def seed_user(demo: DemoUser) -> bool:
     """Create one demo account with its addresses; False when its email is already taken."""
     from souk.caller import Actor, Principal
     from souk.errors import DuplicateEntry
-    from souk.identity import accounts, addresses, passwords
+    from souk.identity import passwords
+    from souk.identity.schemas.addresses import AddressIn
+    from souk.identity.service import accounts, addresses
+    from souk.identity.service.users import find_user_by_email
+    from souk.identity.store import users as user_store
 
-    if accounts.find_user_by_email(demo.email) is not None:
+    if find_user_by_email(demo.email) is not None:
         return False
-    user = accounts.new_user(email=demo.email, name=demo.name, role=demo.role, status="active", phone=demo.phone,
-                             password_hash=passwords.hash_password(DEMO_PASSWORD))  # fmt: skip
+    user = user_store.new_user(email=demo.email, name=demo.name, role=demo.role, status="active", phone=demo.phone,
+                               password_hash=passwords.hash_password(DEMO_PASSWORD))  # fmt: skip
     try:
         accounts.create_account(user, Actor(user_id="system", role="system", user_agent=SOURCE))
     except DuplicateEntry:  # created meanwhile by someone else: theirs, leave it
         return False
     owner = Principal(user.user_id, user.role, None, user_agent=SOURCE)
     for index, place in enumerate(demo.addresses):
-        body = addresses.AddressIn(label=place.label, line1=place.line1, city=place.city, country=place.country,
-                                   lat=place.lat, lng=place.lng, is_default=index == 0)  # fmt: skip
+        body = AddressIn(label=place.label, line1=place.line1, city=place.city, country=place.country,
+                         lat=place.lat, lng=place.lng, is_default=index == 0)  # fmt: skip
         addresses.create_address(owner, body)
     return True
 

@@ -10,9 +10,12 @@ from typing import Any
 import boto3
 
 from souk.audit.service import SYSTEM
-from souk.identity import accounts, passwords
+from souk.identity import passwords
 from souk.identity.models import User
-from souk.identity.sessions import Client, start_session
+from souk.identity.schemas.sessions import Client
+from souk.identity.service import accounts
+from souk.identity.service.sessions import start_session
+from souk.identity.store import users as user_store
 
 PASSWORD = "Corr3ct-Horse-Battery"
 
@@ -25,7 +28,7 @@ def _password_hash(password: str) -> str:
 
 def create_user(role: str = "customer", *, status: str = "active", email: str | None = None,
                 name: str = "Test User", password: str = PASSWORD, phone: str | None = None) -> User:  # fmt: skip
-    user = accounts.new_user(
+    user = user_store.new_user(
         email=email or f"user-{uuid.uuid4().hex[:10]}@example.com", name=name, role=role, status=status,
         phone=phone, password_hash=_password_hash(password),
     )  # fmt: skip

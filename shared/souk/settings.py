@@ -55,7 +55,7 @@ class Settings(BaseModel):
     version: str = Field("0.0.0-dev", alias="SOUK_VERSION")
     git_sha: str = Field("unknown", alias="GIT_SHA")
     build_time: str = Field("unknown", alias="BUILD_TIME")
-    # OAuth sign-in (souk.identity.oauth). Client ids and secrets: the values (local, tests) or,
+    # OAuth sign-in (souk.identity.service.oauth). Client ids and secrets: the values (local, tests) or,
     # in AWS, one Secrets Manager JSON {"google": {"clientId", "clientSecret"}, "github": {...}}.
     oauth_secret_name: str | None = Field(None, alias="OAUTH_SECRET_NAME")
     oauth_google_client_id: str | None = Field(None, alias="OAUTH_GOOGLE_CLIENT_ID")

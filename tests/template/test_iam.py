@@ -162,7 +162,7 @@ REACHES = {  # module in the closure -> (target, action) the role must allow
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
     "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),
     "souk.payments.gateway": (STRIPE, "secretsmanager:GetSecretValue"),
-    "souk.identity.oauth": ("secret:souk/${Stage}/oauth", "secretsmanager:GetSecretValue"),
+    "souk.identity.service.oauth": ("secret:souk/${Stage}/oauth", "secretsmanager:GetSecretValue"),
     "souk.db.base": ("Table", "dynamodb:GetItem"),
 }
 # Imported but never called at run time (the closure over-approximates):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from infra import template
-from souk.identity import codes
+from souk.identity.store import codes
 from souk.notify import email
 
 # AWS: a queue feeding a Lambda function should hide a received message for at least six

@@ -142,9 +142,9 @@ def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
 
 @pytest.mark.parametrize("logical_id", ["StripeWebhookFunction", "CleanupJobFunction"])
 def test_functions_that_verify_no_token_load_no_token_library(logical_id: str) -> None:
-    # They read a user to email them (souk.identity.lookup), not identity.users, which
-    # imports sessions and API keys to revoke them, and so PyJWT and cryptography.
+    # They read a user to email them (souk.identity.service.users), which loads no API model and
+    # nothing that signs tokens (souk.identity.service.sessions does, with PyJWT and cryptography).
     report = cold_import(logical_id)
     assert not _loaded(report, "jwt")
     assert not _loaded(report, "cryptography")
-    assert "souk.identity.sessions" not in report["modules"]
+    assert "souk.identity.service.sessions" not in report["modules"]

@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import addresses
+from souk.identity.schemas.addresses import AddressIn, AddressOut
+from souk.identity.service import addresses
 
 app = create_app()
 
@@ -21,9 +22,7 @@ app = create_app()
     tags=["Addresses"],
     openapi_extensions=raises(UnprocessableEntity),
 )
-def create_address(
-    body: addresses.AddressIn, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[addresses.AddressOut]:
+def create_address(body: AddressIn, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[AddressOut]:
     return ok(addresses.create_address(caller, body))
 
 

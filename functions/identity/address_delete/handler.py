@@ -7,8 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
-from souk.identity import addresses
-from souk.identity.schemas import Deleted
+from souk.identity.schemas.users import Deleted
+from souk.identity.service import addresses
 
 app = create_app()
 

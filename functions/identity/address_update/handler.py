@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import UnprocessableEntity
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import addresses
+from souk.identity.schemas.addresses import AddressOut, AddressPatch
+from souk.identity.service import addresses
 
 app = create_app()
 
@@ -22,9 +23,9 @@ app = create_app()
 )
 def update_address(
     address_id: Annotated[str, Path(alias="addressId", max_length=64)],
-    body: addresses.AddressPatch,
+    body: AddressPatch,
     caller: Annotated[Principal, Depends(authenticated)],
-) -> Envelope[addresses.AddressOut]:
+) -> Envelope[AddressOut]:
     return ok(addresses.update_address(caller, address_id, body))
 
 

@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict, Forbidden, UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import api_keys
+from souk.identity.schemas.api_keys import ApiKeyCreate, ApiKeyCreated
+from souk.identity.service import api_keys
 
 app = create_app()
 
@@ -21,9 +22,7 @@ app = create_app()
     tags=["API keys"],
     openapi_extensions=raises(Conflict, Forbidden, UnprocessableEntity),
 )
-def create_api_key(
-    body: api_keys.ApiKeyCreate, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[api_keys.ApiKeyCreated]:
+def create_api_key(body: ApiKeyCreate, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[ApiKeyCreated]:
     return ok(api_keys.create_api_key(caller, body))
 
 

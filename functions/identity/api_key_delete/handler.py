@@ -9,8 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import api_keys
-from souk.identity.schemas import Deleted
+from souk.identity.schemas.users import Deleted
+from souk.identity.service import api_keys
 
 app = create_app()
 

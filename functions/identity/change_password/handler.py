@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict, Forbidden, InvalidCredentials
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import recovery
+from souk.identity.schemas.recovery import ChangePasswordRequest, PasswordChanged
+from souk.identity.service import recovery
 
 app = create_app()
 
@@ -21,8 +22,8 @@ app = create_app()
     openapi_extensions=raises(Conflict, Forbidden, InvalidCredentials),
 )
 def change_password(
-    body: recovery.ChangePasswordRequest, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[recovery.PasswordChanged]:
+    body: ChangePasswordRequest, caller: Annotated[Principal, Depends(authenticated)]
+) -> Envelope[PasswordChanged]:
     return ok(recovery.change_password(caller, body))
 
 

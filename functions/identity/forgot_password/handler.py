@@ -6,17 +6,17 @@ from typing import Annotated
 
 from souk.auth.principal import origin
 from souk.http import Depends, Envelope, create_app, entrypoint, ok, respond
-from souk.identity import recovery
-from souk.identity.schemas import EmailBody
-from souk.identity.sessions import Client
+from souk.identity.schemas.accounts import Accepted, EmailBody
+from souk.identity.schemas.sessions import Client
+from souk.identity.service import recovery
 
 app = create_app()
 
 
 @app.post("/api/v1/auth/forgot-password", summary="Ask for a password reset", tags=["Auth"])
-def forgot_password(body: EmailBody, client: Annotated[Client, Depends(origin)]) -> Envelope[recovery.Accepted]:
+def forgot_password(body: EmailBody, client: Annotated[Client, Depends(origin)]) -> Envelope[Accepted]:
     state = recovery.forgot_password(body.email, client)
-    return respond(ok(recovery.Accepted(message=recovery.FORGOT_MESSAGE)), headers=state.headers())
+    return respond(ok(Accepted(message=recovery.FORGOT_MESSAGE)), headers=state.headers())
 
 
 lambda_handler = entrypoint(app)

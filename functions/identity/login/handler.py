@@ -8,9 +8,9 @@ from souk.auth.principal import origin
 from souk.errors import AccountNotVerified, AccountSuspended, InvalidCredentials, MfaRequired
 from souk.http import Depends, Envelope, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
-from souk.identity import accounts
-from souk.identity.schemas import TokenPair
-from souk.identity.sessions import Client, token_pair
+from souk.identity.schemas.accounts import LoginRequest
+from souk.identity.schemas.sessions import Client, TokenPair, token_pair
+from souk.identity.service import accounts
 
 app = create_app()
 
@@ -21,7 +21,7 @@ app = create_app()
     tags=["Auth"],
     openapi_extensions=raises(AccountNotVerified, AccountSuspended, InvalidCredentials, MfaRequired),
 )
-def login(body: accounts.LoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+def login(body: LoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued, state = accounts.login(body, client)
     return respond(ok(token_pair(issued, user)), headers=state.headers())
 

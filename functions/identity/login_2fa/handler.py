@@ -8,9 +8,9 @@ from souk.auth.principal import origin
 from souk.errors import AccountSuspended, InvalidToken
 from souk.http import Depends, Envelope, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
-from souk.identity import mfa
-from souk.identity.schemas import TokenPair
-from souk.identity.sessions import Client, token_pair
+from souk.identity.schemas.mfa import MfaLoginRequest
+from souk.identity.schemas.sessions import Client, TokenPair, token_pair
+from souk.identity.service import mfa
 
 app = create_app()
 
@@ -21,7 +21,7 @@ app = create_app()
     tags=["Auth"],
     openapi_extensions=raises(AccountSuspended, InvalidToken),
 )
-def login_2fa(body: mfa.MfaLoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+def login_2fa(body: MfaLoginRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued, state = mfa.login(body, client)
     return respond(ok(token_pair(issued, user)), headers=state.headers())
 

@@ -7,14 +7,10 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
-from souk.identity.sessions import logout as end_session
-from souk.schema import CamelModel
+from souk.identity.schemas.sessions import LoggedOut
+from souk.identity.service.sessions import logout as end_session
 
 app = create_app()
-
-
-class LoggedOut(CamelModel):
-    logged_out: bool
 
 
 @app.post("/api/v1/auth/logout", summary="Sign out", tags=["Auth"])

@@ -7,8 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
-from souk.identity.schemas import UserOut, user_out
-from souk.identity.users import get_user
+from souk.identity.schemas.users import UserOut, user_out
+from souk.identity.service.users import get_user
 
 app = create_app()
 

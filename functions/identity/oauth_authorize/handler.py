@@ -8,7 +8,7 @@ from souk.errors import ServiceUnavailable
 from souk.http import Depends, Query, Response, create_app, entrypoint
 from souk.http.dependencies import public_base_url
 from souk.http.docs import raises
-from souk.identity import oauth
+from souk.identity.service import oauth
 
 app = create_app()
 

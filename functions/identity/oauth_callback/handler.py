@@ -19,9 +19,8 @@ from souk.errors import (
 )
 from souk.http import Depends, Envelope, Query, create_app, entrypoint, ok, respond
 from souk.http.docs import raises
-from souk.identity import oauth
-from souk.identity.schemas import TokenPair
-from souk.identity.sessions import Client, token_pair
+from souk.identity.schemas.sessions import Client, TokenPair, token_pair
+from souk.identity.service import oauth
 
 app = create_app()
 

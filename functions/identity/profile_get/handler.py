@@ -7,7 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
-from souk.identity import profile
+from souk.identity.schemas.profile import ProfileOut
+from souk.identity.service import profile
 
 app = create_app()
 
@@ -15,7 +16,7 @@ app = create_app()
 @app.get("/api/v1/users/<userId>/profile", summary="Get a profile", tags=["Users"])
 def get_profile(
     user_id: Annotated[str, Path(alias="userId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[profile.ProfileOut]:
+) -> Envelope[ProfileOut]:
     return ok(profile.read_profile(caller, user_id))
 
 

@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import profile
+from souk.identity.schemas.profile import ProfileIn, ProfileOut
+from souk.identity.service import profile
 
 app = create_app()
 
@@ -19,9 +20,9 @@ app = create_app()
 )
 def put_profile(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
-    body: profile.ProfileIn,
+    body: ProfileIn,
     caller: Annotated[Principal, Depends(authenticated)],
-) -> Envelope[profile.ProfileOut]:
+) -> Envelope[ProfileOut]:
     return ok(profile.replace_profile(caller, user_id, body))
 
 

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
-
 from souk.auth.principal import origin
 from souk.errors import InvalidToken
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity.schemas import TokenPair
-from souk.identity.sessions import Client, rotate, token_pair
-from souk.identity.users import get_user
-from souk.schema import CamelModel
+from souk.identity.schemas.sessions import Client, RefreshRequest, TokenPair, token_pair
+from souk.identity.service.sessions import rotate
+from souk.identity.service.users import get_user
 
 app = create_app()
-
-
-class RefreshRequest(CamelModel):
-    refresh_token: str = Field(min_length=10, max_length=200)
 
 
 @app.post("/api/v1/auth/refresh", summary="Refresh tokens", tags=["Auth"], openapi_extensions=raises(InvalidToken))

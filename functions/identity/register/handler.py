@@ -8,9 +8,10 @@ from souk.auth.principal import origin
 from souk.errors import Conflict, DuplicateEntry
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import accounts
-from souk.identity.schemas import UserOut, user_out
-from souk.identity.sessions import Client
+from souk.identity.schemas.accounts import RegisterRequest
+from souk.identity.schemas.sessions import Client
+from souk.identity.schemas.users import UserOut, user_out
+from souk.identity.service import accounts
 
 app = create_app()
 
@@ -22,7 +23,7 @@ app = create_app()
     tags=["Auth"],
     openapi_extensions=raises(Conflict, DuplicateEntry),
 )
-def register(body: accounts.RegisterRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[UserOut]:
+def register(body: RegisterRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[UserOut]:
     return ok(user_out(accounts.register(body, client)))
 
 

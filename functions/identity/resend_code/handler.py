@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from souk.http import Envelope, create_app, entrypoint, ok, respond
-from souk.identity import accounts
-from souk.identity.schemas import EmailBody
-from souk.schema import CamelModel
+from souk.identity.schemas.accounts import Accepted, EmailBody
+from souk.identity.service import accounts
 
 app = create_app()
-
-
-class Accepted(CamelModel):
-    message: str
 
 
 @app.post("/api/v1/auth/resend-code", summary="Resend the verification code", tags=["Auth"])

@@ -7,15 +7,10 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
-from souk.identity.sessions import revoke_own
-from souk.schema import CamelModel
+from souk.identity.schemas.sessions import SessionRevoked
+from souk.identity.service.sessions import revoke_own
 
 app = create_app()
-
-
-class SessionRevoked(CamelModel):
-    id: str
-    revoked: bool
 
 
 @app.delete("/api/v1/auth/sessions/<sessionId>", summary="Revoke one of my sessions", tags=["Auth"])

@@ -7,7 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, PageEnvelope, Query, create_app, entrypoint, page
-from souk.identity.sessions import SessionOut, own_sessions
+from souk.identity.schemas.sessions import SessionOut
+from souk.identity.service.sessions import own_sessions
 from souk.schema import PageQuery
 
 app = create_app()

@@ -7,13 +7,14 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
-from souk.identity import user_settings
+from souk.identity.schemas.user_settings import SettingsOut
+from souk.identity.service import user_settings
 
 app = create_app()
 
 
 @app.get("/api/v1/settings", summary="Get my settings", tags=["Settings"])
-def get_settings(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[user_settings.SettingsOut]:
+def get_settings(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[SettingsOut]:
     return ok(user_settings.read_settings(caller))
 
 

@@ -7,15 +7,14 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
-from souk.identity import user_settings
+from souk.identity.schemas.user_settings import SettingsIn, SettingsOut
+from souk.identity.service import user_settings
 
 app = create_app()
 
 
 @app.put("/api/v1/settings", summary="Replace my settings", tags=["Settings"])
-def put_settings(
-    body: user_settings.SettingsIn, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[user_settings.SettingsOut]:
+def put_settings(body: SettingsIn, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[SettingsOut]:
     return ok(user_settings.replace_settings(caller, body))
 
 

@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Forbidden, InvalidState
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import mfa
+from souk.identity.schemas.mfa import BackupCodes, TotpCodeRequest
+from souk.identity.service import mfa
 
 app = create_app()
 
@@ -20,9 +21,7 @@ app = create_app()
     tags=["Auth"],
     openapi_extensions=raises(Forbidden, InvalidState),
 )
-def twofa_enable(
-    body: mfa.TotpCodeRequest, caller: Annotated[Principal, Depends(authenticated)]
-) -> Envelope[mfa.BackupCodes]:
+def twofa_enable(body: TotpCodeRequest, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[BackupCodes]:
     return ok(mfa.enable(caller, body.code))
 
 

@@ -9,7 +9,8 @@ from souk.caller import Principal
 from souk.errors import Forbidden, InvalidState
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import mfa
+from souk.identity.schemas.mfa import TotpSetup
+from souk.identity.service import mfa
 
 app = create_app()
 
@@ -20,7 +21,7 @@ app = create_app()
     tags=["Auth"],
     openapi_extensions=raises(Forbidden, InvalidState),
 )
-def twofa_setup(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[mfa.TotpSetup]:
+def twofa_setup(caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[TotpSetup]:
     return ok(mfa.setup(caller))
 
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from souk.auth.principal import authenticated
 from souk.caller import Principal
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
-from souk.identity import users
-from souk.identity.schemas import UserOut
+from souk.identity.schemas.users import UserOut
+from souk.identity.service import user_admin
 
 app = create_app()
 
@@ -17,7 +17,7 @@ app = create_app()
 def get_user(
     user_id: Annotated[str, Path(alias="userId", max_length=64)], caller: Annotated[Principal, Depends(authenticated)]
 ) -> Envelope[UserOut]:
-    return ok(users.read_user(caller, user_id))
+    return ok(user_admin.read_user(caller, user_id))
 
 
 lambda_handler = entrypoint(app)

@@ -9,8 +9,8 @@ from souk.caller import Principal
 from souk.errors import UnprocessableEntity
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import users
-from souk.identity.schemas import UserOut
+from souk.identity.schemas.users import StatusChange, UserOut
+from souk.identity.service import user_admin
 
 app = create_app()
 
@@ -23,10 +23,10 @@ app = create_app()
 )
 def set_status(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
-    body: users.StatusChange,
+    body: StatusChange,
     caller: Annotated[Principal, Depends(require_roles("admin"))],
 ) -> Envelope[UserOut]:
-    return ok(users.set_status(caller, user_id, body))
+    return ok(user_admin.set_status(caller, user_id, body))
 
 
 lambda_handler = entrypoint(app)

@@ -9,8 +9,8 @@ from souk.caller import Principal
 from souk.errors import Conflict
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import users
-from souk.identity.schemas import UserOut
+from souk.identity.schemas.users import UserOut, UserUpdate
+from souk.identity.service import user_admin
 
 app = create_app()
 
@@ -18,10 +18,10 @@ app = create_app()
 @app.patch("/api/v1/users/<userId>", summary="Update a user", tags=["Users"], openapi_extensions=raises(Conflict))
 def update_user(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],
-    body: users.UserUpdate,
+    body: UserUpdate,
     caller: Annotated[Principal, Depends(authenticated)],
 ) -> Envelope[UserOut]:
-    return ok(users.update_user(caller, user_id, body))
+    return ok(user_admin.update_user(caller, user_id, body))
 
 
 lambda_handler = entrypoint(app)

@@ -7,17 +7,17 @@ from typing import Annotated
 from souk.auth.principal import require_roles
 from souk.caller import Principal
 from souk.http import Depends, PageEnvelope, Query, create_app, entrypoint, page
-from souk.identity import users
-from souk.identity.schemas import UserOut
+from souk.identity.schemas.users import UserListQuery, UserOut
+from souk.identity.service import user_admin
 
 app = create_app()
 
 
 @app.get("/api/v1/users", summary="List users", tags=["Users"])
 def list_users(
-    query: Annotated[users.UserListQuery, Query()], caller: Annotated[Principal, Depends(require_roles("admin"))]
+    query: Annotated[UserListQuery, Query()], caller: Annotated[Principal, Depends(require_roles("admin"))]
 ) -> PageEnvelope[UserOut]:
-    items, cursor = users.list_users(query)
+    items, cursor = user_admin.list_users(query)
     return page(items, limit=query.limit, next_cursor=cursor)
 
 

@@ -8,15 +8,15 @@ from souk.auth.principal import origin
 from souk.errors import InvalidState
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.identity import accounts
-from souk.identity.schemas import TokenPair
-from souk.identity.sessions import Client, token_pair
+from souk.identity.schemas.accounts import VerifyRequest
+from souk.identity.schemas.sessions import Client, TokenPair, token_pair
+from souk.identity.service import accounts
 
 app = create_app()
 
 
 @app.post("/api/v1/auth/verify", summary="Verify an account", tags=["Auth"], openapi_extensions=raises(InvalidState))
-def verify(body: accounts.VerifyRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
+def verify(body: VerifyRequest, client: Annotated[Client, Depends(origin)]) -> Envelope[TokenPair]:
     user, issued = accounts.verify(body, client)
     return ok(token_pair(issued, user))
 

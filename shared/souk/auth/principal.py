@@ -21,9 +21,10 @@ from aws_lambda_powertools.event_handler import Request
 
 from souk.caller import Principal, Role
 from souk.errors import Forbidden, InvalidToken, Unauthorized
-from souk.identity.api_keys import resolve_api_key
 from souk.identity.jwt_tokens import verify_access_token
-from souk.identity.sessions import Client, active_session
+from souk.identity.schemas.sessions import Client
+from souk.identity.service.api_keys import resolve_api_key
+from souk.identity.service.sessions import active_session
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent

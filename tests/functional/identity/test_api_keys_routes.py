@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from souk.audit.models import AuditRecord
 from souk.db import keys
-from souk.identity.api_keys import KEY_PREFIX, MAX_ACTIVE_KEYS
 from souk.identity.models import ApiKey, ApiKeyRing
+from souk.identity.service.api_keys import KEY_PREFIX, MAX_ACTIVE_KEYS
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
 

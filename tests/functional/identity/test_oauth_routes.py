@@ -1,6 +1,6 @@
 """Sign-in with Google and GitHub against a fake provider: state, PKCE, linking and creation.
 
-Choice documented here and in souk.identity.oauth: when the provider has not verified the
+Choice documented here and in souk.identity.service.oauth: when the provider has not verified the
 email, nothing is linked and nothing is created; the answer is 422 UNPROCESSABLE_ENTITY.
 """
 
@@ -243,7 +243,7 @@ def test_an_unverified_email_never_links_an_existing_account(api: ApiClient, pro
 
 
 def test_an_unverified_email_creates_no_account(api: ApiClient, provider: FakeProvider) -> None:
-    from souk.identity.accounts import find_user_by_email
+    from souk.identity.service.users import find_user_by_email
 
     provider.sign_in_as("github", "777", "unverified@example.com", verified=False)
     assert_error(_sign_in(api, "github"), 422, "UNPROCESSABLE_ENTITY")
@@ -294,7 +294,7 @@ def test_a_state_issued_for_another_provider_is_400(api: ApiClient, provider: Fa
 
 
 def test_an_expired_state_is_400(api: ApiClient, provider: FakeProvider, monkeypatch: pytest.MonkeyPatch) -> None:
-    from souk.identity import oauth
+    from souk.identity.service import oauth
 
     monkeypatch.setattr(oauth, "STATE_MINUTES", -1)  # issued already expired
     provider.sign_in_as("google", "g-901", "late@example.com")

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from souk.audit.models import AuditRecord
-from souk.identity import recovery
+from souk.identity.service import recovery
 from tests.factories import PASSWORD, create_user, queued_jobs, token_for
 from tests.support import ApiClient, assert_error
 

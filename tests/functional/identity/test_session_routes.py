@@ -165,7 +165,7 @@ def test_a_bearer_request_reads_its_session_once(api: ApiClient, monkeypatch: py
 
 def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_new_role(api: ApiClient) -> None:
     from souk.caller import Principal
-    from souk.identity import users
+    from souk.identity.service import user_admin
     from tests.factories import PASSWORD
 
     # GIVEN a store owner signed in twice, with an API key
@@ -174,7 +174,7 @@ def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_ne
     key = api.post("/api/v1/api-keys", json_body={"name": "bot"}, token=first).json["data"]["key"]
     admin = create_user("admin")
     # WHEN an admin makes them a customer
-    changed = users.change_role(Principal(admin.user_id, "admin", None), owner.user_id, "customer")
+    changed = user_admin.change_role(Principal(admin.user_id, "admin", None), owner.user_id, "customer")
     # THEN every session and the key stop working at once
     assert changed.role == "customer"
     for token in (first, second):
@@ -196,11 +196,11 @@ def test_a_role_change_revokes_sessions_and_keys_and_the_next_sign_in_has_the_ne
 def test_only_an_admin_changes_roles_and_not_their_own(api: ApiClient) -> None:
     from souk.caller import Principal
     from souk.errors import Forbidden, UnprocessableEntity
-    from souk.identity import users
+    from souk.identity.service import user_admin, users
 
     admin, customer = create_user("admin"), create_user()
     with pytest.raises(Forbidden):
-        users.change_role(Principal(customer.user_id, "customer", None), customer.user_id, "admin")
+        user_admin.change_role(Principal(customer.user_id, "customer", None), customer.user_id, "admin")
     with pytest.raises(UnprocessableEntity):
-        users.change_role(Principal(admin.user_id, "admin", None), admin.user_id, "customer")
+        user_admin.change_role(Principal(admin.user_id, "admin", None), admin.user_id, "customer")
     assert users.get_user(customer.user_id).role == "customer"

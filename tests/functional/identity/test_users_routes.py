@@ -9,8 +9,8 @@ import pytest
 
 from souk.audit.models import AuditRecord
 from souk.db import keys
-from souk.identity import users
 from souk.identity.models import EmailClaim, User
+from souk.identity.service import users
 from tests.factories import PASSWORD, create_user, ready_upload, token_for
 from tests.support import ApiClient, assert_error
 

@@ -11,8 +11,10 @@ import pytest
 from souk.caller import Principal
 from souk.db import keys
 from souk.errors import Conflict, UnprocessableEntity
-from souk.identity import addresses, api_keys
 from souk.identity.models import Address, AddressBook, ApiKey, ApiKeyRing
+from souk.identity.schemas.addresses import AddressIn, AddressPatch
+from souk.identity.schemas.api_keys import ApiKeyCreate
+from souk.identity.service import addresses, api_keys
 from tests.factories import create_user
 
 pytestmark = pytest.mark.integration
@@ -41,7 +43,7 @@ def _principal(table: str, role: str = "customer") -> Principal:
 def test_concurrent_creations_never_pass_twenty_addresses_or_two_defaults(table: str) -> None:
     # GIVEN a user with no addresses
     caller = _principal(table)
-    body = addresses.AddressIn(**HOME, is_default=True)
+    body = AddressIn(**HOME, is_default=True)
     # WHEN 28 creations, each asking to be the default, race
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda _: _retrying(lambda: addresses.create_address(caller, body)), range(28)))
@@ -56,8 +58,8 @@ def test_concurrent_creations_never_pass_twenty_addresses_or_two_defaults(table:
 def test_concurrent_default_switches_leave_exactly_one_default(table: str) -> None:
     # GIVEN six addresses
     caller = _principal(table)
-    ids = [addresses.create_address(caller, addresses.AddressIn(**HOME)).id for _ in range(6)]
-    patch = addresses.AddressPatch(is_default=True)
+    ids = [addresses.create_address(caller, AddressIn(**HOME)).id for _ in range(6)]
+    patch = AddressPatch(is_default=True)
     # WHEN every one of them is made the default at once
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(lambda i: _retrying(lambda: addresses.update_address(caller, i, patch)), ids))
@@ -74,7 +76,7 @@ def test_concurrent_key_creations_stop_at_ten(table: str) -> None:
     # WHEN 16 keys are created at once
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(
-            lambda i: _retrying(lambda: api_keys.create_api_key(caller, api_keys.ApiKeyCreate(name=f"k{i}"))),
+            lambda i: _retrying(lambda: api_keys.create_api_key(caller, ApiKeyCreate(name=f"k{i}"))),
             range(16)))  # fmt: skip
     # THEN exactly ten exist and the counter says so
     assert results.count("422") == 6
@@ -85,16 +87,17 @@ def test_concurrent_key_creations_stop_at_ten(table: str) -> None:
 
 def test_suspension_revokes_every_key_created_before_it(table: str) -> None:
     # GIVEN a user with keys, and an admin
-    from souk.identity import users
+    from souk.identity.schemas.users import StatusChange
+    from souk.identity.service import user_admin
 
     caller = _principal(table)
-    raws = [api_keys.create_api_key(caller, api_keys.ApiKeyCreate(name=f"k{i}")).key for i in range(3)]
+    raws = [api_keys.create_api_key(caller, ApiKeyCreate(name=f"k{i}")).key for i in range(3)]
     admin = _principal(table, "admin")
     # WHEN the admin suspends the user
-    users.set_status(admin, caller.user_id, users.StatusChange(status="suspended"))
+    user_admin.set_status(admin, caller.user_id, StatusChange(status="suspended"))
     # THEN none of the keys resolves, none is listed, the counter is zero, and no new key can be made
     assert all(api_keys.resolve_api_key(raw) is None for raw in raws)
     assert list(ApiKey.gsi1.query(keys.user_api_keys(caller.user_id))) == []
     assert ApiKeyRing.get(keys.user(caller.user_id), keys.API_KEY_RING).active == 0
     with pytest.raises(Exception, match="cannot create API keys"):
-        api_keys.create_api_key(caller, api_keys.ApiKeyCreate(name="after"))
+        api_keys.create_api_key(caller, ApiKeyCreate(name="after"))

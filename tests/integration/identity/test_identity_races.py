@@ -13,10 +13,14 @@ import pytest
 
 from souk.caller import Principal
 from souk.errors import SoukError, ValidationFailed
-from souk.identity import mfa, passwords, recovery
+from souk.identity import passwords
 from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import User
-from souk.identity.sessions import Client, start_session
+from souk.identity.schemas.mfa import MfaLoginRequest
+from souk.identity.schemas.recovery import ResetPasswordRequest
+from souk.identity.schemas.sessions import Client
+from souk.identity.service import mfa, recovery
+from souk.identity.service.sessions import start_session
 from tests.factories import create_user
 
 pytestmark = pytest.mark.integration
@@ -47,7 +51,7 @@ def _mfa_user() -> tuple[User, pyotp.TOTP, list[str]]:
 
 
 def _sign_in(user: User, code: str) -> Callable[[], Any]:
-    request = mfa.MfaLoginRequest(mfa_token=issue_purpose_token("mfa", user.user_id, 300), code=code)
+    request = MfaLoginRequest(mfa_token=issue_purpose_token("mfa", user.user_id, 300), code=code)
     return lambda: mfa.login(request, Client(ip="127.0.0.1", user_agent="race"))
 
 
@@ -83,7 +87,7 @@ def test_one_totp_code_sent_twice_at_once_signs_in_once(table: str) -> None:
 def test_one_reset_token_used_at_once_resets_once(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a reset token (the email is captured instead of queued)
     sent: list[dict[str, Any]] = []
-    monkeypatch.setattr("souk.identity.recovery.enqueue_email", lambda *args, **kwargs: sent.append(args[2]))
+    monkeypatch.setattr("souk.identity.service.recovery.enqueue_email", lambda *args, **kwargs: sent.append(args[2]))
     user = create_user()
     recovery.forgot_password(user.email, Client())
     token = str(sent[0]["token"])
@@ -93,7 +97,7 @@ def test_one_reset_token_used_at_once_resets_once(table: str, monkeypatch: pytes
     def reset() -> Any:
         with lock:
             password = next(attempts)
-        recovery.reset_password(recovery.ResetPasswordRequest(token=token, new_password=password), Client())
+        recovery.reset_password(ResetPasswordRequest(token=token, new_password=password), Client())
         return (password,)
 
     # WHEN three resets race with it

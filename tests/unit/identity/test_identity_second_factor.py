@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from souk.caller import Principal
 from souk.errors import Forbidden
-from souk.identity import mfa, recovery
 from souk.identity.models import User
-from souk.identity.sessions import require_session
+from souk.identity.schemas.mfa import CodeRequest
+from souk.identity.service import mfa, recovery
+from souk.identity.service.sessions import require_session
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 AT = datetime(2030, 1, 1, 12, 0, 10, tzinfo=UTC)
@@ -40,13 +41,13 @@ def test_totp_step_refuses_a_code_of_another_secret() -> None:
     ("typed", "kept"), [("123 456", "123456"), ("ABCDE-FGHJK", "abcdefghjk"), (" abcde fghjk ", "abcdefghjk")]
 )
 def test_codes_are_read_as_people_type_them(typed: str, kept: str) -> None:
-    assert mfa.CodeRequest(code=typed).code == kept
+    assert CodeRequest(code=typed).code == kept
 
 
 @pytest.mark.parametrize("typed", ["12345", "1234567", "abcde-fghj", "12-34-56-7!", "abcdefghjkm"])
 def test_code_shape_is_checked(typed: str) -> None:
     with pytest.raises(ValidationError):
-        mfa.CodeRequest(code=typed)
+        CodeRequest(code=typed)
 
 
 def test_backup_code_hashes_are_per_user_and_ignore_formatting() -> None:

@@ -1,17 +1,20 @@
-"""Identity request and response bodies (camelCase on the wire)."""
+"""Users on the wire (camelCase): the account as the API shows it, the admin list's query, the PATCH body."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field
+from pydantic import Field, StringConstraints
 
 from souk.identity.models import User
-from souk.schema import CamelModel
+from souk.schema import CamelModel, OneLine, PageQuery, PatchModel
 
-SelfServiceRole = Literal["customer", "store_owner", "courier"]
 UserStatus = Literal["pending_verification", "active", "suspended", "deleted"]
+PlatformRole = Literal["customer", "store_owner", "courier", "admin"]
+UPLOAD_ID = r"^[0-9A-Za-z_-]{1,64}$"
 
 
 class UserOut(CamelModel):
@@ -24,18 +27,6 @@ class UserOut(CamelModel):
     mfa_enabled: bool = False
     avatar_upload_id: str | None = None
     created_at: datetime
-
-
-class TokenPair(CamelModel):
-    access_token: str
-    refresh_token: str
-    token_type: Literal["Bearer"] = "Bearer"
-    expires_in: int = Field(description="Seconds until the access token expires.")
-    user: UserOut
-
-
-class EmailBody(CamelModel):
-    email: EmailStr = Field(max_length=254)
 
 
 def user_out(user: User) -> UserOut:
@@ -57,3 +48,45 @@ class Deleted(CamelModel):
 
     id: str
     deleted: bool = True
+
+
+# --- the admin list
+SearchText = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=100)]
+
+
+class UserListQuery(PageQuery):
+    """Query string of GET /users. ``order`` defaults to newest first, or A→Z by name."""
+
+    role: PlatformRole | None = None
+    status: UserStatus | None = Field(None, description="Without it, deleted accounts are left out.")
+    search: SearchText | None = Field(None, description="Case-insensitive prefix of the name or of the email.")
+    sort: Literal["createdAt", "name"] = "createdAt"
+    order: Literal["asc", "desc"] | None = None
+
+    @property
+    def ascending(self) -> bool:
+        return (self.order or ("asc" if self.sort == "name" else "desc")) == "asc"
+
+    def fingerprint(self) -> str:
+        """Ties a cursor to the query that made it: reusing it with other filters is a 400, not a 500."""
+        shape = [self.role, self.status, self.search, self.sort, self.ascending]
+        return hashlib.sha256(json.dumps(shape).encode()).hexdigest()[:16]
+
+
+# --- one user
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), OneLine]
+
+
+class UserUpdate(PatchModel):
+    """PATCH body: only the fields sent change; ``phone`` and ``avatarUploadId`` may be null to clear them."""
+
+    not_nullable = ("name",)
+
+    name: Name | None = None
+    phone: str | None = Field(None, pattern=r"^\+[1-9]\d{6,14}$", description="E.164, e.g. +14155550123")
+    avatar_upload_id: str | None = Field(None, pattern=UPLOAD_ID)
+
+
+class StatusChange(CamelModel):
+    status: Literal["active", "suspended"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)] | None = None

@@ -36,34 +36,33 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
-
 from souk.audit import service as audit
-from souk.db import expiry, keys
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import TransactionCancelled
 from souk.errors import (
-    AccountNotVerified,
     AccountSuspended,
     Conflict,
     DuplicateEntry,
-    MfaRequired,
     NotFound,
     ServiceUnavailable,
     UnprocessableEntity,
     UpstreamError,
     ValidationFailed,
 )
-from souk.identity import accounts
-from souk.identity.jwt_tokens import issue_purpose_token
-from souk.identity.models import OAuthIdentity, OAuthState, User
-from souk.identity.sessions import Client, IssuedTokens, start_session
-from souk.identity.users import get_user
+from souk.identity.service import accounts
+from souk.identity.service.sessions import start_session
+from souk.identity.service.users import find_user_by_email, get_user
+from souk.identity.store import oauth as store
+from souk.identity.store import users as user_store
 from souk.observability import logger
 from souk.secrets import oauth_client
 from souk.settings import get_settings
+
+if TYPE_CHECKING:
+    from souk.identity.models import OAuthState, User
+    from souk.identity.schemas.sessions import Client, IssuedTokens
 
 STATE_MINUTES = 10
 MAX_RESPONSE_BYTES = 1_048_576
@@ -144,16 +143,7 @@ def authorize(name: str, *, base_url: str, redirect_uri: str | None = None) -> s
     state = secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)  # 86 characters of [A-Za-z0-9_-], within RFC 7636's 43-128
     valid_until = datetime.now(UTC) + timedelta(minutes=STATE_MINUTES)
-    OAuthState(
-        pk=keys.oauth_state(state),
-        sk=keys.oauth_state(state),
-        **expiry.index_keys(valid_until, keys.oauth_state(state)),
-        provider=name,
-        code_verifier=verifier,
-        redirect_uri=target,
-        valid_until=valid_until,
-        expires_at=valid_until + timedelta(hours=1),
-    ).save(OAuthState.pk.does_not_exist())
+    store.save_state(state, provider=name, verifier=verifier, redirect_uri=target, valid_until=valid_until)
     query = {"response_type": "code", "client_id": config.client_id, "redirect_uri": target, "scope": config.scope,
              "state": state, "code_challenge": _challenge(verifier), "code_challenge_method": "S256"}  # fmt: skip
     if name == "google":
@@ -163,16 +153,8 @@ def authorize(name: str, *, base_url: str, redirect_uri: str | None = None) -> s
 
 def _consume_state(name: str, state: str) -> OAuthState:
     """The stored state, deleted on the way: a second use (even a concurrent one) is refused."""
-    try:
-        item = OAuthState.get(keys.oauth_state(state), keys.oauth_state(state), consistent_read=True)
-        item.delete(condition=OAuthState.pk.exists())
-    except DoesNotExist:
-        raise _BAD_STATE from None
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":  # spent by a concurrent callback
-            raise _BAD_STATE from None
-        raise
-    if item.provider != name or item.valid_until <= datetime.now(UTC):
+    item = store.take_state(state)
+    if item is None or item.provider != name or item.valid_until <= datetime.now(UTC):
         raise _BAD_STATE
     return item
 
@@ -246,7 +228,7 @@ def _profile(config: Provider, token: str) -> Profile:
         verified = bool(primary and primary.get("verified") is True)
     if subject in (None, ""):
         raise UpstreamError(f"{config.label} sent a profile without an id.")
-    email = accounts.normalize_email(email) if isinstance(email, str) and "@" in email else None
+    email = user_store.normalize_email(email) if isinstance(email, str) and "@" in email else None
     display = name if isinstance(name, str) and name.strip() else (email or "").split("@")[0] or config.label
     return Profile(subject=str(subject), email=email, email_verified=verified and email is not None,
                    name=display.strip()[:100])  # fmt: skip
@@ -256,35 +238,24 @@ def _profile(config: Provider, token: str) -> Profile:
 
 
 def _linked_user(name: str, subject: str) -> User | None:
-    try:
-        link = OAuthIdentity.get(keys.oauth_identity(name, subject), keys.oauth_identity(name, subject))
-        return get_user(link.user_id, consistent=True)
-    except (DoesNotExist, NotFound):  # no link, or one to a deleted account (replaced if we create one)
+    user_id = store.linked_user_id(name, subject)
+    if user_id is None:
         return None
-
-
-def _identity(name: str, profile: Profile, user_id: str) -> OAuthIdentity:
-    pk = keys.oauth_identity(name, profile.subject)
-    return OAuthIdentity(pk=pk, sk=pk, user_id=user_id, provider=name, subject=profile.subject, email=profile.email)
+    try:
+        return get_user(user_id, consistent=True)
+    except NotFound:  # a link to a deleted account (replaced if we create one)
+        return None
 
 
 def _link(name: str, profile: Profile, user: User, actor: audit.Actor) -> User:
     """Link an existing account that has the provider-verified email (activating a pending one)."""
     if user.status == "suspended":
         raise AccountSuspended()
-    link = _identity(name, profile, user.user_id)
-    before = {"status": user.status}
+    link = store.new_link(name, profile.subject, profile.email, user.user_id)
+    record = audit.build_record(actor, "user.oauth_link", "user", user.user_id, before={"status": user.status},
+                                after={"status": "active", "provider": name, "subject": profile.subject})  # fmt: skip
     try:
-        with WriteTransaction() as tx:
-            tx.put(link, OAuthIdentity.pk.does_not_exist(), label="link")
-            if user.status == "pending_verification":
-                tx.update(user, [User.status.set("active"), User.password_hash.remove(),
-                                 User.updated_at.set(datetime.now(UTC))],
-                          User.status == "pending_verification", label="user")  # fmt: skip
-            else:
-                tx.check(User, user.pk, user.sk, User.status == user.status, label="user")
-            audit.record(actor, "user.oauth_link", "user", user.user_id, tx=tx, before=before,
-                         after={"status": "active", "provider": name, "subject": profile.subject})  # fmt: skip
+        store.link(link, user, record)
     except TransactionCancelled as cancelled:
         if "link" in cancelled.reasons:  # linked by a concurrent callback: that link decides
             linked = _linked_user(name, profile.subject)
@@ -299,16 +270,13 @@ def _link(name: str, profile: Profile, user: User, actor: audit.Actor) -> User:
 def _create(name: str, profile: Profile, client: Client) -> User:
     """A new active customer without a password, with its link and email claim, in one transaction."""
     assert profile.email is not None
-    user = accounts.new_user(email=profile.email, name=profile.name, role="customer", status="active")
-    actor = audit.Actor(user_id=user.user_id, role=user.role, ip=client.ip, user_agent=client.user_agent)
+    user = user_store.new_user(email=profile.email, name=profile.name, role="customer", status="active")
+    actor = accounts.client_actor(user, client)
     link_audit = audit.build_record(actor, "user.oauth_link", "user", user.user_id,
                                     after={"provider": name, "subject": profile.subject})  # fmt: skip
-    accounts.create_account(user, actor, extra=[_identity(name, profile, user.user_id), link_audit])
+    link = store.new_link(name, profile.subject, profile.email, user.user_id)
+    accounts.create_account(user, actor, extra=[link, link_audit])
     return user
-
-
-def _actor(user: User, client: Client) -> audit.Actor:
-    return audit.Actor(user_id=user.user_id, role=user.role, ip=client.ip, user_agent=client.user_agent)
 
 
 def _account_for(config: Provider, profile: Profile, client: Client) -> User:
@@ -319,17 +287,17 @@ def _account_for(config: Provider, profile: Profile, client: Client) -> User:
     if profile.email is None or not profile.email_verified:
         raise UnprocessableEntity(f"Your {config.label} account has no verified email address; verify one "
                                   f"at {config.label}, or register with a password.")  # fmt: skip
-    existing = accounts.find_user_by_email(profile.email)
+    existing = find_user_by_email(profile.email)
     if existing is not None:
-        return _link(config.name, profile, existing, _actor(existing, client))
+        return _link(config.name, profile, existing, accounts.client_actor(existing, client))
     try:
         return _create(config.name, profile, client)
     except DuplicateEntry:
         # The email was claimed meanwhile (a concurrent callback, or a registration): link to it.
-        existing = accounts.find_user_by_email(profile.email)
+        existing = find_user_by_email(profile.email)
         if existing is None:
             raise
-        return _link(config.name, profile, existing, _actor(existing, client))
+        return _link(config.name, profile, existing, accounts.client_actor(existing, client))
 
 
 def callback(
@@ -358,11 +326,7 @@ def callback(
         raise ValidationFailed.field("code", "Field required")
     profile = _profile(config, _exchange(config, code, stored))
     user = _account_for(config, profile, client)
-    if user.status == "suspended":
-        raise AccountSuspended()
-    if user.status != "active":
-        raise AccountNotVerified()
-    if user.mfa_enabled:
-        token = issue_purpose_token("mfa", user.user_id, accounts.MFA_TOKEN_SECONDS)
-        raise MfaRequired("Enter the code from your authenticator app.", data={"mfaToken": token})
+    refusal = accounts.sign_in_refusal(user)
+    if refusal is not None:
+        raise refusal
     return user, start_session(user, client)
