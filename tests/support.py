@@ -58,7 +58,7 @@ class ApiClient:
 @functools.cache
 def _documented_statuses() -> dict[tuple[str, str], set[str]]:
     """(METHOD, path) -> the statuses the committed OpenAPI document lists for that operation."""
-    from souk.system.docs import openapi_document
+    from souk.system.service.docs import openapi_document
 
     paths = json.loads(openapi_document())["paths"]
     return {(method.upper(), path): set(operation["responses"])

@@ -3,7 +3,7 @@
 A domain plugs into what is shared without editing a hub: it declares its email
 templates in ``souk/<domain>/emails.py``, the expiring items the cleanup job handles in
 ``souk/<domain>/expiring.py`` and the audit actions it records in
-``souk/<domain>/audit_actions.py``; :mod:`souk.notify.templates`, :mod:`souk.jobs.expiring`
+``souk/<domain>/audit_actions.py``; :mod:`souk.notify.templates`, :mod:`souk.jobs.service`
 and :mod:`souk.audit.service` find them here.
 
 The modules are imported by name at run time (``importlib``), so the import-linter

@@ -204,7 +204,7 @@ def _email_consumer() -> template.QueueConsumer | None:
 @pytest.mark.skipif(_email_consumer() is None, reason="no consumer on EmailQueue in template.yaml yet")
 def test_a_notification_job_on_the_email_queue_is_sent_by_the_worker(runner: RunnerProcess) -> None:
     # GIVEN a job on the email queue, as souk.notify producers enqueue it
-    notify = pytest.importorskip("souk.notify")
+    notify = pytest.importorskip("souk.notify.schemas")
     to = unique_email()
     job = notify.NotificationJob(channel="email", template="verification_code", to=to,
                                  variables={"code": "613370", "expires_in_minutes": 10},
@@ -236,7 +236,7 @@ def test_queues_route_lists_every_queue_with_its_depth(runner: RunnerProcess) ->
 
 def test_redrive_moves_a_dead_letter_queues_messages_back_to_be_processed(runner: RunnerProcess) -> None:
     # GIVEN a notification job that ended in the email dead-letter queue
-    notify = pytest.importorskip("souk.notify")
+    notify = pytest.importorskip("souk.notify.schemas")
     to = unique_email()
     job = notify.NotificationJob(channel="email", template="verification_code", to=to,
                                  variables={"code": "271828", "expires_in_minutes": 10},

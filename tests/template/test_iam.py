@@ -27,6 +27,7 @@ DOMAIN_ROLES = {
     "notify": "NotifyRole",
     "jobs": "JobsRole",
     "admin_settings": "AdminSettingsRole",
+    "finance": "FinanceRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -99,24 +100,31 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     consumers = {c.function.logical_id for c in template.queue_consumers()}
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
-        "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole"
+        "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
+        "FinanceRole",
     }  # fmt: skip
 
 
-def test_no_role_sends_to_or_consumes_the_payouts_or_exports_queues() -> None:
-    # Nothing produces or consumes them yet; health only reads their attributes.
-    for queue in ("PayoutsQueue", "ExportsQueue"):
-        assert {a for t in _grants().values() for a in t.get(queue, set())} == {"sqs:GetQueueAttributes"}
-        assert _holders(queue) == {"SystemRole"}
+def test_only_finance_sends_to_and_consumes_the_payouts_queue() -> None:
+    assert _holders("PayoutsQueue", {"sqs:SendMessage"} | CONSUME) == {"FinanceRole"}
+    assert _holders("PayoutsQueue") == {"FinanceRole", "SystemRole"}  # health reads its attributes
+
+
+def test_no_role_sends_to_or_consumes_the_exports_queue() -> None:
+    # Nothing produces or consumes it yet; health only reads its attributes.
+    assert {a for t in _grants().values() for a in t.get("ExportsQueue", set())} == {"sqs:GetQueueAttributes"}
+    assert _holders("ExportsQueue") == {"SystemRole"}
 
 
 def test_secrets_are_read_by_their_domains_only() -> None:
-    assert _holders("secret:${StripeSecretName}") == {"OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole"}
+    assert _holders("secret:${StripeSecretName}") == {
+        "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole", "FinanceRole"
+    }  # fmt: skip
     assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
-        "AdminSettingsRole",
+        "AdminSettingsRole", "FinanceRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -157,7 +165,7 @@ def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
 LAYER = template.ROOT / "shared"
 STRIPE, JWT = "secret:${StripeSecretName}", "secret:${JwtSecretName}"
 REACHES = {  # module in the closure -> (target, action) the role must allow
-    "souk.notify.queue": ("EmailQueue", "sqs:SendMessage"),
+    "souk.notify.store": ("EmailQueue", "sqs:SendMessage"),
     "souk.notify.sms": ("*", "sns:Publish"),
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
     "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),
@@ -167,8 +175,6 @@ REACHES = {  # module in the closure -> (target, action) the role must allow
 }
 # Imported but never called at run time (the closure over-approximates):
 UNUSED = {  # (domain, target, action)
-    # the consumer imports the job model from notify.queue and sends nothing
-    ("notify", "EmailQueue", "sqs:SendMessage"),
     # coupons import db.paging for their list; the job encodes no cursor
     ("jobs", JWT, "secretsmanager:GetSecretValue"),
     # releasing stock imports catalog.inventory, which imports identity.users (avatar claims)
@@ -177,6 +183,9 @@ UNUSED = {  # (domain, target, action)
     ("cart", "UploadsBucket", "s3:GetObject"),
     ("orders", "UploadsBucket", "s3:GetObject"),
     ("webhooks", "UploadsBucket", "s3:GetObject"),
+    # refunds and the balance read stores through catalog.service.stores, which claims uploads for others
+    ("payments", "UploadsBucket", "s3:GetObject"),
+    ("finance", "UploadsBucket", "s3:GetObject"),
     # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
     ("webhooks", JWT, "secretsmanager:GetSecretValue"),
 }
@@ -203,6 +212,10 @@ def _imports(file: Path, name: str) -> set[str]:
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*parts, base] if base else parts)
             found |= {base} | {f"{base}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "declaring" and node.args:
+            # registry.declaring("expiring"): every souk.<package>.expiring, imported by name at run time
+            declared = getattr(node.args[0], "value", "")
+            found |= {f"souk.{p.parent.name}.{declared}" for p in (LAYER / "souk").glob(f"*/{declared}.py")}
     return {m for m in found if m.split(".")[0] == "souk"}
 
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import Depends
 
 from infra import handlers, openapi, template
 from souk.http import create_app
-from souk.system.docs import openapi_document, swagger_page
+from souk.system.service.docs import openapi_document, swagger_page
 
 DOCUMENT: dict[str, Any] = json.loads(openapi_document())
 OPERATIONS = [(method.upper(), path, op) for path, item in DOCUMENT["paths"].items() for method, op in item.items()]

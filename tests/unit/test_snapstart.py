@@ -94,9 +94,9 @@ def test_pynamodb_connections_of_every_model_are_dropped() -> None:
 @pytest.mark.parametrize(
     ("module", "factory", "args"),
     [
-        ("souk.system.health", "_new_client", ("sqs",)),
+        ("souk.system.store", "_new_client", ("sqs",)),
         ("souk.uploads.store", "_s3", ("us-east-1",)),
-        ("souk.notify.queue", "_sqs", ("us-east-1",)),
+        ("souk.notify.store", "_sqs", ("us-east-1",)),
         ("souk.notify.sms", "_sns", ("us-east-1",)),
         ("souk.db.idempotency", "_store", ("IDEMPOTENCY#test", "souk-test-table", "us-east-1", None)),
         ("souk.payments.gateway", "_client", ("sk_test_snapstart", None)),

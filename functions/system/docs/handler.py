@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from souk.http import Response, create_app, entrypoint
-from souk.system.docs import swagger_page
+from souk.system.service.docs import swagger_page
 
 app = create_app()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from souk.errors import ServiceUnavailable
 from souk.http import Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
-from souk.system.health import HealthReport, check_health
+from souk.system.schemas import HealthReport
+from souk.system.service.health import check_health
 
 app = create_app()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from souk.http import Response, content_types, create_app, entrypoint
-from souk.system.docs import openapi_document
+from souk.system.service.docs import openapi_document
 
 app = create_app()
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from souk.http import Envelope, create_app, entrypoint, ok
-from souk.system.docs import VersionInfo, version_info
+from souk.system.schemas import VersionInfo
+from souk.system.service.docs import version_info
 
 app = create_app()
 

@@ -1,18 +1,23 @@
-"""Writing audit records, inside the mutation's own transaction where there is one."""
+"""Writing audit records, inside the mutation's own transaction where there is one.
+
+Each domain declares the actions it records in ``souk/<domain>/audit_actions.py`` (a
+frozenset ``AUDIT_ACTIONS`` of names); :func:`declared_actions` gathers them by convention
+(:mod:`souk.registry`), and a test checks that every ``record``/``build_record`` call in the
+layer names a declared action, so the log's vocabulary is known before a record is written.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
+from souk import registry
+from souk.audit import store
 from souk.audit.models import AuditRecord
 from souk.caller import Actor
-from souk.context import current_request_id
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
-from souk.ids import new_id
 
-__all__ = ["SYSTEM", "Actor", "build_record", "record"]
+__all__ = ["SYSTEM", "Actor", "build_record", "declared_actions", "record"]
 
 # Fields never copied into before/after snapshots.
 _REDACTED = frozenset({"password", "passwordHash", "password_hash", "secret", "totpSecret", "codeHash", "tokenHash"})
@@ -22,7 +27,8 @@ _REDACTED = frozenset({"password", "passwordHash", "password_hash", "secret", "t
 SYSTEM = Actor(user_id="system", role="system")
 
 
-def _redact(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+def redact(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The snapshot with secrets replaced by ``[redacted]``."""
     if snapshot is None:
         return None
     return {k: ("[redacted]" if k in _REDACTED else v) for k, v in snapshot.items()}
@@ -38,30 +44,7 @@ def build_record(
     after: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """An audit record ready to save (not saved)."""
-    now = datetime.now(UTC)
-    audit_id = new_id()
-    stamp = f"{now.isoformat(timespec='milliseconds')}#{audit_id}"
-    return AuditRecord(
-        pk=keys.audit_day(now.date().isoformat()),
-        sk=stamp,
-        gsi1pk=keys.audit_actor(actor.user_id),
-        gsi1sk=stamp,
-        gsi2pk=keys.audit_resource(resource_type, resource_id),
-        gsi2sk=stamp,
-        gsi3pk=keys.audit_action(action),
-        gsi3sk=stamp,
-        audit_id=audit_id,
-        actor_id=actor.user_id,
-        actor_role=actor.role,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        ip=actor.ip,
-        user_agent=(actor.user_agent or "")[:512] or None,
-        request_id=current_request_id.get(),
-        before=_redact(before),
-        after=_redact(after),
-    )
+    return store.new_record(actor, action, resource_type, resource_id, before=redact(before), after=redact(after))
 
 
 def record(actor: Actor, action: str, resource_type: str, resource_id: str, *,
@@ -69,8 +52,11 @@ def record(actor: Actor, action: str, resource_type: str, resource_id: str, *,
            after: dict[str, Any] | None = None) -> AuditRecord:  # fmt: skip
     """Record a mutation: added to ``tx`` when given (atomic with it), else saved now."""
     item = build_record(actor, action, resource_type, resource_id, before=before, after=after)
-    if tx is not None:
-        tx.put(item, label=f"audit:{action}")
-    else:
-        item.save()
+    store.write(item, tx)
     return item
+
+
+@cache
+def declared_actions() -> dict[str, frozenset[str]]:
+    """Each declaring domain's actions, by module (``souk.<domain>.audit_actions``), imported at run time."""
+    return {module.__name__: frozenset(module.AUDIT_ACTIONS) for module in registry.declaring("audit_actions")}

@@ -27,7 +27,7 @@ from pydantic import Json
 
 from souk.db.idempotency import idempotency_store
 from souk.notify.email import send_email
-from souk.notify.queue import NotificationJob
+from souk.notify.schemas import NotificationJob
 from souk.notify.sms import send_sms
 from souk.notify.templates import render
 from souk.observability import get_tracer, logger, metrics

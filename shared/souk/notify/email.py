@@ -18,7 +18,7 @@ from souk.snapstart import on_restore
 if TYPE_CHECKING:
     from sendgrid import SendGridAPIClient
 
-    from souk.notify.templates import RenderedMessage
+    from souk.notify.schemas import RenderedMessage
 
 SENDGRID_HOST = "https://api.sendgrid.com"
 # Inside the email worker's 10 s Timeout (one message per invocation, template.yaml), so a

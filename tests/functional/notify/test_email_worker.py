@@ -19,8 +19,8 @@ import pytest
 
 from infra import handlers, template
 from infra.local.events import LambdaContext, sqs_event
-from souk.notify import enqueue_email, enqueue_sms
-from souk.notify.queue import NotificationJob
+from souk.notify.schemas import NotificationJob
+from souk.notify.service import enqueue_email, enqueue_sms
 from souk.observability import logger as souk_logger
 from souk.settings import get_settings
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from souk.notify import queue
+from souk.notify import store
 from souk.notify.exceptions import MissingVariableError, NotificationConfigError, UnknownTemplateError
-from souk.notify.queue import NotificationJob, enqueue_email, enqueue_sms
+from souk.notify.schemas import NotificationJob
+from souk.notify.service import enqueue_email, enqueue_sms
 
 CODE_VARS = {"code": "482913", "expires_in_minutes": 10}
 
@@ -16,7 +17,7 @@ CODE_VARS = {"code": "482913", "expires_in_minutes": 10}
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[list[NotificationJob]]:
     """What would have been sent to SQS, one list per call."""
     calls: list[list[NotificationJob]] = []
-    monkeypatch.setattr(queue, "_put", calls.append)
+    monkeypatch.setattr(store, "put", calls.append)
     return calls
 
 

@@ -1,0 +1,22 @@
+"""Cart: the actions it records in the audit log (``audit.record``/``audit.build_record``).
+
+Found by convention (:mod:`souk.registry`) by :func:`souk.audit.service.declared_actions`; a test
+checks that every action the code records is declared by its domain.
+"""
+
+from __future__ import annotations
+
+AUDIT_ACTIONS = frozenset(
+    {
+        "cart.coupon_apply",
+        "cart.coupon_remove",
+        "cart.create",
+        "cart.item_add",
+        "cart.item_remove",
+        "cart.item_update",
+        "cart.merge",
+        "coupon.create",
+        "coupon.delete",
+        "coupon.update",
+    }
+)

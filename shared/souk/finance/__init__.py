@@ -1,0 +1,1 @@
+"""Marketplace finance: store balances on a double-entry ledger, commissions, payouts (API.md, Finance)."""

@@ -1,0 +1,146 @@
+"""Finance entities in the single table, and their keys.
+
+| entity | pk | sk | GSIs |
+|---|---|---|---|
+| StoreBalance | FINANCE#<storeId> | BALANCE | |
+| LedgerEntry | FINANCE#<storeId> | ENTRY#<businessKey> | gsi1 FINANCE#<storeId>#ENTRIES / <stamp>#<businessKey> |
+| Commission | FINANCE#<storeId> | COMMISSION#<orderId> | gsi1 RELEASE#<yyyy-mm-dd> / <availableAt>#<storeId>#<orderId> once delivered, until released |
+| PayoutAccount | FINANCE#<storeId> | ACCOUNT | gsi1 CONNECT#<stripeAccountId> / ACCOUNT |
+| Payout | PAYOUT#<payoutId> | PAYOUT | gsi1 USER#<ownerId>#PAYOUTS, gsi2 PAYOUTS, gsi3 PAYOUTS#<status>, gsi4 FINANCE#<storeId>#PAYOUTS; sort <stamp>#<payoutId> |
+
+Entries are immutable and keyed by what caused them (``COMMISSION#<orderId>``,
+``PAYOUT#<id>#REQUEST``, ``REVERSAL#<refundId>``...): each is put with a does-not-exist
+condition in the same transaction as the balance update, so a retry never posts twice
+and the balance is always the sum of the entries.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+
+from souk.db.base import SoukItem, VersionedItem
+
+BALANCE = "BALANCE"
+ACCOUNT = "ACCOUNT"
+PAYOUT = "PAYOUT"
+ENTRY_PREFIX = "ENTRY#"
+COMMISSION_PREFIX = "COMMISSION#"
+
+
+def store_finance(store_id: str) -> str:
+    return f"FINANCE#{store_id}"
+
+
+def entry_sort(business_key: str) -> str:
+    return f"{ENTRY_PREFIX}{business_key}"
+
+
+def store_entries(store_id: str) -> str:
+    return f"FINANCE#{store_id}#ENTRIES"
+
+
+def commission_sort(order_id: str) -> str:
+    return f"{COMMISSION_PREFIX}{order_id}"
+
+
+def release_day(day: str) -> str:
+    """gsi1 partition of the commissions whose hold ends on that UTC day (``yyyy-mm-dd``)."""
+    return f"RELEASE#{day}"
+
+
+def connect_account(stripe_account_id: str) -> str:
+    return f"CONNECT#{stripe_account_id}"
+
+
+def payout(payout_id: str) -> str:
+    return f"PAYOUT#{payout_id}"
+
+
+def owner_payouts(owner_id: str) -> str:
+    return f"USER#{owner_id}#PAYOUTS"
+
+
+PAYOUTS_ALL = "PAYOUTS"
+
+
+def payouts_by_status(status: str) -> str:
+    return f"PAYOUTS#{status}"
+
+
+def store_payouts(store_id: str) -> str:
+    return f"FINANCE#{store_id}#PAYOUTS"
+
+
+class StoreBalance(SoukItem, discriminator="StoreBalance"):
+    """A store's money by bucket, in minor units; only ever changed beside a ledger entry."""
+
+    store_id = UnicodeAttribute(attr_name="storeId")
+    currency = UnicodeAttribute()
+    pending = NumberAttribute(default=0)
+    available = NumberAttribute(default=0)  # negative after a claw-back, netted by later earnings
+    held = NumberAttribute(default=0)  # disputed, until the dispute closes
+    in_payout = NumberAttribute(attr_name="inPayout", default=0)
+    paid_out = NumberAttribute(attr_name="paidOut", default=0)
+    entry_count = NumberAttribute(attr_name="entryCount", default=0)
+
+
+class LedgerEntry(SoukItem, discriminator="LedgerEntry"):
+    """One immutable posting set: ``postings`` maps accounts to signed amounts summing to 0."""
+
+    store_id = UnicodeAttribute(attr_name="storeId")
+    business_key = UnicodeAttribute(attr_name="businessKey")
+    kind = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    postings = JSONAttribute()  # {"store:available": 900, "platform:commission": 100, "external:sales": -1000}
+    order_id = UnicodeAttribute(attr_name="orderId", null=True)
+    payout_id = UnicodeAttribute(attr_name="payoutId", null=True)
+    memo = UnicodeAttribute(null=True)
+
+
+class Commission(VersionedItem, discriminator="Commission"):
+    """The platform's cut of one paid order, frozen per line when it was paid."""
+
+    store_id = UnicodeAttribute(attr_name="storeId")
+    order_id = UnicodeAttribute(attr_name="orderId")
+    currency = UnicodeAttribute()
+    # [{"line", "productId", "sku", "quantity", "gross", "rateBps", "commission", "net",
+    #   "reversedGross", "reversedCommission", "reversedNet"}]
+    lines = JSONAttribute(default=list)
+    gross = NumberAttribute()
+    commission = NumberAttribute()
+    net = NumberAttribute()
+    reversed_gross = NumberAttribute(attr_name="reversedGross", default=0)
+    reversed_commission = NumberAttribute(attr_name="reversedCommission", default=0)
+    reversed_net = NumberAttribute(attr_name="reversedNet", default=0)
+    status = UnicodeAttribute()  # pending | available | reversed | partially_reversed
+    released = NumberAttribute(default=0)  # 1 once the net moved to available
+    paid_at = UTCDateTimeAttribute(attr_name="paidAt")
+    delivered_at = UTCDateTimeAttribute(attr_name="deliveredAt", null=True)
+    available_at = UTCDateTimeAttribute(attr_name="availableAt", null=True)
+
+
+class PayoutAccount(SoukItem, discriminator="PayoutAccount"):
+    """A store's Stripe Connect Express account and its state from ``account.updated``."""
+
+    store_id = UnicodeAttribute(attr_name="storeId")
+    stripe_account_id = UnicodeAttribute(attr_name="stripeAccountId")
+    status = UnicodeAttribute()  # pending | active | restricted
+    # ``created`` of the last account.updated event applied: an older event never wins.
+    event_created = NumberAttribute(attr_name="eventCreated", default=0)
+
+
+class Payout(SoukItem, discriminator="Payout"):
+    payout_id = UnicodeAttribute(attr_name="payoutId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    status = UnicodeAttribute()  # requested | approved | processing | paid | failed | rejected
+    stripe_account_id = UnicodeAttribute(attr_name="stripeAccountId", null=True)
+    transfer_id = UnicodeAttribute(attr_name="transferId", null=True)
+    failure_reason = UnicodeAttribute(attr_name="failureReason", null=True)
+    requested_at = UTCDateTimeAttribute(attr_name="requestedAt")
+    approved_at = UTCDateTimeAttribute(attr_name="approvedAt", null=True)
+    processing_at = UTCDateTimeAttribute(attr_name="processingAt", null=True)
+    paid_at = UTCDateTimeAttribute(attr_name="paidAt", null=True)
+    attempts = NumberAttribute(default=0)

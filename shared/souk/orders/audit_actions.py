@@ -1,0 +1,19 @@
+"""Orders: the actions it records in the audit log (``audit.record``/``audit.build_record``).
+
+Found by convention (:mod:`souk.registry`) by :func:`souk.audit.service.declared_actions`; a test
+checks that every action the code records is declared by its domain.
+"""
+
+from __future__ import annotations
+
+AUDIT_ACTIONS = frozenset(
+    {
+        "order.cancel",
+        "order.cancel_unpaid",
+        "order.checkout",
+        "order.status",
+        "payment.refund",
+        "payment.refund_failed",
+        "payment.refund_sent",
+    }
+)
