@@ -98,7 +98,7 @@ def test_pynamodb_connections_of_every_model_are_dropped() -> None:
         ("souk.uploads.store", "_s3", ("us-east-1",)),
         ("souk.notify.store", "_sqs", ("us-east-1",)),
         ("souk.notify.sms", "_sns", ("us-east-1",)),
-        ("souk.db.idempotency", "_store", ("IDEMPOTENCY#test", "souk-test-table", "us-east-1", None)),
+        ("souk.db.idempotency", "idempotency_store", ("TEST",)),  # on the models' client, dropped too
         ("souk.payments.gateway", "_client", ("sk_test_snapstart", None)),
         ("souk.notify.email", "_client", ("SG.snapstart", "https://api.sendgrid.com")),
     ],
