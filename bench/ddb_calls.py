@@ -2,7 +2,7 @@
 
 DynamoDB bills per request and per item read, so "how many calls, how many items" is
 the cost of a route. Wrapping ``BaseClient._make_api_call`` at class level sees every
-client, whoever built it (boto3 clients in ``souk.system.health``, PynamoDB's own
+client, whoever built it (boto3 clients in ``souk.system.store``, PynamoDB's own
 botocore client), and sees each logical call once, retries excluded.
 
 Usage::

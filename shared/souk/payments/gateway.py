@@ -147,7 +147,7 @@ def verify_webhook(payload: bytes, signature: str | None) -> str:
     ``stripe.WebhookSignature.verify_header`` checks the HMAC-SHA256 of ``"<t>.<payload>"``
     against every ``v1`` in the header and refuses timestamps older than the tolerance; it
     does not look the other way, so a timestamp more than the tolerance ahead of our clock
-    is refused here. The body is only parsed afterwards (souk.webhooks.stripe_events), by the
+    is refused here. The body is only parsed afterwards (souk.webhooks.service), by the
     request guard.
 
     Raises
