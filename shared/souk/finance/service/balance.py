@@ -30,7 +30,8 @@ def account_status(store_id: str) -> AccountStatus:
 
 
 def read_balance(principal: Principal, store_id: str) -> BalanceOut:
-    """Three GetItems whatever the store's history: the store, its balance, its payout account."""
+    """Three GetItems whatever the store's history (after the caller's session): the store, its
+    balance, its payout account."""
     found = owned_store(principal, store_id)
     return balance_out(ledger_store.load_balance(store_id), found.currency, account_status(store_id))
 
