@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field
 
 from souk.finance.models import Commission, Payout, StoreBalance
 from souk.money import Money, money
-from souk.schema import CamelModel, NonBlankText
+from souk.schema import CamelModel, NonBlankText, PageQuery
 
 AccountStatus = Literal["none", "pending", "active", "restricted"]
 PayoutStatus = Literal["requested", "approved", "processing", "paid", "failed", "rejected"]
@@ -74,6 +74,13 @@ class PayoutDecision(CamelModel):
 
     status: Literal["approved", "rejected", "failed"]
     reason: NonBlankText | None = Field(None, max_length=500)
+
+
+class PayoutsQuery(PageQuery):
+    """Query string of GET /payouts: a store owner's payouts or, for an admin, everyone's."""
+
+    store_id: str | None = Field(None, alias="storeId", min_length=1, max_length=64)
+    status: PayoutStatus | None = None
 
 
 class PayoutOut(CamelModel):
