@@ -113,6 +113,9 @@ class Commission(VersionedItem, discriminator="Commission"):
     reversed_commission = NumberAttribute(attr_name="reversedCommission", default=0)
     reversed_net = NumberAttribute(attr_name="reversedNet", default=0)
     status = UnicodeAttribute()  # pending | available | reversed | partially_reversed
+    # {refundId: {"gross", "commission", "from", "lines": [[line, gross, commission]]}}: what each
+    # refund reversed, so a refund the payment provider refused gives back exactly that.
+    reversals = JSONAttribute(default=dict)
     released = NumberAttribute(default=0)  # 1 once the net moved to available
     paid_at = UTCDateTimeAttribute(attr_name="paidAt")
     delivered_at = UTCDateTimeAttribute(attr_name="deliveredAt", null=True)
