@@ -40,14 +40,17 @@ class BalanceOut(CamelModel):
 
 class CommissionLineOut(CamelModel):
     line: int
-    product_id: str
+    kind: Literal["product", "delivery"] = Field("product", description="A product line, or the delivery fee.")
+    product_id: str | None = Field(None, description="None for the delivery fee.")
     sku: str | None = None
     quantity: int
-    gross: Money
-    rate_bps: int
+    gross: Money = Field(description="The line's total less its share of the order's discount.")
+    rate_bps: int = Field(description="Frozen when the order was paid.")
     commission: Money
     net: Money
     reversed_gross: Money
+    reversed_commission: Money
+    reversed_net: Money
 
 
 class CommissionOut(CamelModel):
@@ -57,9 +60,12 @@ class CommissionOut(CamelModel):
     net: Money
     rate_bps: int = Field(description="The order's effective rate; each line keeps its own.")
     status: CommissionStatus
+    reversed_gross: Money
+    reversed_commission: Money
     reversed_net: Money
-    available_at: datetime | None
+    available_at: datetime | None = Field(description="None until the order is delivered.")
     paid_at: datetime
+    delivered_at: datetime | None
     lines: list[CommissionLineOut]
 
 
@@ -74,6 +80,12 @@ class PayoutDecision(CamelModel):
 
     status: Literal["approved", "rejected", "failed"]
     reason: NonBlankText | None = Field(None, max_length=500)
+
+
+class CommissionsQuery(PageQuery):
+    """Query string of GET /stores/{storeId}/commissions (newest order first)."""
+
+    status: CommissionStatus | None = None
 
 
 class PayoutsQuery(PageQuery):
@@ -123,11 +135,17 @@ def commission_out(item: Commission) -> CommissionOut:
         order_id=item.order_id, gross=money(gross, cur), commission=money(int(item.commission), cur),
         net=money(int(item.net), cur), rate_bps=round(int(item.commission) * 10_000 / gross) if gross else 0,
         status=item.status,  # type: ignore[arg-type]
+        reversed_gross=money(int(item.reversed_gross), cur),
+        reversed_commission=money(int(item.reversed_commission), cur),
         reversed_net=money(int(item.reversed_net), cur), available_at=item.available_at, paid_at=item.paid_at,
+        delivered_at=item.delivered_at,
         lines=[CommissionLineOut(
-            line=line["line"], product_id=line["productId"], sku=line.get("sku"), quantity=line["quantity"],
-            gross=money(line["gross"], cur), rate_bps=line["rateBps"], commission=money(line["commission"], cur),
-            net=money(line["net"], cur), reversed_gross=money(line.get("reversedGross", 0), cur),
+            line=line["line"], kind=line.get("kind", "product"), product_id=line.get("productId"), sku=line.get("sku"),
+            quantity=line["quantity"], gross=money(line["gross"], cur), rate_bps=line["rateBps"],
+            commission=money(line["commission"], cur), net=money(line["net"], cur),
+            reversed_gross=money(line.get("reversedGross", 0), cur),
+            reversed_commission=money(line.get("reversedCommission", 0), cur),
+            reversed_net=money(line.get("reversedNet", 0), cur),
         ) for line in item.lines or []],
     )  # fmt: skip
 
