@@ -1,4 +1,5 @@
-"""Stripe, through the official SDK: PaymentIntents, refunds and webhook verification.
+"""Stripe, through the official SDK: PaymentIntents, refunds, Connect (Express accounts, account links,
+transfers) and webhook verification.
 
 The only module that imports ``stripe`` (lazily: handlers that never pay don't load it).
 Locally and in tests ``STRIPE_API_BASE`` points the SDK at localstripe; in production it
@@ -25,6 +26,19 @@ if TYPE_CHECKING:
 
 # Stripe's default tolerance: a signature older than this (or as far in the future) is refused.
 SIGNATURE_TOLERANCE_SECONDS = 300
+# Connect calls wait at most this long per try (the SDK's default is 80 s): the payouts worker's
+# Lambda timeout must leave room for the tries (max_network_retries) and its DynamoDB writes.
+CONNECT_TIMEOUT_SECONDS = 8.0
+
+
+class TransferRefused(UpstreamError):
+    """Stripe answered a transfer with a definitive refusal (invalid request: the destination cannot
+    receive transfers, a bad amount): nothing was created, and sending it again would fail the same way."""
+
+    def __init__(self, reason: str, stripe_code: str | None = None) -> None:
+        super().__init__("The payment provider refused the transfer.")
+        self.reason = reason
+        self.stripe_code = stripe_code
 
 
 @dataclass(frozen=True)
@@ -35,22 +49,24 @@ class Intent:
 
 
 @lru_cache(maxsize=4)
-def _client(secret_key: str, api_base: str | None) -> StripeClient:
+def _client(secret_key: str, api_base: str | None, timeout: float | None = None) -> StripeClient:
     # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
-    from stripe import StripeClient
+    from stripe import StripeClient, new_default_http_client
 
     options: dict[str, Any] = {"max_network_retries": 2}
     if api_base:
         options["base_addresses"] = {"api": api_base}
+    if timeout is not None:
+        options["http_client"] = new_default_http_client(timeout=timeout)
     return StripeClient(secret_key, **options)
 
 
 on_restore(_client.cache_clear)  # SnapStart: no client outlives a restore
 
 
-def client() -> StripeClient:
+def client(timeout: float | None = None) -> StripeClient:
     secret_key, _ = stripe_keys()
-    return _client(secret_key, get_settings().stripe_api_base)
+    return _client(secret_key, get_settings().stripe_api_base, timeout)
 
 
 def _upstream(error: Exception, what: str) -> Exception:
@@ -130,6 +146,100 @@ def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata
     except stripe.StripeError as error:
         raise _upstream(error, "refunds.create") from error
     return str(refund.id)
+
+
+# ---------------------------------------------------------------- Connect
+
+
+@get_tracer().capture_method(capture_response=False)
+def create_express_account(*, country: str | None, metadata: dict[str, str], idempotency_key: str) -> str:
+    """A Stripe Connect Express account able to receive transfers; returns its id (``acct_...``).
+
+    The same ``idempotency_key`` with the same parameters within 24 hours returns the same
+    account: two parallel requests never make two.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    params: dict[str, Any] = {"type": "express", "capabilities": {"transfers": {"requested": True}},
+                              "metadata": metadata}  # fmt: skip
+    if country:
+        params["country"] = country.upper()
+    try:
+        account = client(CONNECT_TIMEOUT_SECONDS).v1.accounts.create(
+            params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _upstream(error, "accounts.create") from error
+    return str(account.id)
+
+
+@get_tracer().capture_method(capture_response=False)
+def create_account_link(account_id: str, *, refresh_url: str, return_url: str) -> str:
+    """A one-time onboarding URL for the account (Stripe's hosted Express onboarding)."""
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    try:
+        link = client(CONNECT_TIMEOUT_SECONDS).v1.account_links.create(params={
+            "account": account_id, "refresh_url": refresh_url, "return_url": return_url,
+            "type": "account_onboarding"})  # fmt: skip
+    except stripe.StripeError as error:
+        raise _upstream(error, "account_links.create") from error
+    return str(link.url)
+
+
+@get_tracer().capture_method(capture_response=False)
+def find_transfer(transfer_group: str) -> dict[str, Any] | None:
+    """The newest transfer of ``transfer_group`` as a dict, or None when Stripe has none.
+
+    Raises
+    ------
+    UpstreamError, ServiceUnavailable
+        Stripe failed or could not be reached: whether a transfer exists is unknown.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    try:
+        found = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.list(params={"transfer_group": transfer_group,
+                                                                          "limit": 1})  # fmt: skip
+    except stripe.StripeError as error:
+        raise _upstream(error, "transfers.list") from error
+    return found.data[0].to_dict() if found.data else None
+
+
+@get_tracer().capture_method(capture_response=False)
+def create_transfer(amount: int, currency: str, *, destination: str, transfer_group: str, metadata: dict[str, str],
+                    idempotency_key: str) -> dict[str, Any]:  # fmt: skip
+    """Send ``amount`` from the platform's balance to a connected account; the transfer as a dict.
+
+    Raises
+    ------
+    TransferRefused
+        Stripe refused it for good (``invalid_request_error``): nothing was created.
+    UpstreamError, ServiceUnavailable
+        Anything else (timeout, connection, 5xx, rate limit, an idempotency clash): the outcome
+        is unknown, a transfer may exist; look it up by ``transfer_group`` before sending again.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    params: dict[str, Any] = {"amount": amount, "currency": currency, "destination": destination,
+                              "transfer_group": transfer_group, "metadata": metadata}  # fmt: skip
+    try:
+        transfer = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.create(
+            params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.InvalidRequestError as error:
+        logger.warning("stripe refused a transfer", extra={"transfer_group": transfer_group,
+                                                           "stripe_code": error.code})  # fmt: skip
+        raise TransferRefused(str(error.user_message or error.code or "invalid request")[:500], error.code) from error
+    except stripe.StripeError as error:
+        raise _upstream(error, "transfers.create") from error
+    return transfer.to_dict()
 
 
 def _signed_at(signature: str) -> int:

@@ -16,6 +16,9 @@ order events arrive in; a transaction that loses a race is rebuilt from a fresh 
 - ``payment_intent.canceled``: the checkout's unpaid orders cancelled and their stock
   released, the payment ``canceled``.
 - ``charge.refunded``: a refund made outside the API (Stripe dashboard) recorded once.
+- ``account.updated`` / ``transfer.reversed`` (Connect): applied by finance
+  (:func:`souk.finance.service.accounts.apply_account_updated`,
+  :func:`souk.finance.service.payouts.apply_transfer_reversed`), which get the event's ``created``.
 - anything else: recorded as ``ignored``.
 
 The common path makes no Stripe call: one GetItem (the payment), one BatchGetItem
@@ -33,6 +36,8 @@ from souk.audit import service as audit
 from souk.caller import Actor
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
+from souk.finance.service import accounts as payout_accounts
+from souk.finance.service import payouts
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order, move_actions
@@ -97,6 +102,10 @@ def receive(sent: Delivery) -> WebhookAck:
     if parts is None:
         raise BadRequest("The webhook body is not a Stripe event.")
     event_id, event_type, obj = parts
+    if event_type in FINANCE_APPLIERS:
+        created = event.get("created")
+        at = created if isinstance(created, int) and not isinstance(created, bool) else 0
+        return apply_once(event_id, event_type, _finance(FINANCE_APPLIERS[event_type], at), obj)
     return apply_once(event_id, event_type, APPLIERS.get(event_type, _ignored(event_type)), obj)
 
 
@@ -363,3 +372,14 @@ APPLIERS: dict[str, Callable[[WriteTransaction, dict[str, Any]], Applied]] = {
     "payment_intent.canceled": _canceled,
     "charge.refunded": _charge_refunded,
 }
+
+# Finance's appliers also take the event's ``created``: state from the newest event wins, whatever the arrival order.
+FINANCE_APPLIERS: dict[str, Callable[[WriteTransaction, dict[str, Any], int], str]] = {
+    "account.updated": payout_accounts.apply_account_updated,
+    "transfer.reversed": payouts.apply_transfer_reversed,
+}
+
+
+def _finance(apply: Callable[[WriteTransaction, dict[str, Any], int], str],
+             created: int) -> Callable[[WriteTransaction, dict[str, Any]], Applied]:  # fmt: skip
+    return lambda tx, obj: Applied(apply(tx, obj, created))
