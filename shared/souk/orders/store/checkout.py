@@ -1,7 +1,8 @@
 """Checkout's reads and its one transaction (docs/commerce.md).
 
 The transaction: a stock reservation per variant, an order per store, the payment, the
-coupon's use, the wallet debit, the cart cleared and the audit record (at most 67 items).
+coupon's use, the wallet debit, the cart cleared, the audit record and, for each order paid
+at checkout, its commission, ledger entry and store balance (at most 97 items).
 If any of them fails, nothing is written.
 """
 
@@ -20,6 +21,7 @@ from souk.catalog.service import inventory
 from souk.db import expiry, keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
+from souk.finance.service import commissions
 from souk.identity.models import Address
 from souk.orders.models import Order
 from souk.orders.store.orders import put_audit
@@ -123,7 +125,7 @@ def new_payment(*, payment_id: str, user_id: str, method: str, orders: list[Orde
 
 
 def write_checkout(tx: WriteTransaction, plan: CheckoutPlan, record: AuditRecord) -> None:
-    """Add every item of the checkout to ``tx`` (at most 67: docs/commerce.md)."""
+    """Add every item of the checkout to ``tx`` (at most 97: docs/commerce.md)."""
     # One update per variant: a transaction may not touch an item twice (the cart merges lines, this makes sure).
     wanted: dict[tuple[str, str], int] = {}
     for reservation in plan.reservations:
@@ -133,6 +135,8 @@ def write_checkout(tx: WriteTransaction, plan: CheckoutPlan, record: AuditRecord
         inventory.reserve_stock(tx, product_id, sku, quantity)
     for order in plan.orders:
         tx.put(order, Order.pk.does_not_exist(), label=f"{ORDER_LABEL}:{order.order_id}")
+        if order.status == "paid":  # paid at checkout (wallet): the commission and the store's pending net
+            commissions.add_sale(tx, order)
     tx.put(plan.payment, Payment.pk.does_not_exist(), label=PAYMENT_LABEL)
     if plan.coupon is not None:
         use_coupon(tx, plan.coupon, plan.user_id)
