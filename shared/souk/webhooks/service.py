@@ -8,14 +8,16 @@ conditional on the state they read (the payment's and orders' statuses), never o
 order events arrive in; a transaction that loses a race is rebuilt from a fresh read.
 
 - ``payment_intent.succeeded``: an order payment becomes ``succeeded`` and its
-  ``pending_payment`` orders ``paid``; orders cancelled meanwhile (expiry) are refunded to
-  the card after the commit. A top-up becomes ``succeeded`` and credits the wallet once
-  (ledger entry ``topup-<paymentId>``).
+  ``pending_payment`` orders ``paid``, each with its commission and the store's pending
+  net (:func:`souk.finance.service.commissions.add_sale`, same transaction); orders
+  cancelled meanwhile (expiry) are refunded to the card after the commit. A top-up
+  becomes ``succeeded`` and credits the wallet once (ledger entry ``topup-<paymentId>``).
 - ``payment_intent.payment_failed``: payment ``pending → failed`` with the reason; the
   orders keep waiting (the customer may retry with another card until they expire).
 - ``payment_intent.canceled``: the checkout's unpaid orders cancelled and their stock
   released, the payment ``canceled``.
-- ``charge.refunded``: a refund made outside the API (Stripe dashboard) recorded once.
+- ``charge.refunded``: a refund made outside the API (Stripe dashboard) recorded once
+  (with the commission's reversal when the payment paid a single order).
 - ``account.updated`` / ``transfer.reversed`` (Connect): applied by finance
   (:func:`souk.finance.service.accounts.apply_account_updated`,
   :func:`souk.finance.service.payouts.apply_transfer_reversed`), which get the event's ``created``.
@@ -37,7 +39,7 @@ from souk.caller import Actor
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
 from souk.finance.service import accounts as payout_accounts
-from souk.finance.service import payouts
+from souk.finance.service import commissions, payouts
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order, move_actions
@@ -209,6 +211,7 @@ def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
         if order.status == "pending_payment":
             actions, condition = move_actions(order, "paid", None, "card payment succeeded")
             store.update_order(tx, order, [*actions, Order.paid_amount.set(int(order.total))], condition)
+            commissions.add_sale(tx, order)  # the commission and the store's pending net, once with the order
             paid.append(order.order_id)
         elif order.status == "cancelled" and not int(order.paid_amount or 0):
             refund = _auto_refund(payment, order)
@@ -360,6 +363,10 @@ def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
         order = store.get_order(only_order)
         actions, condition = _order_refund_actions(order, amount)
         store.update_order(tx, order, actions, condition)
+        # The store's net and the platform's cut go back too, at the lines' frozen rates.
+        reversal = commissions.reversal_writes(order.store_id, order.order_id, refund_id, amount)
+        if reversal is not None:
+            reversal(tx)
     audit.record(STRIPE, "payment.refunded_outside", "payment", payment.payment_id, tx=tx,
                  before={"status": payment.status, "refundedAmount": before},
                  after={"status": new_status, "refundedAmount": total, "refundId": refund_id})  # fmt: skip
