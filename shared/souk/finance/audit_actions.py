@@ -8,6 +8,7 @@ from __future__ import annotations
 
 AUDIT_ACTIONS = frozenset(
     {
+        "commission.release",
         "payout.approved",
         "payout.failed",
         "payout.paid",
