@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Connect calls wait at most this long per try (the SDK's default is 80 s): the payouts worker's
 # Lambda timeout must leave room for the tries (max_network_retries) and its DynamoDB writes.
-CONNECT_TIMEOUT_SECONDS = 8.0
+CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class TransferRefused(UpstreamError):
