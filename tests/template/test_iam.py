@@ -97,7 +97,7 @@ def test_every_role_is_used_and_no_policy_is_attached_from_outside() -> None:
 
 def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert _holders("EmailQueue", CONSUME) == {"NotifyRole"}
-    consumers = {c.function.logical_id for c in template.queue_consumers()}
+    consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "EmailQueue"}
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
@@ -107,6 +107,8 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
 
 def test_only_finance_sends_to_and_consumes_the_payouts_queue() -> None:
     assert _holders("PayoutsQueue", {"sqs:SendMessage"} | CONSUME) == {"FinanceRole"}
+    consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "PayoutsQueue"}
+    assert consumers == {"PayoutsWorkerFunction"}
     assert _holders("PayoutsQueue") == {"FinanceRole", "SystemRole"}  # health reads its attributes
 
 
