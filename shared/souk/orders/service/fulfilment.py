@@ -7,7 +7,9 @@ the next step (:func:`souk.orders.status.can_move`), else 409 INVALID_STATE. The
 (:func:`check_target`, :func:`may_move`, :func:`check_move`) are plain functions.
 
 One transaction: the order's update, conditional on the status it was read with (history
-appended in the same write), and its audit record. Of two racing moves only one applies;
+appended in the same write), its audit record and, when it becomes ``delivered``, its
+commission's ``deliveredAt``/``availableAt`` and release index entry
+(:func:`souk.finance.service.commissions.delivery_writes`). Of two racing moves only one applies;
 the other re-reads the order and answers 409 INVALID_STATE. ``cancelled`` has its own
 route (POST /orders/{id}/cancel: stock and money go back); ``paid`` and the refund
 statuses are set by payments and refunds only.
@@ -21,8 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
+from souk.db.base import utc_now
 from souk.db.transactions import Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from souk.finance.service import commissions
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, StatusRequest, order_out
@@ -111,8 +115,10 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
         record = audit.build_record(principal.actor, "order.status", "order", order.order_id,
                                     before={"status": order.status},
                                     after={"status": target, "reason": request.reason})  # fmt: skip
+        # Delivered: the commission's net becomes available funds.holdDays later (same transaction).
+        finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
         try:
-            store.write_move(order, target, principal.actor, request.reason, record)
+            store.write_move(order, target, principal.actor, request.reason, record, finance)
         except TransactionCancelled as cancelled:
             if store.ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status

@@ -4,9 +4,12 @@ A refund is reserved in DynamoDB before any money moves (docs/commerce.md): one
 transaction puts the :class:`Refund`, ADDs the amount to the payment's and the order's
 ``refundedAmount`` on conditions that keep both at or below what was paid, moves their
 statuses (``refunded`` when fully refunded, else ``partially_refunded``) and, for a refund
-to the wallet, credits it (ledger entry ``refund-<refundId>``). Only then is Stripe asked
+to the wallet, credits it (ledger entry ``refund-<refundId>``) and, when the order has a
+commission, reverses it at the lines' frozen rates (ledger entry ``REVERSAL#<refundId>``:
+:func:`souk.finance.service.commissions.reversal_writes`). Only then is Stripe asked
 (idempotency key ``refund-<refundId>``); if Stripe fails, a compensating transaction marks
-the refund ``failed`` and gives the amount back, and the 502/503 reaches the client.
+the refund ``failed``, gives the amount back and undoes the reversal
+(``REVERSAL#<refundId>#UNDONE``), and the 502/503 reaches the client.
 
 The conditions (:mod:`souk.orders.store.refunds`) are exact, so concurrent partial refunds
 commute and the total never exceeds what was paid. A transaction that loses on a condition
@@ -24,6 +27,7 @@ from souk.db.base import utc_now
 from souk.db.idempotency import idempotent_call
 from souk.db.transactions import CONTENTION, Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
+from souk.finance.service import commissions
 from souk.ids import new_id
 from souk.money import amount_in
 from souk.observability import logger
@@ -172,9 +176,10 @@ def _compensate(refund: Refund, actor: Actor) -> None:
         record = audit.build_record(actor, "payment.refund_failed", "payment", refund.payment_id,
                                     after={"refundId": refund.refund_id, "orderId": refund.order_id,
                                            "amount": x})  # fmt: skip
+        undo = commissions.undo_writes(order.store_id, order.order_id, refund.refund_id)
         try:
             store.write_compensation(refund, order, payment, actor, order_target=order_target,
-                                     payment_status=payment_status, record=record)  # fmt: skip
+                                     payment_status=payment_status, record=record, finance=undo)  # fmt: skip
         except TransactionCancelled as cancelled:
             if REFUND_LABEL in cancelled.failed():
                 return  # compensated already
@@ -236,12 +241,16 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
         nonlocal order, payment, recomputed
         plan = plan_refund(order, payment, amount, to, ledger.wallet_currency())
         refund = store.new_refund(plan, refund_id, to, reason, actor.user_id, utc_now())
+        # The store's net and the platform's cut go back at the lines' frozen rates (none: paid before commissions).
+        reversal = commissions.reversal_writes(order.store_id, order.order_id, refund_id, plan.amount)
         try:
-            store.reserve(plan, refund, actor, reason, _reserve_record(plan, refund, actor, reason))
+            store.reserve(plan, refund, actor, reason, _reserve_record(plan, refund, actor, reason), reversal)
         except TransactionCancelled as cancelled:
             failed = set(cancelled.failed())
             if ledger.WALLET_LABEL in failed:
                 raise UnprocessableEntity("The customer's wallet holds another currency; refund to the card.") from None
+            if commissions.is_commission_race(list(failed)) and not failed & {ORDER_LABEL, PAYMENT_LABEL, REFUND_LABEL}:
+                raise Retry from cancelled  # another refund (or the release) changed the commission: re-read it
             if failed & {ORDER_LABEL, PAYMENT_LABEL, REFUND_LABEL}:
                 if recomputed:
                     raise Conflict("Another refund of this order went through meanwhile; check it and retry.",

@@ -29,6 +29,8 @@ from souk.orders.models import Order, move_actions
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from souk.audit.models import AuditRecord
     from souk.caller import Actor
     from souk.orders.schemas import OrdersQuery
@@ -90,11 +92,15 @@ def order_page(timeline: Timeline, user_id: str, query: OrdersQuery) -> tuple[li
     return [o for o in found if isinstance(o, Order)], encode_cursor(last_key)
 
 
-def write_move(order: Order, target: str, actor: Actor, reason: str | None, record: AuditRecord) -> None:
-    """The order's status update (conditional on the status read, history appended) and its audit record."""
+def write_move(order: Order, target: str, actor: Actor, reason: str | None, record: AuditRecord,
+               finance: Callable[[WriteTransaction], None] | None = None) -> None:  # fmt: skip
+    """The order's status update (conditional on the status read, history appended), its audit record and
+    ``finance``'s items (a delivered order's commission dates), in one transaction."""
     actions, condition = move_actions(order, target, actor, reason)
     with WriteTransaction() as tx:
         tx.update(order, actions, condition, label=ORDER_LABEL)
+        if finance is not None:
+            finance(tx)
         put_audit(tx, record)
 
 

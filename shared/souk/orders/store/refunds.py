@@ -23,6 +23,8 @@ from souk.payments.models import Payment, Refund
 from souk.wallet import service as ledger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
@@ -99,9 +101,13 @@ def new_refund(plan: RefundPlan, refund_id: str, to: str, reason: str, actor_id:
     return refund
 
 
-def reserve(plan: RefundPlan, refund: Refund, actor: Actor, reason: str, record: AuditRecord) -> None:
-    """The refund, both totals and statuses, the wallet credit (if any) and the audit: one transaction."""
+def reserve(plan: RefundPlan, refund: Refund, actor: Actor, reason: str, record: AuditRecord,
+            finance: Callable[[WriteTransaction], None] | None = None) -> None:  # fmt: skip
+    """The refund, both totals and statuses, the wallet credit (if any), ``finance``'s items (the commission's
+    reversal) and the audit: one transaction."""
     with WriteTransaction() as tx:
+        if finance is not None:
+            finance(tx)
         tx.put(refund, Refund.pk.does_not_exist(), label=REFUND_LABEL)
         actions, condition = _payment_update(plan)
         tx.update(plan.payment, actions, condition, label=PAYMENT_LABEL)
@@ -124,9 +130,11 @@ def mark_sent(refund: Refund, stripe_id: str, record: AuditRecord) -> None:
 
 
 def write_compensation(refund: Refund, order: Order, payment: Payment, actor: Actor, *, order_target: str | None,
-                       payment_status: str | None, record: AuditRecord) -> None:  # fmt: skip
+                       payment_status: str | None, record: AuditRecord,
+                       finance: Callable[[WriteTransaction], None] | None = None) -> None:  # fmt: skip
     """A pending refund ``failed`` and its amount given back to both totals (statuses moved to ``order_target``
-    and ``payment_status`` when given), conditioned on the totals and statuses read; one transaction."""
+    and ``payment_status`` when given), conditioned on the totals and statuses read, with ``finance``'s items
+    (the commission's reversal undone); one transaction."""
     x = int(refund.amount)
     order_done, payment_done = int(order.refunded_amount or 0) - x, int(payment.refunded_amount or 0) - x
     order_actions: list[Action] = [Order.refunded_amount.add(-x), Order.updated_at.set(utc_now())]
@@ -143,4 +151,6 @@ def write_compensation(refund: Refund, order: Order, payment: Payment, actor: Ac
                   label=REFUND_LABEL)  # fmt: skip
         tx.update(payment, payment_actions, payment_condition, label=PAYMENT_LABEL)
         tx.update(order, order_actions, order_condition, label=ORDER_LABEL)
+        if finance is not None:
+            finance(tx)
         put_audit(tx, record)
