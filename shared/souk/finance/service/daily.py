@@ -1,0 +1,44 @@
+"""The daily finance job (functions/finance/finance_daily, EventBridge ``rate(1 day)``).
+
+1. **Release** (:func:`souk.finance.service.commissions.release_due`): every commission
+   whose ``availableAt`` (delivery + ``funds.holdDays``) has passed moves its remaining net
+   from ``pending`` to ``available``, once (entry ``RELEASE#<orderId>`` and the
+   commission's version condition), found through the release index day by day from the
+   job's cursor.
+2. **Payouts** (:func:`reconcile_processing_payouts`): the hook where payouts left
+   ``processing`` are reconciled with Stripe.
+
+EventBridge may deliver a schedule twice or late: both steps are idempotent, and the job
+stops starting new work when ``exhausted()`` says the Lambda is nearly out of time (what is
+left waits for the next run: the cursor only moves past finished days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from souk.finance.service import commissions
+from souk.observability import logger, metrics
+
+
+def reconcile_processing_payouts(now: datetime, exhausted: Callable[[], bool]) -> dict[str, Any]:
+    """HOOK (payouts): reconcile payouts left ``processing`` with Stripe (look each transfer up by its
+    ``transfer_group``; never send again blindly). The payouts module plugs its reconciliation in here and
+    returns its counts; until it does, there is nothing to report."""
+    return {}
+
+
+def run(exhausted: Callable[[], bool] = lambda: False, *, now: datetime | None = None) -> dict[str, Any]:
+    """One daily run up to ``now`` (default: the current time; tests pass a later one)."""
+    now = now or datetime.now(UTC)
+    release = commissions.release_due(now, exhausted=exhausted)
+    metrics.add_metric(name="CommissionsReleased", unit=MetricUnit.Count, value=release.released)
+    payouts = reconcile_processing_payouts(now, exhausted) if not exhausted() else {}
+    report = {"release": release.as_dict(), "payouts": payouts}
+    logger.info("finance daily finished" if release.complete else "finance daily stopped early; the next run goes on",
+                extra={"finance_daily": report})  # fmt: skip
+    return report
