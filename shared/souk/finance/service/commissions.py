@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from souk.admin_settings import service as admin_settings
 from souk.audit import service as audit
@@ -60,7 +60,6 @@ from souk.observability import logger
 if TYPE_CHECKING:
     from souk.admin_settings.schemas import CommissionSettings
     from souk.caller import Principal
-    from souk.orders.models import Order
 
 BPS = 10_000
 DELIVERY = "delivery"
@@ -68,6 +67,23 @@ PRODUCT = "product"
 SYSTEM = Actor(user_id="finance-daily", role="system")
 # Adds a finance change to the caller's transaction.
 Writes = Callable[[WriteTransaction], None]
+
+
+class Order(Protocol):
+    """What commissions read of an order (souk.orders.models.Order; orders calls finance, never the reverse)."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def store_id(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def lines(self) -> Any: ...
+    @property
+    def discount(self) -> Any: ...
+    @property
+    def delivery_fee(self) -> Any: ...
 
 
 # ---------------------------------------------------------------- arithmetic
