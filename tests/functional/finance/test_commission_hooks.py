@@ -206,6 +206,7 @@ def test_delivery_sets_available_at_and_the_daily_job_releases_once(api: ApiClie
     # AND the daily job before then releases nothing
     early = daily.run(now=commission.available_at - timedelta(minutes=1))
     assert early["release"]["released"] == 0 and _balance(store_id)["available"] == 0
+    assert early["payouts"] == {"resolved": 0, "unresolved": 0, "requeued": 0, "unresolvedPayouts": {}}
     # WHEN it runs after availableAt, twice (EventBridge may deliver twice)
     later = commission.available_at + timedelta(hours=1)
     first, again = daily.run(now=later), daily.run(now=later)

@@ -5,8 +5,8 @@
    from ``pending`` to ``available``, once (entry ``RELEASE#<orderId>`` and the
    commission's version condition), found through the release index day by day from the
    job's cursor.
-2. **Payouts** (:func:`reconcile_processing_payouts`): the hook where payouts left
-   ``processing`` are reconciled with Stripe.
+2. **Payouts** (:func:`reconcile_processing_payouts`): payouts left ``processing`` are
+   reconciled with Stripe (the payouts module's own rules).
 
 EventBridge may deliver a schedule twice or late: both steps are idempotent, and the job
 stops starting new work when ``exhausted()`` says the Lambda is nearly out of time (what is
@@ -22,14 +22,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from souk.finance.service import commissions
+from souk.finance.service import payouts as payout_service
 from souk.observability import logger, metrics
 
 
 def reconcile_processing_payouts(now: datetime, exhausted: Callable[[], bool]) -> dict[str, Any]:
-    """HOOK (payouts): reconcile payouts left ``processing`` with Stripe (look each transfer up by its
-    ``transfer_group``; never send again blindly). The payouts module plugs its reconciliation in here and
-    returns its counts; until it does, there is nothing to report."""
-    return {}
+    """The payouts' step: payouts left ``processing`` are looked up at Stripe by their ``transfer_group``
+    (never sent again blindly) and lost approved ones queued again
+    (:func:`souk.finance.service.payouts.reconcile_processing_payouts`); its counts, and the payouts it could
+    not resolve."""
+    found = payout_service.reconcile_processing_payouts(now)
+    return {"resolved": len(found.resolved), "unresolved": len(found.unresolved), "requeued": len(found.requeued),
+            "unresolvedPayouts": dict(found.unresolved)}  # fmt: skip
 
 
 def run(exhausted: Callable[[], bool] = lambda: False, *, now: datetime | None = None) -> dict[str, Any]:
