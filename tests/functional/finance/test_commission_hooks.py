@@ -342,3 +342,28 @@ def test_an_order_paid_before_commissions_existed_posts_nothing_when_refunded(ap
     # THEN no finance entry and no balance
     assert _entries(seller.store.store_id) == {}
     assert _balance(seller.store.store_id)["pending"] == 0
+
+
+def test_a_refund_made_in_the_stripe_dashboard_reverses_the_commission(
+    api: ApiClient, rates: Any, stripe_offline: None
+) -> None:
+    # GIVEN a card-paid order of one store (commission from the webhook): 2 x 1000 at 10%
+    seller = make_seller()
+    shopper = _shopper()
+    order = make_order(shopper.user_id, seller.store.store_id, seller.user.user_id, status="pending_payment")
+    paid = make_payment(shopper.user_id, int(order.total), status="pending", order_ids=[order.order_id],
+                        store_ids=[seller.store.store_id], store_owner_ids=[seller.user.user_id],
+                        intent_id="pi_dashboardrefund")  # fmt: skip
+    order.update([Order.payment_id.set(paid.payment_id)])
+    assert _deliver_event(api, _succeeded_event(paid)).status == 200
+    # WHEN Stripe reports 500 refunded outside the API
+    charge = {"id": "ch_dashboardrefund", "object": "charge", "payment_intent": "pi_dashboardrefund",
+              "amount": 2000, "amount_refunded": 500, "metadata": {"paymentId": paid.payment_id},
+              "refunds": {"data": [{"id": "re_dash1", "created": 1}]}}  # fmt: skip
+    assert _deliver_event(api, event("charge.refunded", charge)).status == 200
+    # THEN the commission gives back 50 of its 200 and the store 450 of its pending net
+    store_id = seller.store.store_id
+    entry = _entries(store_id)["REVERSAL#stripe-re_dash1"]
+    assert entry.postings == {"external:sales": 500, "platform:commission": -50, "store:pending": -450}
+    assert _commission(store_id, order.order_id).status == "partially_reversed"
+    assert _balance(store_id)["pending"] == 2000 - 200 - 450
