@@ -9,6 +9,11 @@ from __future__ import annotations
 AUDIT_ACTIONS = frozenset(
     {
         "commission.release",
+        "dispute.fee_booked",
+        "dispute.held",
+        "dispute.lost",
+        "dispute.updated",
+        "dispute.won",
         "payout.approved",
         "payout.failed",
         "payout.paid",

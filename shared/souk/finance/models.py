@@ -7,6 +7,7 @@
 | Commission | FINANCE#<storeId> | COMMISSION#<orderId> | gsi1 RELEASE#<yyyy-mm-dd> / <availableAt>#<storeId>#<orderId> once delivered, until released |
 | PayoutAccount | FINANCE#<storeId> | ACCOUNT | gsi1 CONNECT#<stripeAccountId> / ACCOUNT |
 | Payout | PAYOUT#<payoutId> | PAYOUT | gsi1 USER#<ownerId>#PAYOUTS, gsi2 PAYOUTS, gsi3 PAYOUTS#<status>, gsi4 FINANCE#<storeId>#PAYOUTS; sort <stamp>#<payoutId> |
+| Dispute | FINANCE#<storeId> | DISPUTE#<disputeId> | |
 
 Entries are immutable and keyed by what caused them (``COMMISSION#<orderId>``,
 ``PAYOUT#<id>#REQUEST``, ``REVERSAL#<refundId>``...): each is put with a does-not-exist
@@ -25,6 +26,7 @@ ACCOUNT = "ACCOUNT"
 PAYOUT = "PAYOUT"
 ENTRY_PREFIX = "ENTRY#"
 COMMISSION_PREFIX = "COMMISSION#"
+DISPUTE_PREFIX = "DISPUTE#"
 
 
 def store_finance(store_id: str) -> str:
@@ -41,6 +43,10 @@ def store_entries(store_id: str) -> str:
 
 def commission_sort(order_id: str) -> str:
     return f"{COMMISSION_PREFIX}{order_id}"
+
+
+def dispute_sort(dispute_id: str) -> str:
+    return f"{DISPUTE_PREFIX}{dispute_id}"
 
 
 def release_day(day: str) -> str:
@@ -147,3 +153,34 @@ class Payout(SoukItem, discriminator="Payout"):
     processing_at = UTCDateTimeAttribute(attr_name="processingAt", null=True)
     paid_at = UTCDateTimeAttribute(attr_name="paidAt", null=True)
     attempts = NumberAttribute(default=0)
+
+
+class Dispute(VersionedItem, discriminator="Dispute"):
+    """A Stripe chargeback as it concerns one store of the disputed payment (one item per store).
+
+    Created with the hold (``DISPUTE#<id>#HOLD``); a store's disputes are a Query on its
+    partition (``DISPUTE#`` prefix). ``status``, ``evidenceDueBy`` and ``eventCreated`` come
+    from the newest event applied; ``feePosted`` and ``settlement`` say what the ledger did.
+    """
+
+    dispute_id = UnicodeAttribute(attr_name="disputeId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    owner_id = UnicodeAttribute(attr_name="ownerId", null=True)
+    payment_id = UnicodeAttribute(attr_name="paymentId")
+    charge_id = UnicodeAttribute(attr_name="chargeId", null=True)
+    payment_intent_id = UnicodeAttribute(attr_name="paymentIntentId", null=True)
+    currency = UnicodeAttribute()
+    dispute_amount = NumberAttribute(attr_name="disputeAmount")  # the whole disputed amount, every store
+    amount = NumberAttribute()  # this store's gross share
+    held = NumberAttribute(default=0)  # this store's net share, moved available -> held
+    # {orderId: {"gross", "commission", "lines": [[line, gross, commission]]}}: the share per order and line
+    orders = JSONAttribute(default=dict)
+    status = UnicodeAttribute()  # Stripe's: warning_needs_response | needs_response | under_review | won | lost...
+    reason = UnicodeAttribute(null=True)
+    evidence_due_by = UTCDateTimeAttribute(attr_name="evidenceDueBy", null=True)
+    event_created = NumberAttribute(attr_name="eventCreated", default=0)  # ``created`` of the newest event applied
+    fee = NumberAttribute(default=0)  # this store's share of Stripe's dispute fee, once booked
+    fee_payer = UnicodeAttribute(attr_name="feePayer", null=True)  # platform | store
+    fee_posted = NumberAttribute(attr_name="feePosted", default=0)
+    settlement = UnicodeAttribute(default="open")  # open | won | lost: what the ledger did, once
+    settled_at = UTCDateTimeAttribute(attr_name="settledAt", null=True)

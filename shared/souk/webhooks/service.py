@@ -21,6 +21,10 @@ order events arrive in; a transaction that loses a race is rebuilt from a fresh 
 - ``account.updated`` / ``transfer.reversed`` (Connect): applied by finance
   (:func:`souk.finance.service.accounts.apply_account_updated`,
   :func:`souk.finance.service.payouts.apply_transfer_reversed`), which get the event's ``created``.
+- ``charge.dispute.*`` (chargebacks): the payment found by the dispute's ``payment_intent`` (one
+  Stripe call for its metadata, as for ``charge.refunded``) and its orders are handed to
+  :func:`souk.finance.service.disputes.apply_dispute` with the event's ``created``: holds,
+  Stripe's fee, the reversal or release, once and in any order. An unknown payment is ignored.
 - anything else: recorded as ``ignored``.
 
 The common path makes no Stripe call: one GetItem (the payment), one BatchGetItem
@@ -39,7 +43,7 @@ from souk.caller import Actor
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
 from souk.finance.service import accounts as payout_accounts
-from souk.finance.service import commissions, payouts
+from souk.finance.service import commissions, disputes, payouts
 from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order, move_actions
@@ -104,10 +108,12 @@ def receive(sent: Delivery) -> WebhookAck:
     if parts is None:
         raise BadRequest("The webhook body is not a Stripe event.")
     event_id, event_type, obj = parts
+    created = event.get("created")
+    at = created if isinstance(created, int) and not isinstance(created, bool) else 0
     if event_type in FINANCE_APPLIERS:
-        created = event.get("created")
-        at = created if isinstance(created, int) and not isinstance(created, bool) else 0
         return apply_once(event_id, event_type, _finance(FINANCE_APPLIERS[event_type], at), obj)
+    if event_type in disputes.EVENTS:
+        return apply_once(event_id, event_type, partial(_dispute, event_type, at), obj)
     return apply_once(event_id, event_type, APPLIERS.get(event_type, _ignored(event_type)), obj)
 
 
@@ -371,6 +377,27 @@ def _charge_refunded(tx: WriteTransaction, charge: dict[str, Any]) -> Applied:
                  before={"status": payment.status, "refundedAmount": before},
                  after={"status": new_status, "refundedAmount": total, "refundId": refund_id})  # fmt: skip
     return Applied(f"refunded outside the API: {amount} {payment.currency} recorded as {refund_id}")
+
+
+# ---------------------------------------------------------------- charge.dispute.*
+
+
+def _dispute(event_type: str, created: int, tx: WriteTransaction, dispute: dict[str, Any]) -> Applied:
+    """A chargeback event: the payment of the dispute's intent and its orders, to finance."""
+    charge = dispute.get("charge")
+    intent = dispute.get("payment_intent") or (charge.get("payment_intent") if isinstance(charge, dict) else None)
+    intent_id = intent.get("id") if isinstance(intent, dict) else intent
+    if not isinstance(intent_id, str) or not intent_id:
+        return Applied("ignored: the dispute names no payment intent")
+    metadata = charge.get("metadata") if isinstance(charge, dict) else None
+    found = _payment_of_charge({"payment_intent": intent_id, "metadata": metadata or {}})
+    if found is None or found[0].kind != "order":
+        return Applied("ignored: no such payment")
+    payment = found[0]
+    orders = store.orders_of([str(i) for i in payment.order_ids or []])
+    result = disputes.apply_dispute(tx, event_type, dispute, created, payment_id=payment.payment_id,
+                                    currency=payment.currency, orders=orders)  # fmt: skip
+    return Applied(result.outcome, result.after_commit)
 
 
 APPLIERS: dict[str, Callable[[WriteTransaction, dict[str, Any]], Applied]] = {
