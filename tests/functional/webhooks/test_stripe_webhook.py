@@ -403,8 +403,8 @@ def test_an_unhandled_event_type_is_recorded_as_ignored(hook: ApiClient) -> None
 
 def test_a_canceled_intent_cancels_the_unpaid_orders_and_releases_their_stock(hook: ApiClient) -> None:
     # GIVEN a card checkout holding 2 of a variant's 10 units, waiting for payment
-    from souk.catalog.service import inventory
     from souk.catalog.models import Variant
+    from souk.catalog.service import inventory
     from souk.db.transactions import WriteTransaction
 
     customer = create_user()
