@@ -407,7 +407,8 @@ def _settle(facts: Facts, outcome: str, newer: bool, items: Mapping[str, Dispute
             moved[item.store_id] = held
         actions = [Dispute.settlement.set(outcome), Dispute.settled_at.set(utc_now())]
         store.update(tx, item, actions + (_view_actions(facts) if newer else []))
-    audit.record(STRIPE, f"dispute.{outcome}", "dispute", facts.dispute_id, tx=tx,
+    action = "dispute.lost" if outcome == LOST else "dispute.won"
+    audit.record(STRIPE, action, "dispute", facts.dispute_id, tx=tx,
                  after={"status": facts.status, "byStore": moved})  # fmt: skip
 
 
