@@ -391,9 +391,12 @@ def _dispute(event_type: str, created: int, tx: WriteTransaction, dispute: dict[
         return Applied("ignored: the dispute names no payment intent")
     metadata = charge.get("metadata") if isinstance(charge, dict) else None
     found = _payment_of_charge({"payment_intent": intent_id, "metadata": metadata or {}})
-    if found is None or found[0].kind != "order":
+    if found is None:
         return Applied("ignored: no such payment")
     payment = found[0]
+    if payment.kind != "order":
+        logger.warning("a wallet top-up is disputed", extra={"payment_id": payment.payment_id})
+        return Applied("ignored: a top-up's dispute concerns no store")
     orders = store.orders_of([str(i) for i in payment.order_ids or []])
     result = disputes.apply_dispute(tx, event_type, dispute, created, payment_id=payment.payment_id,
                                     currency=payment.currency, orders=orders)  # fmt: skip
