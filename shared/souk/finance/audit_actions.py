@@ -8,6 +8,10 @@ from __future__ import annotations
 
 AUDIT_ACTIONS = frozenset(
     {
+        "clawback.abandoned",
+        "clawback.opened",
+        "clawback.refused",
+        "clawback.reversed",
         "commission.release",
         "dispute.fee_booked",
         "dispute.held",
