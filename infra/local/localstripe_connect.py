@@ -22,7 +22,9 @@ What Stripe does and this does too:
   parameters replays the first response (``Idempotent-Replayed: true``), with other
   parameters or on another endpoint it is a 400 ``idempotency_error``; keys expire after 24 h;
 - reversals default to the amount not reversed yet, never exceed it, and update the
-  transfer's ``amount_reversed`` and ``reversed``.
+  transfer's ``amount_reversed`` and ``reversed``; a reversal the destination account's
+  balance cannot cover (see the ``balance`` hook) is a 400 ``invalid_request_error`` with
+  code ``balance_insufficient``, and reverses nothing.
 
 Dev hooks, not in Stripe's API (authenticated with any ``sk_test_`` key like the rest):
 
@@ -31,6 +33,10 @@ Dev hooks, not in Stripe's API (authenticated with any ``sk_test_`` key like the
   onboarding link makes it active again;
 - ``POST /connect/transfers/{id}/fail``: Stripe takes the transfer back, fully reversed
   (``transfer.reversed``), the way a failed or clawed-back transfer reaches the platform;
+- ``POST /connect/accounts/{id}/balance`` (``available``: minor units, or empty to lift it):
+  what the account's balance can still give back; each reversal of a transfer to it takes
+  from it, and one larger than it is refused (``balance_insufficient``). Unset (the
+  default), the account covers any reversal;
 - ``DELETE /connect/idempotency_keys``: forget every idempotency key, what 24 hours do;
 - ``DELETE /_config/webhooks/{id}``: stop delivering to a webhook registered before.
 """
@@ -251,6 +257,7 @@ class Account(ConnectObject, StripeObject):
         self.tos_acceptance = {"date": None, "ip": None, "user_agent": None}
         self.external_accounts = {"object": "list", "data": [], "has_more": False, "total_count": 0,
                                   "url": f"/v1/accounts/{self.id}/external_accounts"}  # fmt: skip
+        self._balance_available: int | None = None  # the balance hook's limit on reversals; None: unlimited
 
     @classmethod
     def _api_update(cls, id: str, **data: Any) -> Account:
@@ -463,7 +470,9 @@ class TransferReversal(ConnectObject, StripeObject):
         self.transfer = transfer.id
 
     @classmethod
-    def _reverse(cls, transfer_id: str, data: dict[str, Any]) -> TransferReversal:
+    def _reverse(cls, transfer_id: str, data: dict[str, Any], *, covered: bool = False) -> TransferReversal:
+        """A reversal of ``amount`` (default: what is left), taken from the destination's balance unless
+        ``covered`` (Stripe taking a failed transfer back)."""
         transfer = Transfer._api_retrieve(transfer_id)
         _check_params(data, {"amount", "metadata", "description", "refund_application_fee"})
         remaining = transfer.amount - transfer.amount_reversed
@@ -473,7 +482,15 @@ class TransferReversal(ConnectObject, StripeObject):
         if amount > remaining:
             raise _invalid(f"You cannot reverse more than the amount remaining on the transfer ({remaining}).",
                            param="amount")  # fmt: skip
-        reversal = cls(transfer, amount, _metadata(data.get("metadata")), _string(data, "description"))
+        metadata, description = _metadata(data.get("metadata")), _string(data, "description")
+        account = store.get(f"account:{transfer.destination}")
+        limit = None if covered or account is None else account._balance_available
+        if limit is not None and amount > limit:
+            raise _invalid(f"Insufficient funds in the destination account {transfer.destination} to reverse "
+                           f"{amount} of this transfer.", code="balance_insufficient")  # fmt: skip
+        if limit is not None:
+            account._balance_available = limit - amount
+        reversal = cls(transfer, amount, metadata, description)
         _emit("transfer.reversed", transfer)
         return reversal
 
@@ -617,9 +634,23 @@ def _routes() -> list[tuple[str, str, Any]]:
         account._restrict(_string(data, "reason") or "requirements.past_due")
         return json_response(account._export())
 
+    async def set_balance(request: web.Request) -> web.Response:
+        data, _ = await _data(request)
+        _check_params(data, {"available"})
+        account = Account._api_retrieve(request.match_info["id"])
+        value = data.get("available")
+        if value is None or value == "":
+            account._balance_available = None
+        else:
+            number = try_convert_to_int(value)
+            if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+                raise _invalid(f"Invalid integer: {value}", param="available", code="parameter_invalid_integer")
+            account._balance_available = number
+        return json_response({"account": account.id, "available": account._balance_available})
+
     async def fail_transfer(request: web.Request) -> web.Response:
         transfer = Transfer._api_retrieve(request.match_info["id"])
-        TransferReversal._reverse(transfer.id, {"metadata": {"localstripe": "transfer_failed"}})
+        TransferReversal._reverse(transfer.id, {"metadata": {"localstripe": "transfer_failed"}}, covered=True)
         return json_response(transfer._export())
 
     async def forget_idempotency_keys(request: web.Request) -> web.Response:
@@ -648,6 +679,7 @@ def _routes() -> list[tuple[str, str, Any]]:
         ("GET", "/v1/transfers/{id}/reversals/{reversal}", retrieve_reversal),
         ("GET", ONBOARDING_PATH + "{account}", onboarding_page),
         ("POST", "/connect/accounts/{id}/restrict", restrict_account),
+        ("POST", "/connect/accounts/{id}/balance", set_balance),
         ("POST", "/connect/transfers/{id}/fail", fail_transfer),
         ("DELETE", "/connect/idempotency_keys", forget_idempotency_keys),
         ("DELETE", "/_config/webhooks/{id}", unregister_webhook),

@@ -2,12 +2,14 @@
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|
-| StoreBalance | FINANCE#<storeId> | BALANCE | |
+| StoreBalance | FINANCE#<storeId> | BALANCE | gsi1 FINANCE#NEGATIVE / <storeId> from a debit of available that may have left it negative until a claw-back run finds it >= 0 |
 | LedgerEntry | FINANCE#<storeId> | ENTRY#<businessKey> | gsi1 FINANCE#<storeId>#ENTRIES / <stamp>#<businessKey> |
 | Commission | FINANCE#<storeId> | COMMISSION#<orderId> | gsi1 RELEASE#<yyyy-mm-dd> / <availableAt>#<storeId>#<orderId> once delivered, until released |
 | PayoutAccount | FINANCE#<storeId> | ACCOUNT | gsi1 CONNECT#<stripeAccountId> / ACCOUNT |
 | Payout | PAYOUT#<payoutId> | PAYOUT | gsi1 USER#<ownerId>#PAYOUTS, gsi2 PAYOUTS, gsi3 PAYOUTS#<status>, gsi4 FINANCE#<storeId>#PAYOUTS; sort <stamp>#<payoutId> |
 | Dispute | FINANCE#<storeId> | DISPUTE#<disputeId> | |
+| Clawback | FINANCE#<storeId> | CLAWBACK#<clawbackId> | |
+| ClawbackState | FINANCE#<storeId> | CLAWBACKS | |
 
 Entries are immutable and keyed by what caused them (``COMMISSION#<orderId>``,
 ``PAYOUT#<id>#REQUEST``, ``REVERSAL#<refundId>``...): each is put with a does-not-exist
@@ -27,6 +29,9 @@ PAYOUT = "PAYOUT"
 ENTRY_PREFIX = "ENTRY#"
 COMMISSION_PREFIX = "COMMISSION#"
 DISPUTE_PREFIX = "DISPUTE#"
+CLAWBACK_PREFIX = "CLAWBACK#"
+CLAWBACKS = "CLAWBACKS"
+NEGATIVE_STORES = "FINANCE#NEGATIVE"  # gsi1 partition of the balances a debit may have left negative
 
 
 def store_finance(store_id: str) -> str:
@@ -47,6 +52,10 @@ def commission_sort(order_id: str) -> str:
 
 def dispute_sort(dispute_id: str) -> str:
     return f"{DISPUTE_PREFIX}{dispute_id}"
+
+
+def clawback_sort(clawback_id: str) -> str:
+    return f"{CLAWBACK_PREFIX}{clawback_id}"
 
 
 def release_day(day: str) -> str:
@@ -184,3 +193,43 @@ class Dispute(VersionedItem, discriminator="Dispute"):
     fee_posted = NumberAttribute(attr_name="feePosted", default=0)
     settlement = UnicodeAttribute(default="open")  # open | won | lost: what the ledger did, once
     settled_at = UTCDateTimeAttribute(attr_name="settledAt", null=True)
+
+
+class Clawback(SoukItem, discriminator="Clawback"):
+    """One reversal of a paid payout's transfer asked of Stripe to recover a negative ``available``.
+
+    Put (``sending``) before Stripe is called; its id is the reversal's idempotency key and
+    metadata ``clawbackId``, so an unknown outcome is settled by listing the transfer's
+    reversals, never by sending again. ``reversed`` once booked (entry
+    ``CLAWBACK#<transferId>#<reversalId>``), ``refused`` when Stripe said no (why in
+    ``failureReason``), ``abandoned`` when Stripe was found to hold no reversal of it.
+    """
+
+    clawback_id = UnicodeAttribute(attr_name="clawbackId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    payout_id = UnicodeAttribute(attr_name="payoutId")
+    transfer_id = UnicodeAttribute(attr_name="transferId")
+    amount = NumberAttribute()  # asked for; a booked reversal's own amount is ``reversed``
+    currency = UnicodeAttribute()
+    deficit = NumberAttribute()  # how negative available was when it was planned
+    status = UnicodeAttribute()  # sending | reversed | refused | abandoned
+    reversal_id = UnicodeAttribute(attr_name="reversalId", null=True)
+    reversed_amount = NumberAttribute(attr_name="reversedAmount", default=0)
+    failure_reason = UnicodeAttribute(attr_name="failureReason", null=True)
+    stripe_code = UnicodeAttribute(attr_name="stripeCode", null=True)
+    settled_at = UTCDateTimeAttribute(attr_name="settledAt", null=True)
+
+
+class ClawbackState(SoukItem, discriminator="ClawbackState"):
+    """A store's claw-back runs: the one in flight (one at a time per store) and the transfers Stripe refused.
+
+    ``openId`` is set with the Clawback's put on the condition that none is set, and removed
+    when that claw-back is settled: two runs never reverse the same deficit twice.
+    ``refused`` maps transfer ids to when Stripe last refused to reverse them; only the daily
+    run tries those again.
+    """
+
+    store_id = UnicodeAttribute(attr_name="storeId")
+    open_id = UnicodeAttribute(attr_name="openId", null=True)
+    opened_at = UTCDateTimeAttribute(attr_name="openedAt", null=True)
+    refused = JSONAttribute(default=dict)

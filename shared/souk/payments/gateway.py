@@ -1,5 +1,5 @@
 """Stripe, through the official SDK: PaymentIntents, refunds, Connect (Express accounts, account links,
-transfers) and webhook verification.
+transfers and their reversals) and webhook verification.
 
 The only module that imports ``stripe`` (lazily: handlers that never pay don't load it).
 Locally and in tests ``STRIPE_API_BASE`` points the SDK at localstripe; in production it
@@ -32,8 +32,9 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 
 
 class TransferRefused(UpstreamError):
-    """Stripe answered a transfer with a definitive refusal (invalid request: the destination cannot
-    receive transfers, a bad amount): nothing was created, and sending it again would fail the same way."""
+    """Stripe answered a transfer or a reversal with a definitive refusal (invalid request: the destination
+    cannot receive transfers or cover the reversal, a bad amount): nothing was created, and sending it
+    again now would fail the same way."""
 
     def __init__(self, reason: str, stripe_code: str | None = None) -> None:
         super().__init__("The payment provider refused the transfer.")
@@ -240,6 +241,76 @@ def create_transfer(amount: int, currency: str, *, destination: str, transfer_gr
     except stripe.StripeError as error:
         raise _upstream(error, "transfers.create") from error
     return transfer.to_dict()
+
+
+@get_tracer().capture_method(capture_response=False)
+def retrieve_transfer(transfer_id: str) -> dict[str, Any] | None:
+    """The transfer as a dict (its ``amount_reversed`` included), or None when Stripe does not know it.
+
+    Raises
+    ------
+    UpstreamError, ServiceUnavailable
+        Stripe failed or could not be reached.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    try:
+        return client(CONNECT_TIMEOUT_SECONDS).v1.transfers.retrieve(transfer_id).to_dict()
+    except stripe.InvalidRequestError as error:
+        logger.info("stripe transfer unknown", extra={"transfer_id": transfer_id, "stripe_code": error.code})
+        return None
+    except stripe.StripeError as error:
+        raise _upstream(error, "transfers.retrieve") from error
+
+
+@get_tracer().capture_method(capture_response=False)
+def list_transfer_reversals(transfer_id: str) -> list[dict[str, Any]]:
+    """Every reversal of the transfer (all pages), newest first, as dicts.
+
+    Raises
+    ------
+    UpstreamError, ServiceUnavailable
+        Stripe failed or could not be reached: which reversals exist is unknown.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    try:
+        found = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.reversals.list(transfer_id, params={"limit": 100})
+        return [reversal.to_dict() for reversal in found.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _upstream(error, "transfers.reversals.list") from error
+
+
+@get_tracer().capture_method(capture_response=False)
+def reverse_transfer(transfer_id: str, amount: int, *, idempotency_key: str,
+                     metadata: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+    """Take ``amount`` of a transfer back from the connected account (in the transfer's currency); the reversal.
+
+    Raises
+    ------
+    TransferRefused
+        Stripe refused it for good (``invalid_request_error``: the connected account cannot
+        cover it, ``balance_insufficient``; more than is left on the transfer): nothing was reversed.
+    UpstreamError, ServiceUnavailable
+        Anything else (timeout, connection, 5xx, rate limit, an idempotency clash): the outcome is
+        unknown, a reversal may exist; list the transfer's reversals (``metadata``) before sending again.
+    """
+    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
+    import stripe
+
+    try:
+        reversal = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.reversals.create(
+            transfer_id, params={"amount": amount, "metadata": metadata}, options={"idempotency_key": idempotency_key}
+        )
+    except stripe.InvalidRequestError as error:
+        logger.warning("stripe refused a transfer reversal", extra={"transfer_id": transfer_id,
+                                                                    "stripe_code": error.code})  # fmt: skip
+        raise TransferRefused(str(error.user_message or error.code or "invalid request")[:500], error.code) from error
+    except stripe.StripeError as error:
+        raise _upstream(error, "transfers.reversals.create") from error
+    return reversal.to_dict()
 
 
 def _signed_at(signature: str) -> int:

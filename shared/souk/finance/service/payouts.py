@@ -16,7 +16,9 @@
   and returns the amount; an unknown outcome leaves it processing and raises (SQS retries).
   A payout is never deleted.
 - ``transfer.reversed``: each reversal of the payout's transfer goes back to available once
-  (``PAYOUT#<id>#REVERSED#<reversalId>``); a transfer reversed in full fails the payout.
+  (:func:`reversal_key`: ``PAYOUT#<id>#REVERSED#<reversalId>``, or ``CLAWBACK#<transferId>#<reversalId>``
+  for the reversals our claw-backs ask for, which :mod:`souk.finance.service.clawbacks` books under
+  the same key); a transfer reversed in full by Stripe fails the payout.
 - :func:`reconcile_processing_payouts` (the daily finance job): payouts stuck in processing
   are resolved by the same lookup; approved payouts that never reached the worker (a lost
   message, an account held) are queued again.
@@ -87,6 +89,40 @@ def return_key(payout_id: str) -> str:
 
 def reversed_key(payout_id: str, reversal_id: str) -> str:
     return f"PAYOUT#{payout_id}#REVERSED#{reversal_id}"
+
+
+def clawback_key(transfer_id: str, reversal_id: str) -> str:
+    return f"CLAWBACK#{transfer_id}#{reversal_id}"
+
+
+def is_clawback(reversal: dict[str, Any]) -> bool:
+    """A reversal we asked for to recover a negative balance (souk.finance.service.clawbacks): its metadata
+    names the Clawback."""
+    metadata = reversal.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("clawbackId"))
+
+
+def reversal_key(payout_id: str, transfer_id: str, reversal: dict[str, Any]) -> str:
+    """The business key of one reversal of a payout's transfer, the same whichever path books it first:
+    ``CLAWBACK#<transferId>#<reversalId>`` for our claw-backs (the claw-back run and the
+    ``transfer.reversed`` webhook both book them), ``PAYOUT#<id>#REVERSED#<reversalId>`` for
+    reversals made at Stripe (a failed transfer, the dashboard), as before claw-backs existed."""
+    if is_clawback(reversal):
+        return clawback_key(transfer_id, str(reversal["id"]))
+    return reversed_key(payout_id, str(reversal["id"]))
+
+
+def reversal_entry(store_id: str, payout_id: str, currency: str, transfer_id: str, reversal: dict[str, Any], *,
+                   memo: str | None = None) -> ledger.Entry:  # fmt: skip
+    """The ledger move of one reversal (paid_out -> available) under :func:`reversal_key`."""
+    amount = int(reversal["amount"])
+    clawback = is_clawback(reversal)
+    if clawback:
+        memo = (f"Clawed back {display(amount, currency)} of the transfer {transfer_id} "
+                f"(claw-back {reversal['metadata']['clawbackId']}).")  # fmt: skip
+    return ledger.move(store_id, reversal_key(payout_id, transfer_id, reversal),
+                       "clawback" if clawback else "payout_reversed", currency, amount=amount, source="paid_out",
+                       target="available", payout_id=payout_id, memo=memo)  # fmt: skip
 
 
 def _balance_label(store_id: str) -> str:
@@ -365,23 +401,26 @@ def _reversals(transfer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _book_reversal(item: Payout, reversal: dict[str, Any], transfer_id: str, *, final: bool) -> bool:
     """One reversal back to available, once; the payout failed when it completes a full reversal.
-    False when it was booked already."""
+    Our own claw-back's reversal (:func:`is_clawback`) leaves the payout as it is: it was paid, and
+    the money came back for a refund. False when it was booked already."""
     amount = int(reversal["amount"])
+    clawback = is_clawback(reversal)
     reason = (f"Stripe reversed the transfer {transfer_id} in full." if final
               else f"Stripe reversed {display(amount, item.currency)} of the transfer {transfer_id}.")  # fmt: skip
-    entry = ledger.move(item.store_id, reversed_key(item.payout_id, reversal["id"]), "payout_reversed", item.currency,
-                        amount=amount, source="paid_out", target="available", payout_id=item.payout_id,
-                        memo=reason)  # fmt: skip
+    entry = reversal_entry(item.store_id, item.payout_id, item.currency, transfer_id, reversal, memo=reason)
     try:
         with WriteTransaction() as tx:
             ledger_store.post(tx, entry)
-            if final:
+            if clawback:
+                store.keep(tx, item, ("paid", "failed"), [])
+            elif final:
                 store.move(tx, item, ("paid", "failed"), "failed", [Payout.failure_reason.set(reason)])
             else:
                 store.keep(tx, item, ("paid", "failed"), [Payout.failure_reason.set(reason)])
+            status = "failed" if final and not clawback else item.status
             audit.record(STRIPE, "payout.reversed", "payout", item.payout_id, tx=tx, before={"status": item.status},
-                         after={"status": "failed" if final else item.status, "reversalId": reversal["id"],
-                                "returned": amount})  # fmt: skip
+                         after={"status": status, "reversalId": reversal["id"], "returned": amount,
+                                "businessKey": entry.business_key})  # fmt: skip
     except TransactionCancelled as cancelled:
         if ledger_store.entry_label(entry) in cancelled.failed():
             return False
@@ -392,9 +431,9 @@ def _book_reversal(item: Payout, reversal: dict[str, Any], transfer_id: str, *, 
 def apply_transfer_reversed(tx: WriteTransaction, transfer: dict[str, Any], created: int) -> str:
     """``transfer.reversed``: every reversal of a payout's transfer back to available, once each.
 
-    Each reversal is its own transaction (the entry ``PAYOUT#<id>#REVERSED#<reversalId>`` is
-    put once), so a second delivery, an event for an earlier reversal arriving late or two
-    reversals in one event each count once. A payout not recorded paid yet (its worker is
+    Each reversal is its own transaction (the entry :func:`reversal_key` is put once, whether
+    this or the claw-back run books it first), so a second delivery, an event for an earlier
+    reversal arriving late or two reversals in one event each count once. A payout not recorded paid yet (its worker is
     between the transfer and the write) answers 409, so that Stripe delivers the event again.
     """
     del tx, created  # the reversals are state on the transfer, booked by their own keys
@@ -408,13 +447,14 @@ def apply_transfer_reversed(tx: WriteTransaction, transfer: dict[str, Any], crea
     if item.status not in ("paid", "failed"):
         return f"ignored: the payout is {item.status}"
     reversals = _reversals(transfer)
-    posted = store.posted_entries(item.store_id, [reversed_key(item.payout_id, r["id"]) for r in reversals])
+    keys = [reversal_key(item.payout_id, transfer_id, r) for r in reversals]
+    posted = store.posted_entries(item.store_id, keys)
     fully = bool(transfer.get("reversed")) or int(transfer.get("amount_reversed") or 0) >= int(item.amount)
     booked = 0
-    for index, reversal in enumerate(reversals):
-        if reversed_key(item.payout_id, reversal["id"]) in posted:
+    for index, (reversal, key) in enumerate(zip(reversals, keys, strict=True)):
+        if key in posted:
             continue
-        final = fully and index == len(reversals) - 1
+        final = fully and index == len(reversals) - 1 and not is_clawback(reversal)
         if _book_reversal(item, reversal, transfer_id, final=final):
             booked += int(reversal["amount"])
         item = store.load_payout(item.payout_id) or item

@@ -15,6 +15,7 @@ from souk.finance.ledger import Entry
 from souk.finance.models import (
     BALANCE,
     ENTRY_PREFIX,
+    NEGATIVE_STORES,
     LedgerEntry,
     StoreBalance,
     entry_sort,
@@ -42,7 +43,8 @@ def post(tx: WriteTransaction, entry: Entry, *, balance_condition: Condition | N
     with :func:`entry_label` among its reasons otherwise: the caller treats that as
     "already done"). The balance item is created by the first entry; its currency is set
     then and every later entry must match it. ``balance_condition`` guards a debit
-    (``StoreBalance.available >= amount``).
+    (``StoreBalance.available >= amount``); an unguarded debit of ``available`` puts the
+    balance in the negative index (gsi1 ``FINANCE#NEGATIVE``).
     """
     now = utc_now()
     tx.put(LedgerEntry(
@@ -60,7 +62,12 @@ def post(tx: WriteTransaction, entry: Entry, *, balance_condition: Condition | N
         StoreBalance.updated_at.set(now),
         StoreBalance.entry_count.add(1),
     ]
-    actions += [_BUCKET_ATTRIBUTES[bucket].add(delta) for bucket, delta in entry.store_deltas().items()]
+    deltas = entry.store_deltas()
+    actions += [_BUCKET_ATTRIBUTES[bucket].add(delta) for bucket, delta in deltas.items()]
+    if deltas.get("available", 0) < 0 and balance_condition is None:
+        # An unguarded debit of available (a claw-back, a dispute) may leave it negative: the store joins
+        # the negative index (gsi1), which souk.finance.service.clawbacks reads and clears once it is >= 0.
+        actions += [StoreBalance.gsi1pk.set(NEGATIVE_STORES), StoreBalance.gsi1sk.set(entry.store_id)]
     same_currency = StoreBalance.currency.does_not_exist() | (StoreBalance.currency == entry.currency)
     condition = same_currency & balance_condition if balance_condition is not None else same_currency
     tx.update(StoreBalance(pk=store_finance(entry.store_id), sk=BALANCE), actions, condition,
