@@ -7,6 +7,10 @@
    job's cursor.
 2. **Payouts** (:func:`reconcile_processing_payouts`): payouts left ``processing`` are
    reconciled with Stripe (the payouts module's own rules).
+3. **Claw-backs** (:func:`souk.finance.service.clawbacks.recover_negative_stores`): every
+   store left with a negative ``available`` (the negative index, a Query) gets its paid
+   transfers reversed for it, the transfers Stripe refused before included; a store whose
+   account still cannot cover it stays negative and in the index for the next run.
 
 EventBridge may deliver a schedule twice or late: both steps are idempotent, and the job
 stops starting new work when ``exhausted()`` says the Lambda is nearly out of time (what is
@@ -21,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from souk.finance.service import commissions
+from souk.finance.service import clawbacks, commissions
 from souk.finance.service import payouts as payout_service
 from souk.observability import logger, metrics
 
@@ -42,7 +46,8 @@ def run(exhausted: Callable[[], bool] = lambda: False, *, now: datetime | None =
     release = commissions.release_due(now, exhausted=exhausted)
     metrics.add_metric(name="CommissionsReleased", unit=MetricUnit.Count, value=release.released)
     payouts = reconcile_processing_payouts(now, exhausted) if not exhausted() else {}
-    report = {"release": release.as_dict(), "payouts": payouts}
+    recovered = clawbacks.recover_negative_stores(now, exhausted) if not exhausted() else {}
+    report = {"release": release.as_dict(), "payouts": payouts, "clawbacks": recovered}
     logger.info("finance daily finished" if release.complete else "finance daily stopped early; the next run goes on",
                 extra={"finance_daily": report})  # fmt: skip
     return report

@@ -451,10 +451,11 @@ def apply_transfer_reversed(tx: WriteTransaction, transfer: dict[str, Any], crea
     posted = store.posted_entries(item.store_id, keys)
     fully = bool(transfer.get("reversed")) or int(transfer.get("amount_reversed") or 0) >= int(item.amount)
     booked = 0
-    for index, (reversal, key) in enumerate(zip(reversals, keys, strict=True)):
-        if key in posted:
-            continue
-        final = fully and index == len(reversals) - 1 and not is_clawback(reversal)
+    # Reversals made in the same second sort by id, so the one completing a full reversal is the last one
+    # not booked yet, not necessarily the last listed.
+    pending = [reversal for reversal, key in zip(reversals, keys, strict=True) if key not in posted]
+    for index, reversal in enumerate(pending):
+        final = fully and index == len(pending) - 1 and not is_clawback(reversal)
         if _book_reversal(item, reversal, transfer_id, final=final):
             booked += int(reversal["amount"])
         item = store.load_payout(item.payout_id) or item

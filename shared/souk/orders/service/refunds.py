@@ -9,7 +9,9 @@ commission, reverses it at the lines' frozen rates (ledger entry ``REVERSAL#<ref
 :func:`souk.finance.service.commissions.reversal_writes`). Only then is Stripe asked
 (idempotency key ``refund-<refundId>``); if Stripe fails, a compensating transaction marks
 the refund ``failed``, gives the amount back and undoes the reversal
-(``REVERSAL#<refundId>#UNDONE``), and the 502/503 reaches the client.
+(``REVERSAL#<refundId>#UNDONE``), and the 502/503 reaches the client. A refund that went
+through and reversed a commission then asks finance to claw back what a reversal after the
+payout left owing (:func:`souk.finance.service.clawbacks.recover_after_refund`, best effort).
 
 The conditions (:mod:`souk.orders.store.refunds`) are exact, so concurrent partial refunds
 commute and the total never exceeds what was paid. A transaction that loses on a condition
@@ -235,10 +237,10 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
         Stripe refused or could not be reached; the refund was compensated (``failed``).
     """
     refund_id = new_id()
-    recomputed = False
+    recomputed = clawed = False
 
     def attempt() -> Refund:
-        nonlocal order, payment, recomputed
+        nonlocal order, payment, recomputed, clawed
         plan = plan_refund(order, payment, amount, to, ledger.wallet_currency())
         refund = store.new_refund(plan, refund_id, to, reason, actor.user_id, utc_now())
         # The store's net and the platform's cut go back at the lines' frozen rates (none: paid before commissions).
@@ -262,11 +264,24 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
             raise Retry from cancelled
         if plan.destination == "card":
             _send_to_card(plan, refund, actor)
+        clawed = reversal is not None
         return refund
 
-    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS,
+    done = retry_on_contention(attempt, attempts=MAX_ATTEMPTS,
                                exhausted=lambda: Conflict("Refunds of this order are busy right now; retry.",
                                                           headers={"Retry-After": "1"}))  # fmt: skip
+    if clawed:
+        _claw_back(order.store_id)
+    return done
+
+
+def _claw_back(store_id: str) -> None:
+    """The refund stands: if its reversal left the store's available negative after a payout, ask Stripe for
+    the store's share back (best effort, never raises: the daily finance job tries again)."""
+    # Deferred for cold start: claw-backs bring the gateway (the Stripe SDK and its Tracer); few refunds need them.
+    from souk.finance.service import clawbacks
+
+    clawbacks.recover_after_refund(store_id)
 
 
 def order_to_refund(principal: Principal, order_ids: list[str], order_id: str | None,
