@@ -5,7 +5,7 @@ localstripe (which sends the signed ``account.updated`` to the runner's webhook)
 customer pays by card (the signed ``payment_intent.succeeded`` freezes the commission), an
 admin delivers the order, the daily finance job (fired through ``POST
 /api/_dev/schedules/{name}``) releases the net, the payouts worker transfers it at
-localstripe, and a refund after the payout claws the store's share back.
+localstripe, and a refund after the payout claws the store's share back (a reversal of the transfer).
 
 ``funds.holdDays`` is set to 0 by the module's first request that touches finance: the
 hold is read (and frozen as ``availableAt``) when the order moves to ``delivered``, through
@@ -181,9 +181,13 @@ def test_a_sale_is_paid_out_once_and_a_refund_after_it_claws_the_net_back(market
                      m.owner, {"Idempotency-Key": f"rf-{uuid.uuid4()}"}), 201)  # fmt: skip
     assert refund["status"] == "succeeded"
 
-    # THEN the store's share of it (1250 less its frozen 10%) is owed: available goes negative
+    # THEN the store's share of it (1250 less its frozen 10%) was owed, and clawed back at once: one reversal of
+    # the payout's transfer at localstripe (naming its claw-back), available back to 0, paid out reduced by it
     after = amounts(balance(m, sale.store_id))
-    assert after == {"available": -1125, "pending": 0, "held": 0, "inPayout": 0, "paidOut": sale.net}
+    assert after == {"available": 0, "pending": 0, "held": 0, "inPayout": 0, "paidOut": sale.net - 1125}
+    reversed_ = stripe.v1.transfers.retrieve(paid[0]["transferId"])
+    assert (reversed_.amount_reversed, [r.amount for r in reversed_.reversals.data]) == (1125, [1125])
+    assert reversed_.reversals.data[0].metadata["clawbackId"]
     commission = ok(call(m.runner, "GET", f"/api/v1/stores/{sale.store_id}/commissions", token=m.owner))[0]
     assert (commission["status"], commission["reversedNet"]["amount"]) == ("partially_reversed", 1125)
 
