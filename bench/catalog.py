@@ -39,9 +39,10 @@ def _child(root: int, child: int) -> str:
 
 def catalog_items(index: int) -> list[dict[str, Any]]:
     """Every item product number ``index`` writes, serialized for BatchWriteItem."""
+    from souk.catalog import keys as catalog_keys
     from souk.catalog.models import Product, Variant
     from souk.catalog.store import listing, search
-    from souk.db import keys
+    from souk.db import keys as db_keys
     from souk.ids import new_id
 
     created = EPOCH + timedelta(seconds=index)
@@ -49,8 +50,8 @@ def catalog_items(index: int) -> list[dict[str, Any]]:
     root, child = index % len(ROOTS), (index // len(ROOTS)) % CHILDREN
     store_id = STORES[index % len(STORES)]
     product = Product(
-        pk=keys.product(product_id), sk=keys.product(product_id),
-        gsi1pk=keys.store_products(store_id), gsi1sk=keys.created_sort(created.isoformat(), product_id),
+        pk=catalog_keys.product(product_id), sk=catalog_keys.product(product_id),
+        gsi1pk=catalog_keys.store_products(store_id), gsi1sk=db_keys.created_sort(created.isoformat(), product_id),
         product_id=product_id, store_id=store_id, owner_id="bench-owner",
         name=f"{ADJECTIVES[index % 10]} {NOUNS[(index // 10) % 10]}", description="",
         price_amount=100 + (index * 37) % 10_000, currency="usd", category_id=_child(root, child),
@@ -60,9 +61,17 @@ def catalog_items(index: int) -> list[dict[str, Any]]:
     )  # fmt: skip
     product.listing_facets = listing.facets(product)
     product.search_terms = search.terms(product)
-    variant = Variant(pk=keys.product(product_id), sk=keys.variant("V1"), product_id=product_id, store_id=store_id,
-                      sku="V1", name="Default", stock=0 if index % 7 == 0 else 10, created_at=created,
-                      updated_at=created)  # fmt: skip
+    variant = Variant(
+        pk=catalog_keys.product(product_id),
+        sk=catalog_keys.variant("V1"),
+        product_id=product_id,
+        store_id=store_id,
+        sku="V1",
+        name="Default",
+        stock=0 if index % 7 == 0 else 10,
+        created_at=created,
+        updated_at=created,
+    )
     items = [product, variant, *listing.entries(product), *search.product_entries(product)]
     return [item.serialize() for item in items]
 

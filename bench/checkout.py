@@ -203,12 +203,12 @@ def run_checkout() -> CheckoutCost:
 
     with local_table(Router()):
         from souk.caller import Principal
+        from souk.cart import keys
         from souk.cart.models import Cart
         from souk.catalog.schemas.categories import CreateCategoryRequest
         from souk.catalog.schemas.products import CreateProductRequest
         from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
         from souk.catalog.service import categories, products, review, stores
-        from souk.db import keys
         from souk.identity.schemas.addresses import AddressIn
         from souk.identity.service import addresses
         from souk.orders.schemas import CheckoutRequest

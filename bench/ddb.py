@@ -123,7 +123,7 @@ def sign_in(table: Table, role: str) -> dict[str, str]:
 
 
 def _new_session_token(role: str) -> str:
-    from souk.db import keys
+    from souk.identity import keys
     from souk.identity.models import User
     from souk.identity.schemas.sessions import Client
     from souk.identity.service.sessions import start_session

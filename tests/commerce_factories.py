@@ -9,13 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from souk.cart import keys as cart_keys
 from souk.cart.models import Cart
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
+from souk.orders import keys as orders_keys
 from souk.orders import status as order_status
 from souk.orders.models import Order
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
 from souk.wallet import service as ledger
 
@@ -31,13 +35,28 @@ def make_payment(user_id: str, amount: int, *, kind: str = "order", method: str 
                  currency: str = "usd") -> Payment:  # fmt: skip
     payment_id = new_id()
     now = utc_now()
-    payment = Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id, user_id=user_id,
-                      kind=kind, method=method, order_ids=order_ids or [], store_ids=store_ids or [],
-                      store_owner_ids=store_owner_ids or [], amount=amount, currency=currency, status=status,
-                      stripe_payment_intent_id=intent_id, client_secret=f"{intent_id}_secret_x" if intent_id else None,
-                      gsi1pk=keys.user_payments(user_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), payment_id),
-                      gsi2pk=keys.PAYMENTS_ALL, gsi2sk=keys.timeline_sort(expiry.stamp(now), payment_id),
-                      created_at=now, updated_at=now)  # fmt: skip
+    payment = Payment(
+        pk=payments_keys.payment(payment_id),
+        sk=payments_keys.payment(payment_id),
+        payment_id=payment_id,
+        user_id=user_id,
+        kind=kind,
+        method=method,
+        order_ids=order_ids or [],
+        store_ids=store_ids or [],
+        store_owner_ids=store_owner_ids or [],
+        amount=amount,
+        currency=currency,
+        status=status,
+        stripe_payment_intent_id=intent_id,
+        client_secret=f"{intent_id}_secret_x" if intent_id else None,
+        gsi1pk=payments_keys.user_payments(user_id),
+        gsi1sk=db_keys.timeline_sort(expiry.stamp(now), payment_id),
+        gsi2pk=payments_keys.PAYMENTS_ALL,
+        gsi2sk=db_keys.timeline_sort(expiry.stamp(now), payment_id),
+        created_at=now,
+        updated_at=now,
+    )
     payment.save()
     return payment
 
@@ -55,14 +74,32 @@ def make_order(customer_id: str, store_id: str, store_owner_id: str, *, status: 
     history = [order_status.history_entry("pending_payment", None)]
     if status != "pending_payment":
         history.append(order_status.history_entry(status, None))
-    order = Order(pk=keys.order(order_id), sk=keys.order(order_id), order_id=order_id, checkout_id=new_id(),
-                  customer_id=customer_id, store_id=store_id, store_owner_id=store_owner_id, status=status,
-                  lines=lines, currency=currency, subtotal=subtotal, total=subtotal, payment_method=method,
-                  payment_id=payment_id or new_id(), paid_amount=paid, history=history,
-                  gsi1pk=keys.customer_orders(customer_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), order_id),
-                  gsi2pk=keys.seller_orders(store_owner_id), gsi2sk=keys.timeline_sort(expiry.stamp(now), order_id),
-                  gsi3pk=keys.ORDERS_ALL, gsi3sk=keys.timeline_sort(expiry.stamp(now), order_id),
-                  created_at=now, updated_at=now)  # fmt: skip
+    order = Order(
+        pk=orders_keys.order(order_id),
+        sk=orders_keys.order(order_id),
+        order_id=order_id,
+        checkout_id=new_id(),
+        customer_id=customer_id,
+        store_id=store_id,
+        store_owner_id=store_owner_id,
+        status=status,
+        lines=lines,
+        currency=currency,
+        subtotal=subtotal,
+        total=subtotal,
+        payment_method=method,
+        payment_id=payment_id or new_id(),
+        paid_amount=paid,
+        history=history,
+        gsi1pk=orders_keys.customer_orders(customer_id),
+        gsi1sk=db_keys.timeline_sort(expiry.stamp(now), order_id),
+        gsi2pk=orders_keys.seller_orders(store_owner_id),
+        gsi2sk=db_keys.timeline_sort(expiry.stamp(now), order_id),
+        gsi3pk=orders_keys.ORDERS_ALL,
+        gsi3sk=db_keys.timeline_sort(expiry.stamp(now), order_id),
+        created_at=now,
+        updated_at=now,
+    )
     if status == "pending_payment":
         until = now + timedelta(minutes=minutes_left)
         order.reserved_until = until
@@ -77,20 +114,22 @@ def make_cart(user_id: str | None, lines: list[dict[str, Any]], *, cart_id: str 
     cart_id = cart_id or user_id or new_id()
     now = utc_now().isoformat()
     stored = [{"id": line.get("id") or new_id(), "addedAt": now, **line} for line in lines]
-    cart = Cart(pk=keys.cart(cart_id), sk=keys.CART, cart_id=cart_id, user_id=user_id, lines=stored)
+    cart = Cart(pk=cart_keys.cart(cart_id), sk=cart_keys.CART, cart_id=cart_id, user_id=user_id, lines=stored)
     cart.save()
     return cart
 
 
 # Reads for assertions: consistent, so a test sees what the code under test just wrote.
 def stored_order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
+    return Order.get(orders_keys.order(order_id), orders_keys.order(order_id), consistent_read=True)
 
 
 def stored_payment(payment_id: str) -> Payment:
-    return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+    return Payment.get(payments_keys.payment(payment_id), payments_keys.payment(payment_id), consistent_read=True)
 
 
 def stored_refunds(payment_id: str) -> list[Refund]:
-    found = Refund.query(keys.payment(payment_id), Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True)
+    found = Refund.query(
+        payments_keys.payment(payment_id), Refund.sk.startswith(payments_keys.REFUND_PREFIX), consistent_read=True
+    )
     return [r for r in found if isinstance(r, Refund)]

@@ -81,9 +81,7 @@ def test_routes_that_make_no_aws_call_load_neither_boto_nor_the_xray_sdk(logical
     assert report["xray_patched"] == []
 
 
-@pytest.mark.parametrize(
-    "logical_id", ["HealthFunction", "ProductGetFunction", "OrderCreateFunction"]
-)
+@pytest.mark.parametrize("logical_id", ["HealthFunction", "ProductGetFunction", "OrderCreateFunction"])
 def test_aws_routes_leave_tracing_to_lambda_and_load_no_xray_sdk(logical_id: str) -> None:
     report = cold_import(logical_id)
     assert "botocore.client" in report["modules"]
@@ -129,9 +127,7 @@ def test_every_handler_is_built_by_a_factory_that_resumes_the_collector() -> Non
 COMMERCE = ("souk.cart", "souk.orders", "souk.payments", "souk.wallet", "souk.webhooks.service", "stripe")
 
 
-@pytest.mark.parametrize(
-    "logical_id", ["OauthAuthorizeFunction", "LoginFunction", "UserDeleteFunction"]
-)
+@pytest.mark.parametrize("logical_id", ["OauthAuthorizeFunction", "LoginFunction", "UserDeleteFunction"])
 def test_identity_routes_load_nothing_of_commerce(logical_id: str) -> None:
     # The OAuth authorize route once loaded orders, payments, wallet and the X-Ray SDK
     # through souk.http.dependencies (the Stripe webhook's event parser).

@@ -40,7 +40,9 @@ def _usd(amount: int) -> Money:
 class FundsSettings(Section):
     """When a store's earnings become payable, and the smallest payout."""
 
-    hold_days: int = Field(default=7, ge=0, le=90, strict=True, description="Days after delivery before net is available.")
+    hold_days: int = Field(
+        default=7, ge=0, le=90, strict=True, description="Days after delivery before net is available."
+    )
     minimum_payout: Money = Field(default_factory=lambda: _usd(1000))
     dispute_fee_payer: Literal["platform", "store"] = Field(
         default="platform", description="Who bears Stripe's dispute fee when a chargeback is withdrawn."

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from souk.audit import keys
 from souk.audit.models import AuditRecord
 from souk.caller import Actor
 from souk.context import current_request_id
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
 

@@ -1,4 +1,4 @@
-"""Cart and coupon entities in the single table. Keys come from :mod:`souk.db.keys` only.
+"""Cart and coupon entities in the single table. Keys come from its `keys` module only.
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|

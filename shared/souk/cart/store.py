@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from souk.cart import keys
 from souk.cart.models import COUPON_LABEL, COUPON_USE_LABEL, Cart, Coupon, CouponUse
 from souk.cart.pricing import CatalogView, Offer
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Product, Store, Variant
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
@@ -95,9 +98,12 @@ def save_cart(cart: Cart, record: AuditRecord, *, delete: Cart | None = None) ->
 
 def load_offer(product_id: str, sku: str, store_id: str | None = None) -> Offer:
     """The product, its variant and its store in one BatchGetItem (the store read from the product if unknown)."""
-    wanted = [(keys.product(product_id), keys.product(product_id)), (keys.product(product_id), keys.variant(sku))]
+    wanted = [
+        (catalog_keys.product(product_id), catalog_keys.product(product_id)),
+        (catalog_keys.product(product_id), catalog_keys.variant(sku)),
+    ]
     if store_id is not None:
-        wanted.append((keys.store(store_id), keys.store(store_id)))
+        wanted.append((catalog_keys.store(store_id), catalog_keys.store(store_id)))
     product = variant = store = None
     for item in SoukItem.batch_get(wanted):
         if isinstance(item, Product):
@@ -108,7 +114,7 @@ def load_offer(product_id: str, sku: str, store_id: str | None = None) -> Offer:
             store = item
     if store_id is None and product is not None:
         try:
-            store = Store.get(keys.store(product.store_id), keys.store(product.store_id))
+            store = Store.get(catalog_keys.store(product.store_id), catalog_keys.store(product.store_id))
         except DoesNotExist:
             store = None
     return Offer(product, variant, store)
@@ -118,9 +124,9 @@ def load_view(cart: Cart, user_id: str | None, *, consistent: bool = False) -> C
     """One BatchGetItem for everything :func:`souk.cart.pricing.price` needs."""
     wanted: list[tuple[str, str]] = []
     for line in cart.lines:
-        wanted.append((keys.product(line["productId"]), keys.product(line["productId"])))
-        wanted.append((keys.product(line["productId"]), keys.variant(line["sku"])))
-        wanted.append((keys.store(line["storeId"]), keys.store(line["storeId"])))
+        wanted.append((catalog_keys.product(line["productId"]), catalog_keys.product(line["productId"])))
+        wanted.append((catalog_keys.product(line["productId"]), catalog_keys.variant(line["sku"])))
+        wanted.append((catalog_keys.store(line["storeId"]), catalog_keys.store(line["storeId"])))
     if cart.coupon_code:
         wanted.append((keys.coupon(cart.coupon_code), keys.COUPON))
         if user_id:
@@ -179,8 +185,8 @@ def coupon_page(*, admin: bool, user_id: str, cursor: str | None, limit: int, st
 def new_coupon(owner_id: str, code: str, now: datetime, **values: Any) -> Coupon:
     """An unsaved coupon, on its creator's timeline (gsi1) and the admins' (gsi2)."""
     return Coupon(pk=keys.coupon(code), sk=keys.COUPON, code=code, owner_id=owner_id, uses=0, status="active",
-                  gsi1pk=keys.coupons_by_owner(owner_id), gsi1sk=keys.created_sort(stamp(now), code),
-                  gsi2pk=keys.COUPONS_ALL, gsi2sk=keys.created_sort(stamp(now), code),
+                  gsi1pk=keys.coupons_by_owner(owner_id), gsi1sk=db_keys.created_sort(stamp(now), code),
+                  gsi2pk=keys.COUPONS_ALL, gsi2sk=db_keys.created_sort(stamp(now), code),
                   created_at=now, updated_at=now, **values)  # fmt: skip
 
 

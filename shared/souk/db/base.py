@@ -3,8 +3,9 @@
 Every entity is a subclass of :class:`SoukItem` with its own discriminator value, so a
 query over a mixed partition returns the right classes. Keys are overloaded:
 ``pk``/``sk`` for the base table and ``gsi1``..``gsi4`` for secondary access patterns.
-Key values are built only in :mod:`souk.db.keys`. Every GSI projects all attributes, the
-discriminator included. The access patterns are listed in ``docs/access-patterns.md``.
+Key values are built only in each domain's ``keys`` module (on :func:`souk.db.keys.join`).
+Every GSI projects all attributes, the discriminator included. The access patterns are
+listed in ``docs/access-patterns.md``.
 """
 
 from __future__ import annotations

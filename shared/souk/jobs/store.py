@@ -6,8 +6,10 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import SoukItem
+from souk.jobs import keys
 from souk.jobs.models import JobCursor
 
 RawItem = dict[str, Any]
@@ -43,7 +45,7 @@ def save_cursor(job: str, bucket: str) -> None:
 
 def bucket_page(bucket: str, upper: str, start_key: dict[str, Any] | None, limit: int) -> dict[str, Any]:
     """One page (raw items, ``LastEvaluatedKey``) of a bucket's entries that expired before ``upper``: a Query."""
-    return SoukItem._get_connection().query(keys.expiry_bucket(bucket), range_key_condition=SoukItem.gsi4sk < upper,
+    return SoukItem._get_connection().query(db_keys.expiry_bucket(bucket), range_key_condition=SoukItem.gsi4sk < upper,
                                             index_name=expiry.INDEX_NAME, exclusive_start_key=start_key,
                                             limit=limit)  # fmt: skip
 

@@ -10,6 +10,7 @@ appended in the same update. Plain values and functions: no AWS here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from souk.db.base import utc_now
@@ -36,6 +37,23 @@ ROLE_TARGETS: dict[str, frozenset[str]] = {
     "admin": frozenset(NEXT.values()),
 }
 TERMINAL = frozenset({"delivered", "cancelled", "refunded"})
+REFUND_STATUSES = frozenset({"refunded", "partially_refunded"})
+
+
+def status_before_refunds(history: Iterable[Any]) -> str:
+    """The newest status of ``history`` (its entries: ``{"status", ...}`` maps) that a refund did not
+    set (``paid`` if none)."""
+    for entry in reversed(list(history)):
+        if entry.get("status") not in REFUND_STATUSES:
+            return str(entry["status"])
+    return "paid"
+
+
+def fulfilment_status(status: str, history: Iterable[Any]) -> str:
+    """Where an order stands on the fulfilment chain: a partial refund does not stop it (the
+    order still ships, its commission still releases on delivery), so a ``partially_refunded``
+    order moves on from the status it had before its refunds."""
+    return status_before_refunds(history) if status == "partially_refunded" else status
 
 
 def can_move(current: str, target: str) -> bool:

@@ -1,4 +1,4 @@
-"""Payment entities in the single table. Keys come from :mod:`souk.db.keys` only.
+"""Payment entities in the single table. Keys come from its `keys` module only.
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.db import expiry, keys
+from souk.db import expiry
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import all_of, window
 from souk.db.transactions import WriteTransaction
 from souk.observability import logger
+from souk.payments import keys
 from souk.payments.models import Payment, Refund
 
 if TYPE_CHECKING:

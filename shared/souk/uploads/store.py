@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
@@ -21,6 +21,7 @@ from souk.errors import UpstreamError
 from souk.observability import logger
 from souk.settings import get_settings
 from souk.snapstart import on_restore
+from souk.uploads import keys
 from souk.uploads.models import Upload
 
 if TYPE_CHECKING:
@@ -105,7 +106,7 @@ def new_upload(upload_id: str, owner_id: str, *, purpose: str, content_type: str
     now = utc_now()
     return Upload(
         pk=keys.upload(upload_id), sk=keys.upload(upload_id),
-        gsi1pk=keys.user_uploads(owner_id), gsi1sk=keys.created_sort(now.isoformat(), upload_id),
+        gsi1pk=keys.user_uploads(owner_id), gsi1sk=db_keys.created_sort(now.isoformat(), upload_id),
         upload_id=upload_id, owner_id=owner_id, purpose=purpose,
         content_type=content_type, size=size, filename=filename, object_key=key,
         status="pending", created_at=now, updated_at=now,

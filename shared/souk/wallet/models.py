@@ -1,4 +1,4 @@
-"""Wallet entities in the single table. Keys come from :mod:`souk.db.keys` only.
+"""Wallet entities in the single table. Keys come from its `keys` module only.
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
+from souk.wallet import keys
 from souk.wallet.models import Wallet, WalletEntry
 
 
@@ -35,7 +38,7 @@ def new_entry(user_id: str, entry_type: str, amount: int, currency: str, *, refe
     return WalletEntry(pk=keys.wallet(user_id), sk=keys.wallet_entry(entry_id), entry_id=entry_id, user_id=user_id,
                        type=entry_type, amount=amount, currency=currency, reference_type=reference_type,
                        reference_id=reference_id, description=description,
-                       gsi1pk=keys.wallet(user_id), gsi1sk=keys.timeline_sort(expiry.stamp(now), entry_id),
+                       gsi1pk=keys.wallet(user_id), gsi1sk=db_keys.timeline_sort(expiry.stamp(now), entry_id),
                        created_at=now, updated_at=now)  # fmt: skip
 
 
@@ -90,12 +93,26 @@ def new_top_up_payment(user_id: str, payment_id: str, amount: int, currency: str
     """The pending card Payment of a top-up (not written)."""
     now = utc_now()
     stamp = expiry.stamp(now)
-    return Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id, user_id=user_id,
-                   kind="topup", method="card", order_ids=[], amount=amount, currency=currency, status="pending",
-                   stripe_payment_intent_id=intent_id, client_secret=client_secret,
-                   gsi1pk=keys.user_payments(user_id), gsi1sk=keys.timeline_sort(stamp, payment_id),
-                   gsi2pk=keys.PAYMENTS_ALL, gsi2sk=keys.timeline_sort(stamp, payment_id),
-                   created_at=now, updated_at=now)  # fmt: skip
+    return Payment(
+        pk=payments_keys.payment(payment_id),
+        sk=payments_keys.payment(payment_id),
+        payment_id=payment_id,
+        user_id=user_id,
+        kind="topup",
+        method="card",
+        order_ids=[],
+        amount=amount,
+        currency=currency,
+        status="pending",
+        stripe_payment_intent_id=intent_id,
+        client_secret=client_secret,
+        gsi1pk=payments_keys.user_payments(user_id),
+        gsi1sk=db_keys.timeline_sort(stamp, payment_id),
+        gsi2pk=payments_keys.PAYMENTS_ALL,
+        gsi2sk=db_keys.timeline_sort(stamp, payment_id),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def add_payment(tx: WriteTransaction, payment: Payment, *, label: str) -> None:

@@ -1,4 +1,4 @@
-"""Webhook entities in the single table. Keys come from :mod:`souk.db.keys` only.
+"""Webhook entities in the single table. Keys come from its `keys` module only.
 
 | entity | pk | sk | GSIs |
 |---|---|---|---|

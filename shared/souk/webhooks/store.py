@@ -12,12 +12,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from souk.db import keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
+from souk.orders import keys as orders_keys
 from souk.orders.models import Order
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
+from souk.webhooks import keys
 from souk.webhooks.models import StripeEvent
 
 EVENT_LABEL = "stripe-event"  # a ConditionalCheckFailed on it: this event was applied already
@@ -41,14 +43,14 @@ def load_payment(payment_id: str | None) -> Payment | None:
     if not payment_id:
         return None
     try:
-        return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+        return Payment.get(payments_keys.payment(payment_id), payments_keys.payment(payment_id), consistent_read=True)
     except Payment.DoesNotExist:
         return None
 
 
 def payment_with_refunds(payment_id: str) -> tuple[Payment | None, list[Refund]]:
     """The payment and its refunds, strongly consistent: one Query on its partition."""
-    query = SoukItem.query(keys.payment(payment_id), consistent_read=True, page_size=DETAIL_PAGE)
+    query = SoukItem.query(payments_keys.payment(payment_id), consistent_read=True, page_size=DETAIL_PAGE)
     found, _ = one_page(SoukItem, query)
     payment = next((item for item in found if isinstance(item, Payment)), None)
     return payment, [item for item in found if isinstance(item, Refund)]
@@ -66,11 +68,13 @@ def update_payment(tx: WriteTransaction, payment: Payment, actions: list[Any]) -
 
 def orders_of(order_ids: list[str]) -> list[Order]:
     """The orders, strongly consistent: one BatchGetItem."""
-    return list(Order.batch_get([(keys.order(i), keys.order(i)) for i in order_ids], consistent_read=True))
+    return list(
+        Order.batch_get([(orders_keys.order(i), orders_keys.order(i)) for i in order_ids], consistent_read=True)
+    )
 
 
 def get_order(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
+    return Order.get(orders_keys.order(order_id), orders_keys.order(order_id), consistent_read=True)
 
 
 def update_order(tx: WriteTransaction, order: Order, actions: list[Any], condition: Any) -> None:
@@ -96,7 +100,7 @@ def new_refund(payment: Payment, refund_id: str, *, order_id: str | None, amount
                actor_id: str, stripe_refund_id: str | None = None,
                stripe_idempotency_key: str | None = None) -> Refund:  # fmt: skip
     """A card refund of ``payment`` (not written)."""
-    return Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+    return Refund(pk=payments_keys.payment(payment.payment_id), sk=payments_keys.refund(refund_id), refund_id=refund_id,
                   payment_id=payment.payment_id, order_id=order_id, amount=amount, currency=payment.currency,
                   to="original", reason=reason, status=status, actor_id=actor_id, stripe_refund_id=stripe_refund_id,
                   stripe_idempotency_key=stripe_idempotency_key)  # fmt: skip

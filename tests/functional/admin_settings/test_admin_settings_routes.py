@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from souk.admin_settings import service
+from souk.audit import keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
 

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.cart import keys as cart_keys
 from souk.cart.models import MAX_LINES, Cart, Coupon
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Product, Store, Variant
-from souk.db import keys
 from souk.identity.jwt_tokens import issue_purpose_token
 from souk.jobs import service as cleanup
 from tests.commerce_factories import make_cart
@@ -41,18 +43,18 @@ def _add(api: ApiClient, auth: Auth, product_id: str, sku: str = "TRS-42", quant
 
 def _stored(cart_id: str) -> Cart | None:
     try:
-        return Cart.get(keys.cart(cart_id), keys.CART, consistent_read=True)
+        return Cart.get(cart_keys.cart(cart_id), cart_keys.CART, consistent_read=True)
     except Cart.DoesNotExist:
         return None
 
 
 def _audit_actions(cart_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource("cart", cart_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource("cart", cart_id))]
 
 
 def _coupon(code: str, **fields: Any) -> Coupon:
     values: dict[str, Any] = {"type": "percent", "value": 10, **fields}
-    coupon = Coupon(pk=keys.coupon(code), sk=keys.COUPON, code=code, owner_id="test-admin", **values)
+    coupon = Coupon(pk=cart_keys.coupon(code), sk=cart_keys.COUPON, code=code, owner_id="test-admin", **values)
     coupon.save()
     return coupon
 
@@ -124,7 +126,7 @@ def test_get_missing_customer_cart_is_empty_and_writes_nothing(api: ApiClient) -
 def test_cart_auth_errors(api: ApiClient) -> None:
     # GIVEN a guest cart that was then deleted
     cart_id, guest = _guest(api)
-    Cart(pk=keys.cart(cart_id), sk=keys.CART).delete(add_version_condition=False)
+    Cart(pk=cart_keys.cart(cart_id), sk=cart_keys.CART).delete(add_version_condition=False)
     other_purpose = issue_purpose_token("mfa", cart_id, 60)
     # THEN no credentials → 401, bad or wrong-purpose tokens → 401 INVALID_TOKEN, a gone cart → 404
     assert_error(api.get("/api/v1/cart"), 401, "UNAUTHORIZED")
@@ -157,9 +159,9 @@ def test_get_prices_from_the_current_catalog(api: ApiClient, seller: Seller, sho
     _add(api, guest, shoes["id"], "TRS-42", 2)
     _add(api, guest, shoes["id"], "TRS-43", 2)
     # WHEN the price of TRS-42 changes and TRS-43's stock falls to 1
-    pk = keys.product(shoes["id"])
-    Variant.get(pk, keys.variant("TRS-42")).update(actions=[Variant.price_amount.set(4999)])
-    Variant.get(pk, keys.variant("TRS-43")).update(actions=[Variant.stock.set(1)])
+    pk = catalog_keys.product(shoes["id"])
+    Variant.get(pk, catalog_keys.variant("TRS-42")).update(actions=[Variant.price_amount.set(4999)])
+    Variant.get(pk, catalog_keys.variant("TRS-43")).update(actions=[Variant.stock.set(1)])
     data = api.get("/api/v1/cart", **guest).json["data"]
     # THEN the lines show the new price against the seen one, and the stock problem
     first, second = data["lines"]
@@ -182,7 +184,9 @@ def test_unavailable_lines_count_for_nothing(api: ApiClient, seller: Seller, sho
     # GIVEN a cart with the shoes, whose owner then hides the product
     _, guest = _guest(api)
     _add(api, guest, shoes["id"], "TRS-42", 1)
-    Product.get(keys.product(shoes["id"]), keys.product(shoes["id"])).update(actions=[Product.status.set("inactive")])
+    Product.get(catalog_keys.product(shoes["id"]), catalog_keys.product(shoes["id"])).update(
+        actions=[Product.status.set("inactive")]
+    )
     # WHEN the cart is read
     data = api.get("/api/v1/cart", **guest).json["data"]
     # THEN the line is unavailable, counts 0 and blocks checkout
@@ -297,11 +301,14 @@ def test_add_unknown_hidden_or_closed_store_product_is_404(api: ApiClient, selle
     # GIVEN a hidden product, a product of a suspended store, and an id that does not exist
     user_id, auth = _customer()
     hidden = seller.create(api)
-    Product.get(keys.product(hidden["id"]), keys.product(hidden["id"])).update(actions=[Product.status.set("inactive")])
+    Product.get(catalog_keys.product(hidden["id"]), catalog_keys.product(hidden["id"])).update(
+        actions=[Product.status.set("inactive")]
+    )
     closed_seller = make_seller()
     closed = closed_seller.create(api)
-    Store.get(keys.store(closed_seller.store.store_id), keys.store(closed_seller.store.store_id)).update(
-        actions=[Store.status.set("suspended")])  # fmt: skip
+    Store.get(
+        catalog_keys.store(closed_seller.store.store_id), catalog_keys.store(closed_seller.store.store_id)
+    ).update(actions=[Store.status.set("suspended")])
     # THEN each is 404 and nothing is stored
     for product_id in (hidden["id"], closed["id"], "01NOPE"):
         assert_error(_add(api, auth, product_id), 404, "NOT_FOUND")

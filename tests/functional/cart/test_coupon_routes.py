@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.cart import keys as cart_keys
 from souk.cart import store as cart_store
 from souk.cart.discounts import coupon_problem
 from souk.cart.models import Coupon
 from souk.cart.service import coupons
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import count_dynamodb_calls
@@ -43,11 +44,11 @@ def _create(api: ApiClient, token: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stored(code: str) -> Coupon:
-    return Coupon.get(keys.coupon(code), keys.COUPON, consistent_read=True)
+    return Coupon.get(cart_keys.coupon(code), cart_keys.COUPON, consistent_read=True)
 
 
 def _audit_actions(code: str) -> list[str]:
-    records = AuditRecord.gsi2.query(keys.audit_resource("coupon", code))
+    records = AuditRecord.gsi2.query(audit_keys.audit_resource("coupon", code))
     return sorted(r.action for r in records)
 
 
@@ -74,7 +75,7 @@ def test_store_owner_creates_a_coupon_for_their_store(api: ApiClient) -> None:
     # AND the table holds it with both list index keys, and an audit record
     stored = _stored("spring-10")
     assert stored.owner_id == seller.user.user_id and stored.starts_at == SOON
-    assert stored.gsi1pk == keys.coupons_by_owner(seller.user.user_id) and stored.gsi2pk == keys.COUPONS_ALL
+    assert stored.gsi1pk == cart_keys.coupons_by_owner(seller.user.user_id) and stored.gsi2pk == cart_keys.COUPONS_ALL
     assert stored.gsi1sk == stored.gsi2sk and stored.gsi1sk.endswith("#SPRING-10")
     assert _audit_actions("SPRING-10") == ["coupon.create"]
 
@@ -313,7 +314,7 @@ def test_owner_updates_value_limits_and_dates(api: ApiClient) -> None:
     # AND the table holds the new version and an audit record with before/after
     stored = _stored("SPRING-10")
     assert int(stored.value) == 15 and stored.per_user_limit is None and stored.version == 2
-    record = next(r for r in AuditRecord.gsi2.query(keys.audit_resource("coupon", "SPRING-10"))
+    record = next(r for r in AuditRecord.gsi2.query(audit_keys.audit_resource("coupon", "SPRING-10"))
                   if r.action == "coupon.update")  # fmt: skip
     assert record.before["value"] == 10 and record.after["value"] == 15
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from souk.audit import keys
 from souk.audit.models import AuditRecord
 from souk.catalog.service.categories import get_category
 from souk.catalog.store.categories import adjust_product_count
-from souk.db import keys
 from souk.errors import ValidationFailed
 from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import admin_token, count_dynamodb_calls, make_category

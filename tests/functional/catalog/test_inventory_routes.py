@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from souk.catalog import keys
 from souk.catalog.models import ListingEntry, Variant
 from souk.catalog.service import inventory, products
-from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from tests.factories import create_user, queued_jobs, token_for
 from tests.functional.product_support import Seller, make_seller

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
+from souk.catalog import keys
 from souk.catalog.models import ListingEntry, SearchEntry
 from souk.catalog.schemas.stores import StoreStatusRequest
 from souk.catalog.service import review
 from souk.catalog.store import products
-from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.functional.product_support import (
     ADMIN,

@@ -7,9 +7,9 @@ from typing import Any
 import boto3
 import pytest
 
+from souk.audit import keys
 from souk.audit.models import AuditRecord
 from souk.catalog.service.stores import require_selling_store
-from souk.db import keys
 from souk.errors import NotFound, UnprocessableEntity
 from tests.factories import create_user, queued_jobs, token_for
 from tests.functional.catalog_helpers import (

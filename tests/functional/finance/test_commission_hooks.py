@@ -367,3 +367,22 @@ def test_a_refund_made_in_the_stripe_dashboard_reverses_the_commission(
     assert entry.postings == {"external:sales": 500, "platform:commission": -50, "store:pending": -450}
     assert _commission(store_id, order.order_id).status == "partially_reversed"
     assert _balance(store_id)["pending"] == 2000 - 200 - 450
+
+
+def test_a_partially_refunded_order_still_ships_and_releases_what_is_left(api: ApiClient, rates: Any) -> None:
+    # GIVEN a wallet-paid shoe (10%: 600 on 5999), 1000 of it refunded before it ships
+    seller = make_seller()
+    shoe = seller.create(api)
+    data = _checkout(api, _shopper(funds=100_000), "wallet", _cart_line(shoe, 1))
+    order_id, payment_id, store_id = data["orders"][0]["id"], data["payment"]["id"], seller.store.store_id
+    _refund(api, payment_id, 1000)
+    assert api.get(f"/api/v1/orders/{order_id}", token=seller.token).json["data"]["status"] == "partially_refunded"
+    # WHEN it goes through the chain to delivered and the hold passes
+    _walk_to_delivered(api, seller, order_id)
+    commission = _commission(store_id, order_id)
+    assert commission.available_at is not None
+    daily.run(now=commission.available_at + timedelta(hours=1))
+    # THEN what the refund left of the net (5999 - 600 - (1000 - 100)) became available, once
+    assert _balance(store_id) == {"pending": 0, "available": PRICE - 600 - 900, "held": 0, "in_payout": 0,
+                                  "paid_out": 0}  # fmt: skip
+    assert reconcile(store_id).matches

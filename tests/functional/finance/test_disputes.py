@@ -19,7 +19,6 @@ from stripe import StripeClient
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.admin_settings import service as admin_settings
 from souk.admin_settings.schemas import AdminSettingsUpdate
-from souk.db import keys
 from souk.finance.models import Commission, Dispute, LedgerEntry
 from souk.finance.service import daily
 from souk.finance.service.balance import reconcile
@@ -28,6 +27,7 @@ from souk.finance.store import disputes as dispute_store
 from souk.finance.store import ledger as ledger_store
 from souk.orders.models import Order
 from souk.payments.models import Payment
+from souk.webhooks import keys
 from souk.webhooks.models import StripeEvent
 from tests.commerce_factories import make_order, make_payment, stored_order
 from tests.factories import create_user, queued_jobs, token_for

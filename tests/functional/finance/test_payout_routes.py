@@ -22,7 +22,8 @@ from infra.local.events import LambdaContext, sqs_event
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.db.transactions import WriteTransaction
 from souk.finance import ledger
-from souk.finance.models import LedgerEntry, Payout, entry_sort, store_finance
+from souk.finance.keys import entry_sort, store_finance
+from souk.finance.models import LedgerEntry, Payout
 from souk.finance.service.balance import reconcile
 from souk.finance.store import accounts as account_store
 from souk.finance.store.ledger import post

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
+from souk.identity import keys as identity_keys
 from souk.identity.models import Address, AddressBook
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
@@ -12,7 +13,7 @@ HOME = {"label": "Home", "line1": "12 Corniche Rd", "city": "Alexandria", "count
 
 
 def audit_actions(resource_type: str, resource_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource(resource_type, resource_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource(resource_type, resource_id))]
 
 
 def _add(api: ApiClient, token: str, **fields: object):
@@ -34,9 +35,9 @@ def test_create_the_first_address_makes_it_the_default(api: ApiClient) -> None:
     data = response.json["data"]
     assert data["isDefault"] is True and data["country"] == "EG" and data["line2"] == "Flat 3"
     assert (data["lat"], data["lng"]) == (31.2, 29.9)
-    stored = Address.get(keys.user(user.user_id), keys.address(data["id"]))
+    stored = Address.get(identity_keys.user(user.user_id), identity_keys.address(data["id"]))
     assert stored.user_id == user.user_id and stored.postal_code == "21500"
-    assert AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK).default_id == data["id"]
+    assert AddressBook.get(identity_keys.user(user.user_id), identity_keys.ADDRESS_BOOK).default_id == data["id"]
     assert audit_actions("address", data["id"]) == ["address.create"]
 
 
@@ -80,8 +81,8 @@ def test_update_fields_and_move_the_default(api: ApiClient) -> None:
     assert response.status == 200, response.body
     assert response.json["data"]["label"] == "Office" and response.json["data"]["isDefault"] is True
     assert _defaults(api, token) == [work["id"]]
-    assert Address.get(keys.user(user.user_id), keys.address(home["id"])).is_default is False
-    assert AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK).default_id == work["id"]
+    assert Address.get(identity_keys.user(user.user_id), identity_keys.address(home["id"])).is_default is False
+    assert AddressBook.get(identity_keys.user(user.user_id), identity_keys.ADDRESS_BOOK).default_id == work["id"]
     # AND a nullable field can be cleared
     cleared = api.patch(f"/api/v1/addresses/{work['id']}", json_body={"line2": None}, token=token)
     assert cleared.json["data"]["line2"] is None
@@ -106,14 +107,14 @@ def test_deleting_the_default_promotes_the_oldest_remaining(api: ApiClient) -> N
     # THEN it is gone and the oldest remaining one is the default
     assert response.status == 200 and response.json["data"] == {"id": third["id"], "deleted": True}
     assert _defaults(api, token) == [first["id"]]
-    book = AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK)
+    book = AddressBook.get(identity_keys.user(user.user_id), identity_keys.ADDRESS_BOOK)
     assert (book.address_count, book.default_id) == (2, first["id"])
     # AND deleting a non-default address keeps the default
     api.delete(f"/api/v1/addresses/{second['id']}", token=token)
     assert _defaults(api, token) == [first["id"]]
     # AND deleting the last one leaves no default
     api.delete(f"/api/v1/addresses/{first['id']}", token=token)
-    book = AddressBook.get(keys.user(user.user_id), keys.ADDRESS_BOOK)
+    book = AddressBook.get(identity_keys.user(user.user_id), identity_keys.ADDRESS_BOOK)
     assert (book.address_count, book.default_id) == (0, None)
     assert api.get("/api/v1/addresses", token=token).json["data"] == []
     assert audit_actions("address", third["id"])[-1] == "address.delete"
@@ -137,7 +138,7 @@ def test_another_users_address_is_404(api: ApiClient) -> None:
         assert_error(api.patch(f"/api/v1/addresses/{home['id']}", json_body={"label": "Mine"}, token=token),
                      404, "NOT_FOUND")  # fmt: skip
         assert_error(api.delete(f"/api/v1/addresses/{home['id']}", token=token), 404, "NOT_FOUND")
-    assert Address.get(keys.user(owner.user_id), keys.address(home["id"])).label == "Home"
+    assert Address.get(identity_keys.user(owner.user_id), identity_keys.address(home["id"])).label == "Home"
 
 
 def test_create_validation_names_each_bad_field(api: ApiClient) -> None:
@@ -185,6 +186,9 @@ def test_addresses_work_with_an_api_key_too(api: ApiClient) -> None:
     created = api.post("/api/v1/addresses", json_body=HOME, headers={"X-Api-Key": key})
     # THEN it belongs to the key's owner
     assert created.status == 201, created.body
-    assert Address.get(keys.user(user.user_id), keys.address(created.json["data"]["id"])).user_id == user.user_id
+    assert (
+        Address.get(identity_keys.user(user.user_id), identity_keys.address(created.json["data"]["id"])).user_id
+        == user.user_id
+    )
     listed = api.get("/api/v1/addresses", token=token_for(user)).json["data"]
     assert [a["id"] for a in listed] == [created.json["data"]["id"]]

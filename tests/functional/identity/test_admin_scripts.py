@@ -15,7 +15,7 @@ import pytest
 
 from infra import admin, seed, stack
 from infra.local import stackfile
-from souk.db import keys
+from souk.identity import keys
 from souk.identity.models import Address, User
 from souk.identity.service.users import find_user_by_email
 from tests.support import ApiClient, assert_error

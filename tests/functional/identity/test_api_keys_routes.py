@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
+from souk.identity import keys as identity_keys
 from souk.identity.models import ApiKey, ApiKeyRing
 from souk.identity.service.api_keys import KEY_PREFIX, MAX_ACTIVE_KEYS
 from tests.factories import create_user, token_for
@@ -14,7 +15,7 @@ from tests.support import ApiClient, assert_error
 
 
 def audit_actions(resource_type: str, resource_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource(resource_type, resource_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource(resource_type, resource_id))]
 
 
 def _create(api: ApiClient, token: str, name: str = "ci"):
@@ -23,7 +24,7 @@ def _create(api: ApiClient, token: str, name: str = "ci"):
 
 def _stored(raw_key: str) -> ApiKey:
     digest = hashlib.sha256(raw_key.encode()).hexdigest()
-    return ApiKey.get(keys.api_key(digest), keys.api_key(digest))
+    return ApiKey.get(identity_keys.api_key(digest), identity_keys.api_key(digest))
 
 
 def test_create_returns_the_key_once_and_stores_only_its_hash(api: ApiClient) -> None:
@@ -94,7 +95,7 @@ def test_at_most_ten_active_keys(api: ApiClient) -> None:
     ids = [_create(api, token, f"k{i}").json["data"]["id"] for i in range(MAX_ACTIVE_KEYS)]
     # THEN one more is refused
     assert_error(_create(api, token, "one too many"), 422, "UNPROCESSABLE_ENTITY")
-    assert ApiKeyRing.get(keys.user(user.user_id), keys.API_KEY_RING).active == MAX_ACTIVE_KEYS
+    assert ApiKeyRing.get(identity_keys.user(user.user_id), identity_keys.API_KEY_RING).active == MAX_ACTIVE_KEYS
     # AND revoking one makes room
     api.delete(f"/api/v1/api-keys/{ids[0]}", token=token)
     assert _create(api, token, "fits").status == 201

@@ -13,7 +13,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
+from souk.identity import keys as identity_keys
 from souk.identity.models import OAuthIdentity, OAuthState, User
 from tests.factories import PASSWORD, create_user
 from tests.fake_oauth import CLIENTS, FakeProvider
@@ -76,7 +78,9 @@ def _sign_in(api: ApiClient, name: str = "google"):
 
 def _link(name: str, subject: str) -> OAuthIdentity | None:
     try:
-        return OAuthIdentity.get(keys.oauth_identity(name, subject), keys.oauth_identity(name, subject))
+        return OAuthIdentity.get(
+            identity_keys.oauth_identity(name, subject), identity_keys.oauth_identity(name, subject)
+        )
     except OAuthIdentity.DoesNotExist:
         return None
 
@@ -96,10 +100,10 @@ def test_authorize_redirects_to_the_provider_with_state_and_pkce(api: ApiClient,
     assert params["response_type"] == "code" and "email" in params["scope"].split()
     assert params["code_challenge_method"] == "S256" and len(params["code_challenge"]) == 43
     # AND the state is stored with its verifier for ten minutes, in the expiry index for the cleanup job
-    state = OAuthState.get(keys.oauth_state(params["state"]), keys.oauth_state(params["state"]))
+    state = OAuthState.get(identity_keys.oauth_state(params["state"]), identity_keys.oauth_state(params["state"]))
     assert state.provider == "google" and params["code_challenge"] not in state.code_verifier
     assert timedelta(minutes=9) < state.valid_until - datetime.now(UTC) <= timedelta(minutes=10)
-    assert state.gsi4pk == keys.expiry_bucket(expiry.hour_bucket(state.valid_until))
+    assert state.gsi4pk == db_keys.expiry_bucket(expiry.hour_bucket(state.valid_until))
 
 
 def test_authorize_each_call_gets_its_own_state(api: ApiClient, provider: FakeProvider) -> None:
@@ -168,7 +172,7 @@ def test_google_sign_in_creates_an_active_customer_without_password(api: ApiClie
     # AND the identity is linked; there is no password to sign in with
     link = _link("google", "g-100")
     assert link is not None and link.user_id == user["id"]
-    assert User.get(keys.user(user["id"]), keys.PROFILE).password_hash is None
+    assert User.get(identity_keys.user(user["id"]), identity_keys.PROFILE).password_hash is None
     assert_error(api.post("/api/v1/auth/login", json_body={"email": "new.person@example.com", "password": PASSWORD}),
                  401, "INVALID_CREDENTIALS")  # fmt: skip
     # AND the PKCE verifier reached the provider's token endpoint (it checks it)
@@ -239,7 +243,7 @@ def test_an_unverified_email_never_links_an_existing_account(api: ApiClient, pro
     payload = assert_error(response, 422, "UNPROCESSABLE_ENTITY")
     assert "verified email" in payload["error"]["message"]
     assert _link("google", "g-500") is None
-    assert User.get(keys.user(existing.user_id), keys.PROFILE).password_hash == existing.password_hash
+    assert User.get(identity_keys.user(existing.user_id), identity_keys.PROFILE).password_hash == existing.password_hash
 
 
 def test_an_unverified_email_creates_no_account(api: ApiClient, provider: FakeProvider) -> None:

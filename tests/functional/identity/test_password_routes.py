@@ -53,8 +53,7 @@ def test_forgot_password_emails_a_reset_link(api: ApiClient, aws_resources: dict
     [record] = _audited(user.user_id, "user.password_reset_request")
     assert variables["token"] not in str(record.after)
     # AND the token is in the expiry index, so the hourly cleanup removes it promptly
-    from souk.db import keys
-    from souk.identity import tokens
+    from souk.identity import keys, tokens
     from souk.identity.models import ResetToken
 
     token_key = keys.reset_token(tokens.token_hash(variables["token"]))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
+from souk.identity import keys as identity_keys
 from souk.identity.models import User, UserSettings
 from tests.factories import create_user, ready_upload, token_for
 from tests.support import ApiClient, assert_error
@@ -12,7 +13,7 @@ PROFILE_FIELDS = {"bio": "Baker in Alex.", "timezone": "Africa/Cairo", "language
 
 
 def audit_actions(resource_type: str, resource_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource(resource_type, resource_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource(resource_type, resource_id))]
 
 
 def _profile(user: User) -> str:
@@ -34,7 +35,7 @@ def test_profile_starts_empty_and_put_replaces_it(api: ApiClient) -> None:
     assert put.status == 200, put.body
     again = api.get(_profile(user), token=token).json["data"]
     assert {k: again[k] for k in profile} == profile and again["userId"] == user.user_id
-    assert User.get(keys.user(user.user_id), keys.PROFILE).timezone == "Africa/Cairo"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).timezone == "Africa/Cairo"
     assert audit_actions("user", user.user_id)[-1] == "profile.update"
     # AND a PUT without a field clears it (it replaces the profile)
     cleared = api.put(_profile(user), json_body={"bio": "Only a bio"}, token=token).json["data"]
@@ -99,7 +100,7 @@ def test_put_settings_saves_them_for_the_caller_only(api: ApiClient) -> None:
     assert data["locale"] == "ar-EG" and data["updatedAt"] is not None
     assert data["notificationChannels"]["promotions"] == {"inApp": False, "email": False, "sms": False}
     assert data["notificationChannels"]["orders"] == {"inApp": True, "email": True, "sms": True}
-    stored = UserSettings.get(keys.user(user.user_id), keys.SETTINGS)
+    stored = UserSettings.get(identity_keys.user(user.user_id), identity_keys.SETTINGS)
     assert stored.locale == "ar-EG" and stored.notification_channels["promotions"]["inApp"] is False
     assert audit_actions("user_settings", user.user_id) == ["settings.update"]
     # AND the other user still has the defaults

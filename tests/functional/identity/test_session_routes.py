@@ -5,8 +5,8 @@ from __future__ import annotations
 import jwt
 import pytest
 
+from souk.audit import keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
 

@@ -7,8 +7,10 @@ from urllib.parse import urlencode
 import botocore.client
 import pytest
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
+from souk.db import keys as db_keys
+from souk.identity import keys as identity_keys
 from souk.identity.models import EmailClaim, User
 from souk.identity.service import users
 from tests.factories import PASSWORD, create_user, ready_upload, token_for
@@ -32,7 +34,7 @@ def dynamo_ops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def audit_actions(resource_type: str, resource_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource(resource_type, resource_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource(resource_type, resource_id))]
 
 
 def _list(api: ApiClient, token: str, **params: object):
@@ -254,8 +256,8 @@ def test_update_own_name_phone_avatar_moves_the_name_index(api: ApiClient) -> No
     assert response.status == 200, response.body
     data = response.json["data"]
     assert (data["name"], data["phone"], data["avatarUploadId"]) == ("Newton", None, avatar)
-    stored = User.get(keys.user(user.user_id), keys.PROFILE)
-    assert stored.gsi3sk == keys.name_sort("Newton", user.user_id) and stored.phone is None
+    stored = User.get(identity_keys.user(user.user_id), identity_keys.PROFILE)
+    assert stored.gsi3sk == db_keys.name_sort("Newton", user.user_id) and stored.phone is None
     assert stored.version == user.version + 1
     admin_token = token_for(admin)
     assert _ids(_list(api, admin_token, search="newt")) == [user.user_id]
@@ -269,7 +271,7 @@ def test_admin_updates_another_user_but_others_get_404(api: ApiClient) -> None:
                      token=token_for(admin)).json["data"]["name"] == "By Admin"  # fmt: skip
     assert_error(api.patch(f"/api/v1/users/{user.user_id}", json_body={"name": "Hijack"}, token=token_for(other)),
                  404, "NOT_FOUND")  # fmt: skip
-    assert User.get(keys.user(user.user_id), keys.PROFILE).name == "By Admin"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).name == "By Admin"
 
 
 UPDATE_ERRORS = [({}, "body"), ({"name": ""}, "name"), ({"name": "   "}, "name"), ({"name": None}, "name"),
@@ -284,21 +286,21 @@ def test_update_validation_names_each_bad_field(api: ApiClient) -> None:
         payload = assert_error(api.patch(f"/api/v1/users/{user.user_id}", json_body=body, token=token),
                                400, "VALIDATION_ERROR")  # fmt: skip
         assert [d["field"] for d in payload["error"]["details"]] == [field], body
-    assert User.get(keys.user(user.user_id), keys.PROFILE).name == "Kept"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).name == "Kept"
 
 
 def test_update_with_a_stale_version_is_409(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a copy of the user read before someone else's change
     user = create_user()
     token = token_for(user)
-    stale = User.get(keys.user(user.user_id), keys.PROFILE)
+    stale = User.get(identity_keys.user(user.user_id), identity_keys.PROFILE)
     assert api.patch(f"/api/v1/users/{user.user_id}", json_body={"name": "First"}, token=token).status == 200
     # WHEN an update is based on the stale copy
     monkeypatch.setattr(users, "get_user", lambda *_a, **_k: stale)
     response = api.patch(f"/api/v1/users/{user.user_id}", json_body={"name": "Second"}, token=token)
     # THEN optimistic locking refuses it and the first change stands
     assert_error(response, 409, "CONFLICT")
-    assert User.get(keys.user(user.user_id), keys.PROFILE).name == "First"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).name == "First"
 
 
 def test_update_needs_a_token(api: ApiClient) -> None:
@@ -317,7 +319,7 @@ def test_delete_own_account_soft_deletes_and_frees_everything(api: ApiClient) ->
     response = api.delete(f"/api/v1/users/{user.user_id}", token=token)
     # THEN it is soft deleted: the item stays, marked deleted, and reads as 404
     assert response.status == 200 and response.json["data"] == {"id": user.user_id, "deleted": True}
-    stored = User.get(keys.user(user.user_id), keys.PROFILE)
+    stored = User.get(identity_keys.user(user.user_id), identity_keys.PROFILE)
     assert stored.status == "deleted" and stored.deleted_at is not None
     assert_error(api.get(f"/api/v1/users/{user.user_id}", token=token_for(admin)), 404, "NOT_FOUND")
     # AND every session and key is refused
@@ -326,7 +328,7 @@ def test_delete_own_account_soft_deletes_and_frees_everything(api: ApiClient) ->
     assert_error(api.get("/api/v1/auth/me", headers={"X-Api-Key": key}), 401, "INVALID_TOKEN")
     # AND the email can register again
     with pytest.raises(EmailClaim.DoesNotExist):
-        EmailClaim.get(keys.email("gone@example.com"), keys.email("gone@example.com"))
+        EmailClaim.get(identity_keys.email("gone@example.com"), identity_keys.email("gone@example.com"))
     register = {"email": "gone@example.com", "password": STRONG, "name": "New"}
     again = api.post("/api/v1/auth/register", json_body=register)
     assert again.status == 201 and again.json["data"]["id"] != user.user_id
@@ -336,7 +338,7 @@ def test_delete_own_account_soft_deletes_and_frees_everything(api: ApiClient) ->
 def test_admin_deletes_another_user_but_others_get_404(api: ApiClient) -> None:
     user, other, admin = create_user(), create_user(), create_user("admin")
     assert_error(api.delete(f"/api/v1/users/{user.user_id}", token=token_for(other)), 404, "NOT_FOUND")
-    assert User.get(keys.user(user.user_id), keys.PROFILE).status == "active"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).status == "active"
     assert api.delete(f"/api/v1/users/{user.user_id}", token=token_for(admin)).status == 200
     assert_error(api.delete(f"/api/v1/users/{user.user_id}", token=token_for(admin)), 404, "NOT_FOUND")
     assert_error(api.post("/api/v1/auth/login", json_body={"email": user.email, "password": PASSWORD}),
@@ -368,7 +370,7 @@ def test_suspend_revokes_sessions_and_keys_and_activate_restores_login(api: ApiC
     assert_error(api.get("/api/v1/auth/me", headers={"X-Api-Key": key}), 401, "INVALID_TOKEN")
     login = {"email": user.email, "password": PASSWORD}
     assert_error(api.post("/api/v1/auth/login", json_body=login), 403, "ACCOUNT_SUSPENDED")
-    record = next(AuditRecord.gsi3.query(keys.audit_action("user.suspend")))
+    record = next(AuditRecord.gsi3.query(audit_keys.audit_action("user.suspend")))
     assert record.after == {"status": "suspended", "reason": "chargebacks"} and record.actor_id == admin.user_id
     # WHEN reactivated
     assert _status(api, user, admin_token, status="active").json["data"]["status"] == "active"
@@ -406,7 +408,7 @@ def test_status_validation_names_each_bad_field(api: ApiClient) -> None:
     for body, field in cases:
         payload = assert_error(_status(api, user, token, **body), 400, "VALIDATION_ERROR")
         assert [d["field"] for d in payload["error"]["details"]] == [field], body
-    assert User.get(keys.user(user.user_id), keys.PROFILE).status == "active"
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).status == "active"
 
 
 def test_status_of_unknown_user_is_404(api: ApiClient) -> None:
@@ -424,4 +426,4 @@ def test_avatar_must_be_the_users_own_ready_avatar_upload(api: ApiClient) -> Non
                              token=token_for(user))  # fmt: skip
         payload = assert_error(response, 400, "VALIDATION_ERROR")
         assert payload["error"]["details"][0]["field"] == "avatarUploadId"
-    assert User.get(keys.user(user.user_id), keys.PROFILE).avatar_upload_id is None
+    assert User.get(identity_keys.user(user.user_id), identity_keys.PROFILE).avatar_upload_id is None

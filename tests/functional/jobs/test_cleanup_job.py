@@ -13,7 +13,8 @@ import pytest
 from infra import template
 from infra.local import lambdas
 from infra.local.events import schedule_event
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.identity import keys
 from souk.identity.models import OAuthState, OneTimeCode, ResetToken, Session, UserSettings
 from souk.identity.schemas.sessions import Client
 from souk.identity.service import accounts, oauth, sessions

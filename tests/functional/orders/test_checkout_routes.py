@@ -10,18 +10,23 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.cart import keys as cart_keys
 from souk.cart.models import Cart, Coupon, CouponUse
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
-from souk.db import keys
 from souk.identity.models import User
 from souk.identity.schemas.addresses import AddressIn
 from souk.identity.service import addresses
+from souk.orders import keys as orders_keys
 from souk.orders.models import Order
 from souk.orders.service import checkout
 from souk.orders.store.checkout import CheckoutPlan
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 from souk.settings import get_settings
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import fund_wallet, make_cart
 from tests.factories import create_user, queued_jobs, token_for
@@ -68,23 +73,23 @@ def _checkout(api: ApiClient, customer: Customer, method: str = "card", *, key: 
 
 
 def _stock(product_id: str, sku: str) -> int:
-    return int(Variant.get(keys.product(product_id), keys.variant(sku), consistent_read=True).stock)
+    return int(Variant.get(catalog_keys.product(product_id), catalog_keys.variant(sku), consistent_read=True).stock)
 
 
 def _orders_of(user: User) -> list[Order]:
-    return [o for o in Order.gsi1.query(keys.customer_orders(user.user_id)) if isinstance(o, Order)]
+    return [o for o in Order.gsi1.query(orders_keys.customer_orders(user.user_id)) if isinstance(o, Order)]
 
 
 def _payments_of(user: User) -> list[Payment]:
-    return [p for p in Payment.gsi1.query(keys.user_payments(user.user_id)) if isinstance(p, Payment)]
+    return [p for p in Payment.gsi1.query(payments_keys.user_payments(user.user_id)) if isinstance(p, Payment)]
 
 
 def _saved_cart(user: User) -> Cart:
-    return Cart.get(keys.cart(user.user_id), keys.CART, consistent_read=True)
+    return Cart.get(cart_keys.cart(user.user_id), cart_keys.CART, consistent_read=True)
 
 
 def _balance(user: User) -> int:
-    return int(Wallet.get(keys.wallet(user.user_id), keys.WALLET, consistent_read=True).balance)
+    return int(Wallet.get(wallet_keys.wallet(user.user_id), wallet_keys.WALLET, consistent_read=True).balance)
 
 
 def _intent(server: LocalStripe, intent_id: str) -> Any:
@@ -128,15 +133,15 @@ def test_card_checkout_reserves_stock_creates_the_order_and_a_payment_intent(api
     # AND the PaymentIntent is named, the one the client secret belongs to and the payment records
     intent_id = payment["intentId"]
     assert intent_id.startswith("pi_") and payment["clientSecret"].startswith(f"{intent_id}_secret_")
-    stored_payment = Payment.get(keys.payment(payment["id"]), keys.payment(payment["id"]))
+    stored_payment = Payment.get(payments_keys.payment(payment["id"]), payments_keys.payment(payment["id"]))
     assert stored_payment.stripe_payment_intent_id == intent_id
     # AND the stock is reserved, the cart emptied, the order and payment stored and indexed
     assert (_stock(product["id"], "TRS-42"), _stock(product["id"], "TRS-43")) == (8, 2)
     assert _saved_cart(customer.user).lines == [] and _saved_cart(customer.user).coupon_code is None
-    stored = Order.get(keys.order(order["id"]), keys.order(order["id"]))
+    stored = Order.get(orders_keys.order(order["id"]), orders_keys.order(order["id"]))
     assert stored.gsi4pk.startswith("EXPIRES#") and stored.store_owner_id == seller.user.user_id
     assert [o.order_id for o in _orders_of(customer.user)] == [order["id"]]
-    saved_payment = Payment.get(keys.payment(payment["id"]), keys.payment(payment["id"]))
+    saved_payment = Payment.get(payments_keys.payment(payment["id"]), payments_keys.payment(payment["id"]))
     assert (saved_payment.status, saved_payment.amount, saved_payment.order_ids) == ("pending", total, [order["id"]])
     # AND the PaymentIntent at Stripe has the amount and our metadata
     intent = _intent(stripe_fake, saved_payment.stripe_payment_intent_id)
@@ -144,7 +149,7 @@ def test_card_checkout_reserves_stock_creates_the_order_and_a_payment_intent(api
     assert intent.metadata.to_dict() == {"paymentId": payment["id"], "orderIds": order["id"],
                                      "userId": customer.user.user_id, "kind": "order"}  # fmt: skip
     # AND the checkout is audited on the payment, with the order ids
-    records = list(AuditRecord.gsi2.query(keys.audit_resource("payment", payment["id"])))
+    records = list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", payment["id"])))
     assert [r.action for r in records] == ["order.checkout"] and records[0].after["orderIds"] == [order["id"]]
     # AND the client can confirm the intent with a test card
     confirmed = confirm_with_test_card(stripe_fake, saved_payment.stripe_payment_intent_id)
@@ -168,10 +173,12 @@ def test_wallet_checkout_pays_the_orders_and_debits_the_wallet(api: ApiClient) -
     assert [h["status"] for h in order["history"]] == ["pending_payment", "paid"]
     assert data["payment"]["status"] == "succeeded" and data["payment"]["clientSecret"] is None
     assert data["payment"]["intentId"] is None
-    assert Order.get(keys.order(order["id"]), keys.order(order["id"])).gsi4pk is None
+    assert Order.get(orders_keys.order(order["id"]), orders_keys.order(order["id"])).gsi4pk is None
     # AND the wallet went down by the total, with one debit entry referencing the payment
     assert _balance(customer.user) == 20_000 - 3 * PRICE_42
-    ledger = WalletEntry.query(keys.wallet(customer.user.user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX))
+    ledger = WalletEntry.query(
+        wallet_keys.wallet(customer.user.user_id), WalletEntry.sk.startswith(wallet_keys.WALLET_ENTRY_PREFIX)
+    )
     entries = [e for e in ledger if e.type == "debit"]
     assert [(e.amount, e.reference_type, e.reference_id) for e in entries] == [
         (-3 * PRICE_42, "payment", data["payment"]["id"])]  # fmt: skip
@@ -194,12 +201,12 @@ def test_two_stores_make_two_orders_and_one_payment(api: ApiClient, stripe_fake)
     assert {o["checkoutId"] for o in data["orders"]} == {data["checkoutId"]}
     assert {o["paymentId"] for o in data["orders"]} == {data["payment"]["id"]}
     assert data["payment"]["amount"]["amount"] == PRICE_42 + 2 * PRICE_43
-    payment = Payment.get(keys.payment(data["payment"]["id"]), keys.payment(data["payment"]["id"]))
+    payment = Payment.get(payments_keys.payment(data["payment"]["id"]), payments_keys.payment(data["payment"]["id"]))
     assert payment.store_ids == [first.store.store_id, second.store.store_id]
     assert payment.store_owner_ids == [first.user.user_id, second.user.user_id]
     # AND each store owner sees their own order
     for seller, order in zip((first, second), data["orders"], strict=True):
-        sales = list(Order.gsi2.query(keys.seller_orders(seller.user.user_id)))
+        sales = list(Order.gsi2.query(orders_keys.seller_orders(seller.user.user_id)))
         assert [o.order_id for o in sales] == [order["id"]]
     assert (_stock(shoes["id"], "TRS-42"), _stock(boots["id"], "TRS-43")) == (9, 1)
 
@@ -209,7 +216,7 @@ def test_a_coupon_is_charged_and_counted(api: ApiClient, stripe_fake) -> None:
     seller = make_seller()
     product = seller.create(api)
     customer = _customer()
-    Coupon(pk=keys.coupon("SAVE10"), sk=keys.COUPON, code="SAVE10", owner_id="test-admin", type="percent",
+    Coupon(pk=cart_keys.coupon("SAVE10"), sk=cart_keys.COUPON, code="SAVE10", owner_id="test-admin", type="percent",
            value=10, uses=0).save()  # fmt: skip
     _cart(customer, _line(product, "TRS-42", 2, PRICE_42), coupon="SAVE10")
     subtotal = 2 * PRICE_42
@@ -223,8 +230,8 @@ def test_a_coupon_is_charged_and_counted(api: ApiClient, stripe_fake) -> None:
     assert (order["subtotal"]["amount"], order["discount"]["amount"], order["total"]["amount"]) == (
         subtotal, discount, subtotal - discount)  # fmt: skip
     assert order["couponCode"] == "SAVE10" and data["payment"]["amount"]["amount"] == subtotal - discount
-    assert Coupon.get(keys.coupon("SAVE10"), keys.COUPON, consistent_read=True).uses == 1
-    assert CouponUse.get(keys.coupon("SAVE10"), keys.coupon_use(customer.user.user_id)).uses == 1
+    assert Coupon.get(cart_keys.coupon("SAVE10"), cart_keys.COUPON, consistent_read=True).uses == 1
+    assert CouponUse.get(cart_keys.coupon("SAVE10"), cart_keys.coupon_use(customer.user.user_id)).uses == 1
     assert _saved_cart(customer.user).coupon_code is None
 
 
@@ -372,7 +379,9 @@ def test_stock_sold_between_the_read_and_the_transaction_is_409_and_the_intent_c
 
     def plan_then_sell_out(*args: Any, **kwargs: Any) -> CheckoutPlan:
         plan = real_plan(*args, **kwargs)
-        Variant(pk=keys.product(product["id"]), sk=keys.variant("TRS-43")).update([Variant.stock.add(-2)])
+        Variant(pk=catalog_keys.product(product["id"]), sk=catalog_keys.variant("TRS-43")).update(
+            [Variant.stock.add(-2)]
+        )
         planned.append(plan)
         return plan
 
@@ -419,14 +428,25 @@ def test_a_coupon_used_up_meanwhile_is_409_conflict(api: ApiClient, stripe_fake,
     seller = make_seller()
     product = seller.create(api)
     customer = _customer()
-    Coupon(pk=keys.coupon("ONCE"), sk=keys.COUPON, code="ONCE", owner_id="test-admin", type="fixed", value=500,
-           currency="usd", max_uses=1, uses=0).save()  # fmt: skip
+    Coupon(
+        pk=cart_keys.coupon("ONCE"),
+        sk=cart_keys.COUPON,
+        code="ONCE",
+        owner_id="test-admin",
+        type="fixed",
+        value=500,
+        currency="usd",
+        max_uses=1,
+        uses=0,
+    ).save()
     cart = _cart(customer, _line(product, "TRS-42", 1, PRICE_42), coupon="ONCE")
     real_plan = checkout.plan_checkout
 
     def plan_then_use_up(*args: Any, **kwargs: Any) -> CheckoutPlan:
         plan = real_plan(*args, **kwargs)
-        Coupon(pk=keys.coupon("ONCE"), sk=keys.COUPON).update([Coupon.uses.add(1)], add_version_condition=False)
+        Coupon(pk=cart_keys.coupon("ONCE"), sk=cart_keys.COUPON).update(
+            [Coupon.uses.add(1)], add_version_condition=False
+        )
         return plan
 
     monkeypatch.setattr(checkout, "plan_checkout", plan_then_use_up)
@@ -434,7 +454,7 @@ def test_a_coupon_used_up_meanwhile_is_409_conflict(api: ApiClient, stripe_fake,
     payload = assert_error(_checkout(api, customer, "card"), 409, "CONFLICT")
     # THEN the coupon is not over-used and nothing else was written
     assert payload["error"]["message"] == "This coupon was just used up."
-    assert Coupon.get(keys.coupon("ONCE"), keys.COUPON, consistent_read=True).uses == 1
+    assert Coupon.get(cart_keys.coupon("ONCE"), cart_keys.COUPON, consistent_read=True).uses == 1
     _assert_nothing_written(customer, cart, {(product["id"], "TRS-42"): 10})
 
 

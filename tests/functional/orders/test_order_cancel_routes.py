@@ -10,9 +10,10 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
-from souk.db import keys
 from souk.identity.models import User
 from souk.identity.schemas.addresses import AddressIn
 from souk.identity.service import addresses
@@ -21,6 +22,7 @@ from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.payments.models import Payment
 from souk.settings import get_settings
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet
 from tests.commerce_factories import (
     fund_wallet,
@@ -86,11 +88,11 @@ def _cancel(api: ApiClient, token: str | None, order_id: str, body: Any = None) 
 
 
 def _stock(product_id: str, sku: str = "TRS-42") -> int:
-    return int(Variant.get(keys.product(product_id), keys.variant(sku), consistent_read=True).stock)
+    return int(Variant.get(catalog_keys.product(product_id), catalog_keys.variant(sku), consistent_read=True).stock)
 
 
 def _balance(user: User) -> int:
-    return int(Wallet.get(keys.wallet(user.user_id), keys.WALLET, consistent_read=True).balance)
+    return int(Wallet.get(wallet_keys.wallet(user.user_id), wallet_keys.WALLET, consistent_read=True).balance)
 
 
 def _stripe(server: LocalStripe) -> StripeClient:
@@ -144,9 +146,9 @@ def test_cancelling_a_wallet_order_releases_stock_and_credits_the_wallet(api: Ap
     assert (refund.amount, refund.status, refund.to, refund.reason) == (
         total, "succeeded", "original", "order cancelled")  # fmt: skip
     # AND the cancel and the refund are audited
-    actions = [a.action for a in AuditRecord.gsi2.query(keys.audit_resource("order", bought.order_id))]
+    actions = [a.action for a in AuditRecord.gsi2.query(audit_keys.audit_resource("order", bought.order_id))]
     assert actions == ["order.cancel"]
-    actions = [a.action for a in AuditRecord.gsi2.query(keys.audit_resource("payment", bought.payment_id))]
+    actions = [a.action for a in AuditRecord.gsi2.query(audit_keys.audit_resource("payment", bought.payment_id))]
     assert sorted(actions) == ["order.checkout", "payment.refund"]
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.cart import keys as cart_keys
 from souk.cart.models import Coupon, CouponUse
 from souk.cart.schemas import CouponIn
 from souk.cart.service import coupons
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
 from souk.catalog.service import inventory
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.jobs import service as cleanup
 from souk.orders.models import Order
@@ -29,7 +31,7 @@ from tests.support import ApiClient
 
 
 def _stock(product_id: str, sku: str) -> int:
-    return int(Variant.get(keys.product(product_id), keys.variant(sku), consistent_read=True).stock)
+    return int(Variant.get(catalog_keys.product(product_id), catalog_keys.variant(sku), consistent_read=True).stock)
 
 
 def _line(product: dict[str, Any], sku: str, quantity: int) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def test_a_due_unpaid_checkout_is_cancelled_whole_and_its_stock_released(api: Ap
     # AND the stock is back, the payment canceled, and one audit record says what happened
     assert _stock(product["id"], "TRS-42") == 10
     assert stored_payment(payment.payment_id).status == "canceled"
-    records = list(AuditRecord.gsi2.query(keys.audit_resource("payment", payment.payment_id)))
+    records = list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", payment.payment_id)))
     assert [r.action for r in records] == ["order.cancel_unpaid"]
     assert records[0].actor_id == "system" and records[0].after["released"] == [
         {"productId": product["id"], "sku": "TRS-42", "quantity": 4}]  # fmt: skip
@@ -104,7 +106,7 @@ def test_a_payment_that_succeeded_first_wins_and_nothing_is_cancelled(api: ApiCl
     assert cancelled == []
     assert stored_order(stale.order_id).status == "paid" and stored_payment(payment.payment_id).status == "succeeded"
     assert _stock(product["id"], "TRS-42") == 8
-    assert list(AuditRecord.gsi2.query(keys.audit_resource("payment", payment.payment_id))) == []
+    assert list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", payment.payment_id))) == []
 
 
 def test_an_order_paid_after_the_payment_was_read_is_not_cancelled(api: ApiClient) -> None:
@@ -151,16 +153,18 @@ def test_the_coupon_use_is_given_back(api: ApiClient) -> None:
     customer_code = "EXPIRE-10"
     coupon = coupons.create_coupon(ADMIN, CouponIn(code=customer_code, type="percent", value=10))
     _, _, orders, _ = _unpaid_checkout(api, coupon=customer_code)
-    stored = Coupon.get(keys.coupon(customer_code), keys.COUPON, consistent_read=True)
+    stored = Coupon.get(cart_keys.coupon(customer_code), cart_keys.COUPON, consistent_read=True)
     with WriteTransaction() as tx:
         coupons.use_coupon(tx, stored, orders[0].customer_id)
-    assert Coupon.get(keys.coupon(coupon.code), keys.COUPON, consistent_read=True).uses == 1
+    assert Coupon.get(cart_keys.coupon(coupon.code), cart_keys.COUPON, consistent_read=True).uses == 1
     # WHEN the checkout expires
     cancelled = expiry.expire_unpaid(orders[0])
     # THEN the use is given back on the coupon and the customer's counter
     assert len(cancelled) == 1
-    assert Coupon.get(keys.coupon(customer_code), keys.COUPON, consistent_read=True).uses == 0
-    use = CouponUse.get(keys.coupon(customer_code), keys.coupon_use(orders[0].customer_id), consistent_read=True)
+    assert Coupon.get(cart_keys.coupon(customer_code), cart_keys.COUPON, consistent_read=True).uses == 0
+    use = CouponUse.get(
+        cart_keys.coupon(customer_code), cart_keys.coupon_use(orders[0].customer_id), consistent_read=True
+    )
     assert use.uses == 0
 
 
@@ -172,7 +176,7 @@ def test_a_coupon_without_a_use_to_give_back_does_not_block_the_cancel(api: ApiC
     cancelled = expiry.expire_unpaid(orders[0])
     # THEN it is cancelled, its stock back, the counter untouched
     assert [o.status for o in cancelled] == ["cancelled"] and _stock(product["id"], "TRS-42") == 10
-    assert Coupon.get(keys.coupon("NEVER-USED"), keys.COUPON, consistent_read=True).uses == 0
+    assert Coupon.get(cart_keys.coupon("NEVER-USED"), cart_keys.COUPON, consistent_read=True).uses == 0
 
 
 def test_lines_of_deleted_variants_do_not_block_the_cancel(aws_resources: dict[str, str]) -> None:

@@ -11,13 +11,18 @@ from typing import Any
 
 import pytest
 
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
 from souk.catalog.service import inventory
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.transactions import WriteTransaction
 from souk.identity.models import User
+from souk.orders import keys as orders_keys
 from souk.orders.models import Order
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, queued_jobs, token_for
@@ -37,7 +42,7 @@ def _status(order_id: str) -> str:
 
 def _at(order: Order, moment: datetime) -> Order:
     """Move an order on its timelines, as if placed at ``moment``."""
-    sort = keys.timeline_sort(expiry.stamp(moment), order.order_id)
+    sort = db_keys.timeline_sort(expiry.stamp(moment), order.order_id)
     order.update([Order.created_at.set(moment), Order.gsi1sk.set(sort), Order.gsi2sk.set(sort),
                   Order.gsi3sk.set(sort)])  # fmt: skip
     return order
@@ -45,14 +50,14 @@ def _at(order: Order, moment: datetime) -> Order:
 
 def _assign(order: Order, courier: User) -> Order:
     """What the delivery feature does when it assigns a courier (gsi4: the courier's deliveries)."""
-    sort = keys.timeline_sort(expiry.stamp(order.created_at), order.order_id)
-    order.update([Order.courier_id.set(courier.user_id), Order.gsi4pk.set(keys.courier_orders(courier.user_id)),
+    sort = db_keys.timeline_sort(expiry.stamp(order.created_at), order.order_id)
+    order.update([Order.courier_id.set(courier.user_id), Order.gsi4pk.set(orders_keys.courier_orders(courier.user_id)),
                   Order.gsi4sk.set(sort)])  # fmt: skip
     return order
 
 
 def _stored(order_id: str) -> Order:
-    return Order.get(keys.order(order_id), keys.order(order_id), consistent_read=True)
+    return Order.get(orders_keys.order(order_id), orders_keys.order(order_id), consistent_read=True)
 
 
 def _ids(response: Any) -> list[str]:
@@ -282,8 +287,16 @@ def test_an_unpaid_order_past_its_window_is_expired_on_read(api: ApiClient) -> N
     assert response.status == 200, response.body
     assert response.json["data"]["status"] == "cancelled"
     assert response.json["data"]["history"][-1]["reason"] == "payment window passed"
-    assert int(Variant.get(keys.product(product["id"]), keys.variant("TRS-42"), consistent_read=True).stock) == 10
-    assert Payment.get(keys.payment(payment.payment_id), keys.payment(payment.payment_id)).status == "canceled"
+    assert (
+        int(
+            Variant.get(catalog_keys.product(product["id"]), catalog_keys.variant("TRS-42"), consistent_read=True).stock
+        )
+        == 10
+    )
+    assert (
+        Payment.get(payments_keys.payment(payment.payment_id), payments_keys.payment(payment.payment_id)).status
+        == "canceled"
+    )
 
 
 def test_an_unpaid_order_in_its_window_shows_until_when(api: ApiClient, world: World) -> None:
@@ -330,7 +343,7 @@ def test_the_store_owner_moves_an_order_along_and_the_customer_hears_it_is_ready
         ("accepted", seller.user.user_id, "now accepted"), ("preparing", seller.user.user_id, "now preparing"),
         ("ready", seller.user.user_id, "now ready")]  # fmt: skip
     # AND each move is audited
-    records = list(AuditRecord.gsi2.query(keys.audit_resource("order", order.order_id)))
+    records = list(AuditRecord.gsi2.query(audit_keys.audit_resource("order", order.order_id)))
     assert [(r.action, r.after["status"]) for r in records] == [
         ("order.status", "accepted"), ("order.status", "preparing"), ("order.status", "ready")]  # fmt: skip
     # AND the customer got one email, when it became ready

@@ -10,14 +10,15 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
 from souk.identity.models import User
 from souk.ids import new_id
 from souk.orders.models import Order
 from souk.payments import gateway
 from souk.payments.models import Payment
 from souk.settings import get_settings
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment, stored_refunds
 from tests.factories import create_user, token_for
@@ -80,7 +81,7 @@ def _refund(api: ApiClient, token: str | None, payment_id: str, key: str | None 
 
 def _balance(user: User) -> int | None:
     try:
-        return int(Wallet.get(keys.wallet(user.user_id), keys.WALLET, consistent_read=True).balance)
+        return int(Wallet.get(wallet_keys.wallet(user.user_id), wallet_keys.WALLET, consistent_read=True).balance)
     except Wallet.DoesNotExist:
         return None
 
@@ -123,14 +124,14 @@ def test_full_refund_of_a_wallet_payment_goes_back_to_the_wallet(api: ApiClient)
     assert [h["status"] for h in order.history][-1] == "refunded" and order.history[-1]["actorId"] == admin.user_id
     # AND the customer's wallet got it back with one ledger entry refund-<refundId>
     assert _balance(sale.customer) == PAID
-    entry = WalletEntry.get(keys.wallet(sale.customer.user_id), keys.wallet_entry(f"refund-{data['id']}"))
+    entry = WalletEntry.get(wallet_keys.wallet(sale.customer.user_id), wallet_keys.wallet_entry(f"refund-{data['id']}"))
     assert (entry.amount, entry.type, entry.reference_type, entry.reference_id) == (
         PAID, "refund", "refund", data["id"])  # fmt: skip
     # AND the refund is stored under the payment, and audited
     [stored] = stored_refunds(sale.payment.payment_id)
     assert (stored.refund_id, stored.amount, stored.status, stored.actor_id) == (data["id"], PAID, "succeeded",
                                                                                 admin.user_id)  # fmt: skip
-    audits = list(AuditRecord.gsi2.query(keys.audit_resource("payment", sale.payment.payment_id)))
+    audits = list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", sale.payment.payment_id)))
     assert [a.action for a in audits] == ["payment.refund"] and audits[0].after["amount"] == PAID
 
 
@@ -182,7 +183,7 @@ def test_refund_to_the_card_reaches_stripe(api: ApiClient, stripe_fake) -> None:
     order, payment = stored_order(sale.order.order_id), stored_payment(sale.payment.payment_id)
     assert (order.refunded_amount, payment.refunded_amount) == (700, 700)
     assert _balance(sale.customer) is None
-    audits = list(AuditRecord.gsi2.query(keys.audit_resource("payment", sale.payment.payment_id)))
+    audits = list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", sale.payment.payment_id)))
     assert sorted(a.action for a in audits) == ["payment.refund", "payment.refund_sent"]
 
 

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 import botocore.client
 import pytest
 
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
 from tests.commerce_factories import make_payment
 from tests.factories import create_user, token_for
@@ -21,7 +23,7 @@ LIST = "/api/v1/payments"
 
 def _at(payment: Payment, moment: datetime) -> Payment:
     """Move a payment on the timelines, as if created at ``moment``."""
-    sort = keys.timeline_sort(expiry.stamp(moment), payment.payment_id)
+    sort = db_keys.timeline_sort(expiry.stamp(moment), payment.payment_id)
     payment.update([Payment.created_at.set(moment), Payment.gsi1sk.set(sort), Payment.gsi2sk.set(sort)])
     return payment
 
@@ -29,9 +31,21 @@ def _at(payment: Payment, moment: datetime) -> Payment:
 def _refund(payment: Payment, refund_id: str, amount: int, *, to: str = "original", order_id: str | None = None,
             minutes_ago: int = 0) -> Refund:  # fmt: skip
     now = utc_now() - timedelta(minutes=minutes_ago)
-    refund = Refund(pk=payment.pk, sk=keys.refund(refund_id), refund_id=refund_id, payment_id=payment.payment_id,
-                    order_id=order_id, amount=amount, currency=payment.currency, to=to, reason="damaged",
-                    status="succeeded", actor_id="admin", created_at=now, updated_at=now)  # fmt: skip
+    refund = Refund(
+        pk=payment.pk,
+        sk=payments_keys.refund(refund_id),
+        refund_id=refund_id,
+        payment_id=payment.payment_id,
+        order_id=order_id,
+        amount=amount,
+        currency=payment.currency,
+        to=to,
+        reason="damaged",
+        status="succeeded",
+        actor_id="admin",
+        created_at=now,
+        updated_at=now,
+    )
     refund.save()
     return refund
 

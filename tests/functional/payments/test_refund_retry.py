@@ -8,9 +8,11 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.jobs import service as cleanup
 from souk.payments import gateway
+from souk.payments import keys as payments_keys
 from souk.payments import service as payments
 from souk.payments.models import Payment, Refund
 from souk.settings import get_settings
@@ -27,10 +29,20 @@ def _paid_intent(server: LocalStripe, amount: int) -> str:
 
 def _pending_refund(payment: Payment, amount: int, refund_id: str) -> Refund:
     """A card refund as the webhook leaves it when Stripe was down: pending, counted, in the retry index."""
-    refund = Refund(pk=keys.payment(payment.payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
-                    payment_id=payment.payment_id, order_id="o-1", amount=amount, currency="usd", to="original",
-                    reason="The order was cancelled before the payment arrived.", status="pending", actor_id="stripe",
-                    stripe_idempotency_key=f"auto-refund-{refund_id}")  # fmt: skip
+    refund = Refund(
+        pk=payments_keys.payment(payment.payment_id),
+        sk=payments_keys.refund(refund_id),
+        refund_id=refund_id,
+        payment_id=payment.payment_id,
+        order_id="o-1",
+        amount=amount,
+        currency="usd",
+        to="original",
+        reason="The order was cancelled before the payment arrived.",
+        status="pending",
+        actor_id="stripe",
+        stripe_idempotency_key=f"auto-refund-{refund_id}",
+    )
     payments.schedule(refund)
     refund.save()
     return refund
@@ -50,7 +62,7 @@ def test_the_job_sends_a_pending_refund_once_and_settles_it(aws_resources: dict,
     intent_id = _paid_intent(stripe_fake, 5000)
     payment = make_payment(create_user().user_id, 5000, intent_id=intent_id)
     refund = _pending_refund(payment, 2000, "auto-a")
-    assert _stored(refund).gsi4pk == keys.expiry_bucket(expiry.hour_bucket(datetime.now(UTC) + payments.RETRY_AFTER))
+    assert _stored(refund).gsi4pk == db_keys.expiry_bucket(expiry.hour_bucket(datetime.now(UTC) + payments.RETRY_AFTER))
     # WHEN the hourly job runs after it is due, twice
     first = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
     second = cleanup.run(now=datetime.now(UTC) + timedelta(hours=1))
@@ -77,7 +89,7 @@ def test_a_refund_stripe_still_refuses_stays_pending_and_waits_an_hour(
     assert not report.deleted.get("Refund")
     saved = _stored(refund)
     later = expiry.hour_bucket(datetime.now(UTC) + payments.RETRY_AGAIN)
-    assert saved.status == "pending" and saved.gsi4pk == keys.expiry_bucket(later)
+    assert saved.status == "pending" and saved.gsi4pk == db_keys.expiry_bucket(later)
 
 
 def test_a_settled_refund_found_in_the_index_is_only_dropped(aws_resources: dict, stripe_fake: LocalStripe) -> None:

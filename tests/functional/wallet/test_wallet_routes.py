@@ -10,12 +10,14 @@ import pytest
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
 from souk.identity.models import User
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 from souk.settings import get_settings
+from souk.wallet import keys as wallet_keys
 from souk.wallet import service as wallet
 from souk.wallet.models import Wallet
 from tests.commerce_factories import fund_wallet
@@ -34,13 +36,13 @@ def _debit(user: User, amount: int, *, order_id: str = "order-1") -> None:
 
 def _wallet_item(user: User) -> Wallet | None:
     try:
-        return Wallet.get(keys.wallet(user.user_id), keys.WALLET, consistent_read=True)
+        return Wallet.get(wallet_keys.wallet(user.user_id), wallet_keys.WALLET, consistent_read=True)
     except Wallet.DoesNotExist:
         return None
 
 
 def _payments_of(user: User) -> list[Payment]:
-    return [p for p in Payment.gsi1.query(keys.user_payments(user.user_id)) if isinstance(p, Payment)]
+    return [p for p in Payment.gsi1.query(payments_keys.user_payments(user.user_id)) if isinstance(p, Payment)]
 
 
 def _intent(server: LocalStripe, intent_id: str) -> Any:
@@ -230,7 +232,9 @@ def test_top_up_creates_a_payment_intent_and_a_pending_payment(api: ApiClient, s
     assert data["amount"] == {"amount": 5000, "currency": "usd"} and data["status"] == "pending"
     assert response.headers["X-RateLimit-Limit"] == "10" and response.headers["X-RateLimit-Remaining"] == "9"
     # AND the intent exists at Stripe with the amount and our metadata
-    payment = Payment.get(keys.payment(data["paymentId"]), keys.payment(data["paymentId"]), consistent_read=True)
+    payment = Payment.get(
+        payments_keys.payment(data["paymentId"]), payments_keys.payment(data["paymentId"]), consistent_read=True
+    )
     intent = _intent(stripe_fake, payment.stripe_payment_intent_id)
     assert (intent.amount, intent.currency) == (5000, "usd")
     assert intent.metadata.to_dict() == {"paymentId": data["paymentId"], "userId": user.user_id, "kind": "topup"}
@@ -239,10 +243,10 @@ def test_top_up_creates_a_payment_intent_and_a_pending_payment(api: ApiClient, s
     # AND the payment is a pending card top-up on the user's and the platform's timelines
     assert (payment.kind, payment.method, payment.status, payment.amount, payment.currency, payment.user_id) == (
         "topup", "card", "pending", 5000, "usd", user.user_id)  # fmt: skip
-    assert payment.order_ids == [] and payment.gsi1pk == keys.user_payments(user.user_id)
-    assert payment.gsi2pk == keys.PAYMENTS_ALL and payment.gsi2sk.endswith(data["paymentId"])
+    assert payment.order_ids == [] and payment.gsi1pk == payments_keys.user_payments(user.user_id)
+    assert payment.gsi2pk == payments_keys.PAYMENTS_ALL and payment.gsi2sk.endswith(data["paymentId"])
     # AND it was audited, and the balance is untouched until the webhook credits it
-    audits = list(AuditRecord.gsi2.query(keys.audit_resource("payment", data["paymentId"])))
+    audits = list(AuditRecord.gsi2.query(audit_keys.audit_resource("payment", data["paymentId"])))
     assert [(a.action, a.actor_id) for a in audits] == [("wallet.top_up", user.user_id)]
     assert int(_wallet_item(user).balance) == 300
 
@@ -357,7 +361,7 @@ def test_a_confirmed_top_up_is_credited_once_by_the_webhook(api: ApiClient, stri
     token = token_for(user)
     fund_wallet(user.user_id, 200)
     payment_id = _top_up(api, token, 3000, key="flow").json["data"]["paymentId"]
-    payment = Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+    payment = Payment.get(payments_keys.payment(payment_id), payments_keys.payment(payment_id), consistent_read=True)
     confirmed = confirm_with_test_card(stripe_fake, payment.stripe_payment_intent_id)
     assert confirmed["status"] == "succeeded"
     # WHEN Stripe delivers payment_intent.succeeded, twice (a retry)
@@ -371,4 +375,7 @@ def test_a_confirmed_top_up_is_credited_once_by_the_webhook(api: ApiClient, stri
     assert [(e["type"], e["amount"]["amount"], e["referenceId"]) for e in entries] == [
         ("topup", 3000, payment_id), ("credit", 200, None)]  # fmt: skip
     assert entries[0]["id"] == f"topup-{payment_id}"
-    assert Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True).status == "succeeded"
+    assert (
+        Payment.get(payments_keys.payment(payment_id), payments_keys.payment(payment_id), consistent_read=True).status
+        == "succeeded"
+    )

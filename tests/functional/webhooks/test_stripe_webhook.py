@@ -13,12 +13,16 @@ import pytest
 from infra import template
 from infra.local.events import api_event
 from infra.local.routing import HttpResponse, invoke_http
+from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
-from souk.db import keys
+from souk.catalog import keys as catalog_keys
 from souk.ids import new_id
 from souk.orders.models import Order
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet, WalletEntry
+from souk.webhooks import keys as webhooks_keys
 from souk.webhooks.models import StripeEvent
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, queued_jobs
@@ -65,26 +69,33 @@ def _order(order: Order) -> Order:
 
 def _balance(user_id: str) -> int:
     try:
-        return int(Wallet.get(keys.wallet(user_id), keys.WALLET, consistent_read=True).balance)
+        return int(Wallet.get(wallet_keys.wallet(user_id), wallet_keys.WALLET, consistent_read=True).balance)
     except Wallet.DoesNotExist:
         return 0
 
 
 def _entries(user_id: str) -> list[WalletEntry]:
-    return [e for e in WalletEntry.query(keys.wallet(user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX))
-            if isinstance(e, WalletEntry)]  # fmt: skip
+    return [
+        e
+        for e in WalletEntry.query(
+            wallet_keys.wallet(user_id), WalletEntry.sk.startswith(wallet_keys.WALLET_ENTRY_PREFIX)
+        )
+        if isinstance(e, WalletEntry)
+    ]
 
 
 def _stored_event(event_id: str) -> StripeEvent:
-    return StripeEvent.get(keys.stripe_event(event_id), keys.stripe_event(event_id), consistent_read=True)
+    return StripeEvent.get(
+        webhooks_keys.stripe_event(event_id), webhooks_keys.stripe_event(event_id), consistent_read=True
+    )
 
 
 def _refunds(payment: Payment) -> list[Refund]:
-    return list(Refund.query(payment.pk, Refund.sk.startswith(keys.REFUND_PREFIX)))
+    return list(Refund.query(payment.pk, Refund.sk.startswith(payments_keys.REFUND_PREFIX)))
 
 
 def _audit_actions(payment_id: str) -> list[str]:
-    return [r.action for r in AuditRecord.gsi2.query(keys.audit_resource("payment", payment_id))]
+    return [r.action for r in AuditRecord.gsi2.query(audit_keys.audit_resource("payment", payment_id))]
 
 
 def _top_up(user_id: str, amount: int = 5000, status: str = "pending") -> Payment:
@@ -426,7 +437,7 @@ def test_a_canceled_intent_cancels_the_unpaid_orders_and_releases_their_stock(ho
     # THEN the order is cancelled, its 2 units are back, the payment is canceled
     saved = _order(order)
     assert saved.status == "cancelled" and [h["status"] for h in saved.history] == ["pending_payment", "cancelled"]
-    variant = Variant.get(keys.product(product["id"]), keys.variant("TRS-42"), consistent_read=True)
+    variant = Variant.get(catalog_keys.product(product["id"]), catalog_keys.variant("TRS-42"), consistent_read=True)
     assert int(variant.stock) == 10
     assert _payment(payment).status == "canceled"
     assert _stored_event(payload["id"]).outcome.startswith("canceled")
@@ -543,7 +554,7 @@ def test_a_refund_of_an_unknown_payment_is_ignored_without_calling_stripe(hook: 
 def _api_refund(payment: Payment, amount: int, to: str) -> None:
     """A refund made through POST /payments/{id}/refund: the Refund item and the payment's total, reserved first."""
     refund_id = new_id()
-    Refund(pk=payment.pk, sk=keys.refund(refund_id), refund_id=refund_id, payment_id=payment.payment_id,
+    Refund(pk=payment.pk, sk=payments_keys.refund(refund_id), refund_id=refund_id, payment_id=payment.payment_id,
            amount=amount, currency=payment.currency, to=to, reason="damaged", status="succeeded",
            actor_id="admin").save()  # fmt: skip
     payment.update([Payment.refunded_amount.add(amount), Payment.status.set("partially_refunded")])

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from souk.caller import Principal
+from souk.cart import keys
 from souk.cart.models import Cart
 from souk.cart.schemas import AddItemRequest
 from souk.cart.service import carts
@@ -15,7 +16,6 @@ from souk.catalog.schemas.categories import CreateCategoryRequest
 from souk.catalog.schemas.products import CreateProductRequest
 from souk.catalog.schemas.stores import CreateStoreRequest, StoreStatusRequest
 from souk.catalog.service import categories, products, review, stores
-from souk.db import keys
 from souk.errors import Conflict, NotFound
 from souk.identity.schemas.sessions import Client
 from souk.schema import PostalAddress

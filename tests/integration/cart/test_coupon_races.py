@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from souk.caller import Principal
+from souk.cart import keys
 from souk.cart.models import COUPON_LABEL, COUPON_USE_LABEL, Coupon, CouponUse
 from souk.cart.schemas import CouponIn, CouponPatch
 from souk.cart.service import coupons
-from souk.db import keys
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import DuplicateEntry
 

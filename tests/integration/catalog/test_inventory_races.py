@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from souk.catalog import keys
 from souk.catalog.models import StockMovement
 from souk.catalog.schemas.inventory import AdjustmentRequest
 from souk.catalog.service import inventory, products
-from souk.db import keys
 from souk.errors import InsufficientStock
 from tests.integration.catalog_data import OWNER, product_with_stock
 

@@ -25,7 +25,8 @@ from souk.catalog.service import categories, stores
 from souk.db.transactions import WriteTransaction
 from souk.errors import InsufficientFunds, SoukError
 from souk.finance import ledger
-from souk.finance.models import LedgerEntry, store_finance
+from souk.finance.keys import store_finance
+from souk.finance.models import LedgerEntry
 from souk.finance.schemas import PayoutDecision, PayoutRequest
 from souk.finance.service import payouts
 from souk.finance.service.balance import reconcile

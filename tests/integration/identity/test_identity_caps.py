@@ -9,8 +9,8 @@ from typing import TypeVar
 import pytest
 
 from souk.caller import Principal
-from souk.db import keys
 from souk.errors import Conflict, UnprocessableEntity
+from souk.identity import keys
 from souk.identity.models import Address, AddressBook, ApiKey, ApiKeyRing
 from souk.identity.schemas.addresses import AddressIn, AddressPatch
 from souk.identity.schemas.api_keys import ApiKeyCreate

@@ -7,17 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from souk.caller import Principal
+from souk.cart import keys as cart_keys
 from souk.cart.models import Cart
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
-from souk.db import keys
 from souk.errors import Conflict, InsufficientFunds, InsufficientStock, SoukError
 from souk.identity.schemas.addresses import AddressIn
 from souk.identity.service import addresses
 from souk.ids import new_id
+from souk.orders import keys as orders_keys
 from souk.orders.models import Order
 from souk.orders.schemas import CheckoutOut, CheckoutRequest
 from souk.orders.service import checkout
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import fund_wallet, make_cart
 from tests.integration.catalog_data import Listing, product_with_stock
@@ -41,11 +45,15 @@ def _fill_cart(user_id: str, listing: Listing, *, cart_id: str | None = None) ->
 
 
 def _stock(listing: Listing) -> int:
-    return int(Variant.get(keys.product(listing.product_id), keys.variant(listing.sku), consistent_read=True).stock)
+    return int(
+        Variant.get(
+            catalog_keys.product(listing.product_id), catalog_keys.variant(listing.sku), consistent_read=True
+        ).stock
+    )
 
 
 def _orders_of(user_id: str) -> list[Order]:
-    return [o for o in Order.gsi1.query(keys.customer_orders(user_id)) if isinstance(o, Order)]
+    return [o for o in Order.gsi1.query(orders_keys.customer_orders(user_id)) if isinstance(o, Order)]
 
 
 def _outcome(run) -> str:  # type: ignore[no-untyped-def]
@@ -73,7 +81,7 @@ def test_fifty_card_checkouts_for_ten_units_sell_exactly_ten(table: str, stripe_
     assert len(winners) == 10 and {o.status for o in winners} == {"pending_payment"}
     assert sum(int(line["quantity"]) for o in winners for line in o.lines) == 10
     # AND each winner has one pending payment; the losers' carts are untouched
-    payments = [Payment.get(keys.payment(o.payment_id), keys.payment(o.payment_id)) for o in winners]
+    payments = [Payment.get(payments_keys.payment(o.payment_id), payments_keys.payment(o.payment_id)) for o in winners]
     assert {(p.status, p.amount) for p in payments} == {("pending", PRICE)}
     assert all(p.stripe_payment_intent_id for p in payments)
 
@@ -96,7 +104,7 @@ def test_one_idempotency_key_from_ten_threads_makes_one_order(table: str) -> Non
     assert all(o.startswith("ok:") or o == Conflict.code for o in outcomes), outcomes
     assert len(_orders_of(principal.user_id)) == 1
     assert _stock(listing) == 9
-    wallet = Wallet.get(keys.wallet(principal.user_id), keys.WALLET, consistent_read=True)
+    wallet = Wallet.get(wallet_keys.wallet(principal.user_id), wallet_keys.WALLET, consistent_read=True)
     assert int(wallet.balance) == 9 * PRICE
 
 
@@ -111,7 +119,7 @@ def test_fifty_wallet_checkouts_on_a_wallet_for_ten_spend_exactly_ten(table: str
     for _ in range(50):
         cart_id = new_id()
         _fill_cart(principal.user_id, listing, cart_id=cart_id)
-        cart = Cart.get(keys.cart(cart_id), keys.CART, consistent_read=True)
+        cart = Cart.get(cart_keys.cart(cart_id), cart_keys.CART, consistent_read=True)
         plans.append(checkout.plan_checkout(principal, request, cart))
     # WHEN the 50 checkout transactions race
     with ThreadPoolExecutor(max_workers=50) as pool:
@@ -119,11 +127,14 @@ def test_fifty_wallet_checkouts_on_a_wallet_for_ten_spend_exactly_ten(table: str
     # THEN exactly 10 went through, 40 were INSUFFICIENT_FUNDS, and the balance is 0, never below
     assert outcomes.count("ok") == 10, outcomes
     assert outcomes.count(InsufficientFunds.code) == 40, outcomes
-    wallet = Wallet.get(keys.wallet(principal.user_id), keys.WALLET, consistent_read=True)
+    wallet = Wallet.get(wallet_keys.wallet(principal.user_id), wallet_keys.WALLET, consistent_read=True)
     assert int(wallet.balance) == 0
     # AND exactly 10 debit entries, 10 paid orders and 10 units reserved
-    entries = WalletEntry.query(keys.wallet(principal.user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX),
-                                consistent_read=True)  # fmt: skip
+    entries = WalletEntry.query(
+        wallet_keys.wallet(principal.user_id),
+        WalletEntry.sk.startswith(wallet_keys.WALLET_ENTRY_PREFIX),
+        consistent_read=True,
+    )
     debits = [e for e in entries if e.type == "debit"]
     assert len(debits) == 10 and {int(e.amount) for e in debits} == {-PRICE}
     orders = _orders_of(principal.user_id)

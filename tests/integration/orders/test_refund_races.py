@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from souk.caller import Principal
-from souk.db import keys
 from souk.errors import ServiceUnavailable, SoukError
 from souk.ids import new_id
 from souk.money import Money
@@ -17,6 +16,7 @@ from souk.orders.schemas import CancelRequest, RefundRequest
 from souk.orders.service import cancel, refunds
 from souk.payments import gateway
 from souk.payments.models import Payment
+from souk.wallet import keys
 from souk.wallet.models import Wallet, WalletEntry
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_payment, stored_refunds
 

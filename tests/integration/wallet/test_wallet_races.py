@@ -10,13 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from souk.caller import Principal
-from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict
 from souk.ids import new_id
 from souk.money import Money
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
+from souk.wallet import keys as wallet_keys
 from souk.wallet import service as wallet
 from souk.wallet.models import Wallet, WalletEntry
 from souk.wallet.schemas import TopUpRequest, TransactionsQuery
@@ -57,10 +58,23 @@ def _pay_by_wallet(user_id: str, amount: int) -> Outcome:
     def write(tx: WriteTransaction) -> None:
         now = utc_now()
         wallet.debit(tx, user_id, amount, entry_type="debit", reference=wallet.Reference("payment", payment_id))
-        tx.put(Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id,
-                       user_id=user_id, kind="order", method="wallet", amount=amount, currency="usd",
-                       status="succeeded", created_at=now, updated_at=now),
-               Payment.pk.does_not_exist(), label="payment")  # fmt: skip
+        tx.put(
+            Payment(
+                pk=payments_keys.payment(payment_id),
+                sk=payments_keys.payment(payment_id),
+                payment_id=payment_id,
+                user_id=user_id,
+                kind="order",
+                method="wallet",
+                amount=amount,
+                currency="usd",
+                status="succeeded",
+                created_at=now,
+                updated_at=now,
+            ),
+            Payment.pk.does_not_exist(),
+            label="payment",
+        )
 
     return _retrying(write)
 
@@ -71,17 +85,17 @@ def _credit(user_id: str, amount: int, entry_id: str | None = None) -> Outcome:
 
 
 def _balance(user_id: str) -> int:
-    return int(Wallet.get(keys.wallet(user_id), keys.WALLET, consistent_read=True).balance)
+    return int(Wallet.get(wallet_keys.wallet(user_id), wallet_keys.WALLET, consistent_read=True).balance)
 
 
 def _entries(user_id: str) -> list[WalletEntry]:
-    found = WalletEntry.query(keys.wallet(user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX),
+    found = WalletEntry.query(wallet_keys.wallet(user_id), WalletEntry.sk.startswith(wallet_keys.WALLET_ENTRY_PREFIX),
                               consistent_read=True)  # fmt: skip
     return [e for e in found if isinstance(e, WalletEntry)]
 
 
 def _payments(user_id: str, ids: list[str]) -> int:
-    return sum(1 for _ in Payment.batch_get([(keys.payment(i), keys.payment(i)) for i in ids]))
+    return sum(1 for _ in Payment.batch_get([(payments_keys.payment(i), payments_keys.payment(i)) for i in ids]))
 
 
 def test_fifty_parallel_wallet_payments_never_overdraw(table: str) -> None:
@@ -155,6 +169,6 @@ def test_parallel_top_ups_with_one_key_make_one_payment(table: str, stripe_fake)
     # THEN every success is the same payment (others: 409 CONFLICT while the first ran), and one Payment exists
     payment_ids = {o for o in outcomes if o != "CONFLICT"}
     assert len(payment_ids) == 1, outcomes
-    payments = [p for p in Payment.gsi1.query(keys.user_payments(user)) if isinstance(p, Payment)]
+    payments = [p for p in Payment.gsi1.query(payments_keys.user_payments(user)) if isinstance(p, Payment)]
     assert [p.payment_id for p in payments] == list(payment_ids)
     assert (payments[0].status, payments[0].amount, payments[0].kind) == ("pending", 1500, "topup")

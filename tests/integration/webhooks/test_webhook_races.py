@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from souk.db import keys
 from souk.ids import new_id
 from souk.orders.models import Order
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
+from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet, WalletEntry
+from souk.webhooks import keys as webhooks_keys
 from souk.webhooks import service as webhooks
 from souk.webhooks.models import StripeEvent
 from souk.webhooks.schemas import Delivery, WebhookAck
@@ -45,9 +47,16 @@ def _deliver_all(deliveries: list[Delivery]) -> list[WebhookAck]:
 
 
 def _wallet(user_id: str) -> tuple[int, list[WalletEntry]]:
-    balance = int(Wallet.get(keys.wallet(user_id), keys.WALLET, consistent_read=True).balance)
-    entries = [e for e in WalletEntry.query(keys.wallet(user_id), WalletEntry.sk.startswith(keys.WALLET_ENTRY_PREFIX),
-                                            consistent_read=True) if isinstance(e, WalletEntry)]  # fmt: skip
+    balance = int(Wallet.get(wallet_keys.wallet(user_id), wallet_keys.WALLET, consistent_read=True).balance)
+    entries = [
+        e
+        for e in WalletEntry.query(
+            wallet_keys.wallet(user_id),
+            WalletEntry.sk.startswith(wallet_keys.WALLET_ENTRY_PREFIX),
+            consistent_read=True,
+        )
+        if isinstance(e, WalletEntry)
+    ]
     return balance, entries
 
 
@@ -82,7 +91,7 @@ def test_two_event_ids_for_one_top_up_at_once_credit_once(webhook_secret: str) -
     assert [a.duplicate for a in acks].count(False) == 2
     balance, entries = _wallet(payment.user_id)
     assert balance == 1500 and len(entries) == 1
-    outcomes = sorted(StripeEvent.get(keys.stripe_event(e["id"]), keys.stripe_event(e["id"]),
+    outcomes = sorted(StripeEvent.get(webhooks_keys.stripe_event(e["id"]), webhooks_keys.stripe_event(e["id"]),
                                       consistent_read=True).outcome for e in (first, second))  # fmt: skip
     assert outcomes[0].startswith("no change") and outcomes[1].startswith("succeeded: wallet credited 1500")
 
@@ -136,7 +145,9 @@ def test_a_success_racing_the_expiry_either_pays_or_refunds_never_both(webhook_s
         saved_order = Order.get(order.pk, order.sk, consistent_read=True)
         saved_payment = Payment.get(payment.pk, payment.sk, consistent_read=True)
         outcomes.append(saved_order.status)
-        refunds = list(Refund.query(payment.pk, Refund.sk.startswith(keys.REFUND_PREFIX), consistent_read=True))
+        refunds = list(
+            Refund.query(payment.pk, Refund.sk.startswith(payments_keys.REFUND_PREFIX), consistent_read=True)
+        )
         if saved_order.status == "paid":
             assert (saved_payment.status, int(saved_payment.refunded_amount), refunds) == ("succeeded", 0, [])
             assert int(saved_order.paid_amount) == int(order.total)

@@ -22,6 +22,7 @@ from souk.errors import (
     UnprocessableEntity,
     ValidationFailed,
 )
+from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.service import cancel, checkout, fulfilment, refunds
 from souk.orders.store.checkout import CheckoutPlan
@@ -190,3 +191,14 @@ def test_a_paid_order_is_cancellable_until_ready(status: str, cancellable: bool)
     else:
         with pytest.raises(InvalidState):
             cancel.check_cancellable(_order(status=status))
+
+
+def test_a_partially_refunded_order_moves_on_from_where_it_stood() -> None:
+    history = [{"status": s} for s in ("paid", "accepted", "partially_refunded", "partially_refunded")]
+    assert order_status.fulfilment_status("partially_refunded", history) == "accepted"
+    assert order_status.can_move(order_status.fulfilment_status("partially_refunded", history), "preparing")
+    # a partial refund of a paid order: it still ships
+    assert order_status.fulfilment_status("partially_refunded", [{"status": "paid"}]) == "paid"
+    # other statuses are where they stand; a full refund ends the chain
+    assert order_status.fulfilment_status("ready", history) == "ready"
+    assert not order_status.can_move(order_status.fulfilment_status("refunded", history), "preparing")

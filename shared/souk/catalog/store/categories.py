@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
+from souk.catalog import keys
 from souk.catalog.models import Category, CategorySlug
-from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.errors import Conflict, DuplicateEntry, NotFound, UnprocessableEntity, ValidationFailed

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from souk.catalog import keys
 from souk.catalog.models import ListingEntry, Product, StockMovement, Variant
-from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from souk.catalog import keys
 from souk.catalog.models import ListingEntry, Product
 from souk.catalog.schemas.listing import DEFAULT_ORDER, ProductListQuery, rating_average
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.paging import one_page
 from souk.money import MAX_AMOUNT
 
@@ -47,13 +48,13 @@ def facets(product: Product) -> list[str]:
 
 def entry(product: Product, facet: str) -> ListingEntry:
     """The product's entry in one listing partition, with its four sort keys."""
-    created = keys.created_sort(product.created_at.isoformat(), product.product_id)
+    created = db_keys.created_sort(product.created_at.isoformat(), product.product_id)
     return ListingEntry(
         pk=facet, sk=keys.product(product.product_id),
         gsi1pk=facet, gsi1sk=created,
         gsi2pk=facet, gsi2sk=keys.price_sort(int(product.price_amount), product.product_id),
         gsi3pk=facet, gsi3sk=rating_key(product),
-        gsi4pk=facet, gsi4sk=keys.name_sort(product.name, product.product_id),
+        gsi4pk=facet, gsi4sk=db_keys.name_sort(product.name, product.product_id),
         product_id=product.product_id, store_id=product.store_id, name=product.name,
         price_amount=int(product.price_amount), currency=product.currency, in_stock=bool(product.in_stock),
         rating_avg=rating_average(product.rating_sum, product.rating_count), rating_count=int(product.rating_count),

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from souk.catalog import keys
 from souk.catalog.models import Product, SearchEntry, Variant
 from souk.catalog.schemas.products import MAX_VARIANTS, VariantIn
 from souk.catalog.store import categories, listing, search
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
@@ -72,7 +73,7 @@ def new_product(product_id: str, store_id: str, owner_id: str, *, name: str, des
     now = utc_now()
     return Product(
         pk=keys.product(product_id), sk=keys.product(product_id),
-        gsi1pk=keys.store_products(store_id), gsi1sk=keys.created_sort(now.isoformat(), product_id),
+        gsi1pk=keys.store_products(store_id), gsi1sk=db_keys.created_sort(now.isoformat(), product_id),
         product_id=product_id, store_id=store_id, owner_id=owner_id, name=name,
         description=description, price_amount=price_amount, currency=currency,
         category_id=category_id, category_path=category_path,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from souk.catalog import text
+from souk.catalog import keys, text
 from souk.catalog.models import Product, SearchEntry
 from souk.catalog.schemas.listing import rating_average
 from souk.catalog.store.listing import rating_key
-from souk.db import keys
 from souk.db.paging import one_page
 
 PER_WORD_LIMIT = 100

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.catalog import geo
+from souk.catalog import geo, keys
 from souk.catalog.models import APPROVED, SearchEntry, Store
 from souk.catalog.text import index_terms
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.paging import one_page
 from souk.db.transactions import TransactionCancelled, WriteTransaction
@@ -83,7 +83,7 @@ def new_store(store_id: str, owner_id: str, *, name: str, description: str | Non
               currency: str) -> Store:  # fmt: skip
     """A new store, ``pending_review``."""
     now = utc_now()
-    created = keys.created_sort(now.isoformat(), store_id)
+    created = db_keys.created_sort(now.isoformat(), store_id)
     return Store(
         pk=keys.store(store_id), sk=keys.store(store_id),
         gsi1pk=keys.owner_stores(owner_id), gsi1sk=created,

@@ -213,7 +213,8 @@ def _settle_without(item: Clawback, status: str, reason: str, code: str | None, 
             if code:
                 actions.append(Clawback.stripe_code.set(code))
             store.settle(tx, item, status, actions, refused=refused)
-            audit.record(SYSTEM, f"clawback.{status}", "clawback", item.clawback_id, tx=tx,
+            action = "clawback.refused" if status == "refused" else "clawback.abandoned"
+            audit.record(SYSTEM, action, "clawback", item.clawback_id, tx=tx,
                          before={"status": "sending"},
                          after=_audit_after(item, status=status, failureReason=reason[:500],
                                             stripeCode=code))  # fmt: skip

@@ -6,7 +6,8 @@ from pynamodb.exceptions import DoesNotExist
 
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
-from souk.finance.models import ACCOUNT, PayoutAccount, connect_account, store_finance
+from souk.finance.keys import ACCOUNT, connect_account, store_finance
+from souk.finance.models import PayoutAccount
 
 ACCOUNT_LABEL = "payout-account"  # a ConditionalCheckFailed on it: another request or event got there first
 

@@ -24,19 +24,16 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from souk.db.base import utc_now
-from souk.finance.models import (
+from souk.finance.keys import (
     BALANCE,
     CLAWBACK_PREFIX,
     CLAWBACKS,
     NEGATIVE_STORES,
-    Clawback,
-    ClawbackState,
-    Payout,
-    StoreBalance,
     clawback_sort,
     store_finance,
     store_payouts,
 )
+from souk.finance.models import Clawback, ClawbackState, Payout, StoreBalance
 
 if TYPE_CHECKING:
     from souk.db.transactions import WriteTransaction

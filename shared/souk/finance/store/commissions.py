@@ -21,17 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
-from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
-from souk.finance.models import (
-    COMMISSION_PREFIX,
-    Commission,
-    commission_sort,
-    release_day,
-    store_finance,
-)
+from souk.finance.keys import COMMISSION_PREFIX, commission_sort, release_day, store_finance
+from souk.finance.models import Commission
+from souk.jobs import keys
 from souk.jobs.models import JobCursor
 
 if TYPE_CHECKING:

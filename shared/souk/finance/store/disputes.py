@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from souk.db.base import utc_now
-from souk.finance.models import DISPUTE_PREFIX, Dispute, dispute_sort, store_finance
+from souk.finance.keys import DISPUTE_PREFIX, dispute_sort, store_finance
+from souk.finance.models import Dispute
 
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action

@@ -11,17 +11,9 @@ from pynamodb.expressions.update import Action
 
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
+from souk.finance.keys import BALANCE, ENTRY_PREFIX, NEGATIVE_STORES, entry_sort, store_entries, store_finance
 from souk.finance.ledger import Entry
-from souk.finance.models import (
-    BALANCE,
-    ENTRY_PREFIX,
-    NEGATIVE_STORES,
-    LedgerEntry,
-    StoreBalance,
-    entry_sort,
-    store_entries,
-    store_finance,
-)
+from souk.finance.models import LedgerEntry, StoreBalance
 
 _BUCKET_ATTRIBUTES = {
     "pending": StoreBalance.pending,

@@ -24,11 +24,9 @@ from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import all_of
 from souk.db.transactions import WriteTransaction
-from souk.finance.models import (
+from souk.finance.keys import (
     PAYOUT,
     PAYOUTS_ALL,
-    LedgerEntry,
-    Payout,
     entry_sort,
     owner_payouts,
     payout,
@@ -36,6 +34,7 @@ from souk.finance.models import (
     store_finance,
     store_payouts,
 )
+from souk.finance.models import LedgerEntry, Payout
 from souk.settings import get_settings
 from souk.snapstart import on_restore
 

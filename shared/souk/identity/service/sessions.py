@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 from pynamodb.exceptions import UpdateError
 
 from souk.audit import service as audit
-from souk.db import keys
 from souk.db.paging import decode_cursor, encode_cursor
 from souk.errors import Forbidden, InvalidToken, NotFound, ValidationFailed
-from souk.identity import tokens
+from souk.identity import keys, tokens
 from souk.identity.jwt_tokens import issue_access_token
 from souk.identity.schemas.sessions import Client, IssuedTokens, SessionOut, session_out
 from souk.identity.store import sessions as store

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import keys
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import Address, AddressBook
 
 if TYPE_CHECKING:

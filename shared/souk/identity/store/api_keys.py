@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import ApiKey, ApiKeyRing, User
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def new_key(raw: str, key_hash: str, key_id: str, *, user_id: str, role: str, na
     """The item of a new key (not saved)."""
     return ApiKey(
         pk=keys.api_key(key_hash), sk=keys.api_key(key_hash),
-        gsi1pk=keys.user_api_keys(user_id), gsi1sk=keys.created_sort(now.isoformat(), key_id),
+        gsi1pk=keys.user_api_keys(user_id), gsi1sk=db_keys.created_sort(now.isoformat(), key_id),
         key_id=key_id, user_id=user_id, role=role, name=name, prefix=raw[:prefix_length],
         created_at=now, updated_at=now,
     )  # fmt: skip

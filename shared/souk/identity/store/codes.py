@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from souk.db import expiry, keys
-from souk.identity import tokens
+from souk.db import expiry
+from souk.identity import keys, tokens
 from souk.identity.models import OneTimeCode
 
 CODE_MINUTES = 10

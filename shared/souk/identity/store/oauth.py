@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from souk.db import expiry, keys
+from souk.db import expiry
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import OAuthIdentity, OAuthState, User
 
 if TYPE_CHECKING:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import expiry, keys
+from souk.db import expiry
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import ResetToken
 
 if TYPE_CHECKING:

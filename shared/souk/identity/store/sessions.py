@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
+from souk.identity import keys
 from souk.identity.models import Session
 from souk.ids import new_id
 
@@ -24,7 +26,7 @@ def create_session(user: User, client: Client, *, refresh_hash: str, now: dateti
         sk=keys.session(session_id),
         **expiry.index_keys(valid_until, keys.session(session_id)),  # removed promptly by the cleanup job
         gsi1pk=keys.user_sessions(user.user_id),
-        gsi1sk=keys.created_sort(now.isoformat(), session_id),
+        gsi1sk=db_keys.created_sort(now.isoformat(), session_id),
         session_id=session_id,
         user_id=user.user_id,
         role=user.role,

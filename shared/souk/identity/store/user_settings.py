@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import keys
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import UserSettings
 
 if TYPE_CHECKING:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from souk.db import keys
+from souk.db import keys as db_keys
 from souk.db.paging import one_page
 from souk.db.transactions import WriteTransaction
+from souk.identity import keys
 from souk.identity.models import EmailClaim, OneTimeCode, ResetToken, User
 from souk.identity.store.api_keys import revoke_all_keys
 from souk.ids import new_id
@@ -68,12 +69,12 @@ def new_user(*, email: str, name: str, role: str, status: str, phone: str | None
     """A user item with every index key set (not saved)."""
     user_id = new_id()
     now = datetime.now(UTC)
-    created = keys.created_sort(now.isoformat(), user_id)
+    created = db_keys.created_sort(now.isoformat(), user_id)
     return User(
         pk=keys.user(user_id), sk=keys.PROFILE,
         gsi1pk=keys.USERS_ALL, gsi1sk=created,
         gsi2pk=keys.users_by_role(role), gsi2sk=created,
-        gsi3pk=keys.USERS_BY_NAME, gsi3sk=keys.name_sort(name, user_id),
+        gsi3pk=keys.USERS_BY_NAME, gsi3sk=db_keys.name_sort(name, user_id),
         gsi4pk=keys.USERS_BY_EMAIL, gsi4sk=normalize_email(email),
         user_id=user_id, email=normalize_email(email), name=name, phone=phone, role=role, status=status,
         password_hash=password_hash, created_at=now, updated_at=now,
@@ -117,7 +118,7 @@ def update_fields(user: User, changes: dict[str, Any], record: AuditRecord) -> d
     now = datetime.now(UTC)
     actions: list[Action] = [User.updated_at.set(now)]
     if "name" in changes:
-        actions.append(User.gsi3sk.set(keys.name_sort(changes["name"], user.user_id)))
+        actions.append(User.gsi3sk.set(db_keys.name_sort(changes["name"], user.user_id)))
     for name, value in changes.items():
         attr = getattr(User, name)
         actions.append(attr.remove() if value is None else attr.set(value))

@@ -3,7 +3,9 @@
 Who may set what (:data:`souk.orders.status.ROLE_TARGETS`): a store owner ``accepted``,
 ``preparing`` and ``ready`` on their stores' orders; a courier ``picked_up`` and
 ``delivered`` on orders assigned to them; an admin any of those. The move itself must be
-the next step (:func:`souk.orders.status.can_move`), else 409 INVALID_STATE. These rules
+the next step (:func:`souk.orders.status.can_move`) from where the order stands on the
+chain (a partially refunded order moves on from its status before the refund), else 409
+INVALID_STATE. These rules
 (:func:`check_target`, :func:`may_move`, :func:`check_move`) are plain functions.
 
 One transaction: the order's update, conditional on the status it was read with (history
@@ -111,7 +113,7 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
 
     def attempt() -> OrderOut:
         nonlocal order
-        check_move(order.status, target)
+        check_move(order_status.fulfilment_status(order.status, order.history or []), target)
         record = audit.build_record(principal.actor, "order.status", "order", order.order_id,
                                     before={"status": order.status},
                                     after={"status": target, "reason": request.reason})  # fmt: skip

@@ -22,7 +22,7 @@ functions over the order and payment read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from souk.audit import service as audit
 from souk.db.base import utc_now
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 IDEMPOTENCY_SCOPE = "REFUNDS"
 MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
 # Statuses a refund sets; a failed refund's compensation moves the order off them again.
-_REFUND_STATUSES = frozenset({"refunded", "partially_refunded"})
 
 
 # ---------------------------------------------------------------- rules: plain functions over loaded values
@@ -102,22 +101,18 @@ def plan_refund(order: Order, payment: Payment, amount: int | None, to: str, wal
 
 def status_before_refunds(order: Order) -> str:
     """The newest status of the history that a refund did not set (what a failed refund restores)."""
-    history: list[Any] = list(order.history or [])
-    for entry in reversed(history):
-        if entry.get("status") not in _REFUND_STATUSES:
-            return str(entry["status"])
-    return "paid"
+    return order_status.status_before_refunds(order.history or [])
 
 
 def compensation_statuses(order: Order, payment: Payment, amount: int) -> tuple[str | None, str | None]:
     """``(order status, payment status)`` after giving back a failed refund of ``amount`` (None: unchanged)."""
     order_done, payment_done = int(order.refunded_amount or 0) - amount, int(payment.refunded_amount or 0) - amount
     order_target = None
-    if order.status in _REFUND_STATUSES:
+    if order.status in order_status.REFUND_STATUSES:
         target = "partially_refunded" if order_done > 0 else status_before_refunds(order)
         order_target = target if target != order.status else None
     payment_status = None
-    if payment.status in _REFUND_STATUSES:
+    if payment.status in order_status.REFUND_STATUSES:
         payment_status = "partially_refunded" if payment_done > 0 else "succeeded"
     return order_target, payment_status
 

@@ -14,17 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from souk.cart import keys as cart_keys
 from souk.cart.models import Cart, Coupon
 from souk.cart.service.coupons import use_coupon
+from souk.catalog import keys as catalog_keys
 from souk.catalog.models import Variant
 from souk.catalog.service import inventory
-from souk.db import expiry, keys
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.finance.service import commissions
+from souk.identity import keys as identity_keys
 from souk.identity.models import Address
+from souk.orders import keys
 from souk.orders.models import Order
 from souk.orders.store.orders import put_audit
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 from souk.wallet import service as ledger
 
@@ -71,7 +77,7 @@ class CheckoutPlan:
 
 def read_cart(user_id: str) -> Cart | None:
     try:
-        return Cart.get(keys.cart(user_id), keys.CART, consistent_read=True)
+        return Cart.get(cart_keys.cart(user_id), cart_keys.CART, consistent_read=True)
     except DoesNotExist:
         return None
 
@@ -79,7 +85,7 @@ def read_cart(user_id: str) -> Cart | None:
 def read_address(user_id: str, address_id: str) -> dict[str, Any] | None:
     """A snapshot of one of the user's addresses (None: another user's or unknown)."""
     try:
-        item = Address.get(keys.user(user_id), keys.address(address_id), consistent_read=True)
+        item = Address.get(identity_keys.user(user_id), identity_keys.address(address_id), consistent_read=True)
     except DoesNotExist:
         return None
     return {"id": item.address_id, "label": item.label, "line1": item.line1, "line2": item.line2,
@@ -99,9 +105,9 @@ def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str,
                   currency=currency, subtotal=subtotal, discount=discount, delivery_fee=0, total=total,
                   coupon_code=coupon_code, address=address, payment_method=method, payment_id=payment_id,
                   paid_amount=paid, history=history,
-                  gsi1pk=keys.customer_orders(user_id), gsi1sk=keys.timeline_sort(stamp, order_id),
-                  gsi2pk=keys.seller_orders(owner_id), gsi2sk=keys.timeline_sort(stamp, order_id),
-                  gsi3pk=keys.ORDERS_ALL, gsi3sk=keys.timeline_sort(stamp, order_id),
+                  gsi1pk=keys.customer_orders(user_id), gsi1sk=db_keys.timeline_sort(stamp, order_id),
+                  gsi2pk=keys.seller_orders(owner_id), gsi2sk=db_keys.timeline_sort(stamp, order_id),
+                  gsi3pk=keys.ORDERS_ALL, gsi3sk=db_keys.timeline_sort(stamp, order_id),
                   created_at=now, updated_at=now)  # fmt: skip
     if reserved_until is not None:
         order.reserved_until = reserved_until
@@ -114,14 +120,26 @@ def new_payment(*, payment_id: str, user_id: str, method: str, orders: list[Orde
                 status: str, now: datetime) -> Payment:  # fmt: skip
     """An unsaved order payment on its payer's and the admins' timelines."""
     stamp = expiry.stamp(now)
-    return Payment(pk=keys.payment(payment_id), sk=keys.payment(payment_id), payment_id=payment_id, user_id=user_id,
-                   kind="order", method=method, order_ids=[o.order_id for o in orders],
-                   store_ids=[o.store_id for o in orders],
-                   store_owner_ids=list(dict.fromkeys(o.store_owner_id for o in orders)), amount=amount,
-                   currency=currency, status=status,
-                   gsi1pk=keys.user_payments(user_id), gsi1sk=keys.timeline_sort(stamp, payment_id),
-                   gsi2pk=keys.PAYMENTS_ALL, gsi2sk=keys.timeline_sort(stamp, payment_id),
-                   created_at=now, updated_at=now)  # fmt: skip
+    return Payment(
+        pk=payments_keys.payment(payment_id),
+        sk=payments_keys.payment(payment_id),
+        payment_id=payment_id,
+        user_id=user_id,
+        kind="order",
+        method=method,
+        order_ids=[o.order_id for o in orders],
+        store_ids=[o.store_id for o in orders],
+        store_owner_ids=list(dict.fromkeys(o.store_owner_id for o in orders)),
+        amount=amount,
+        currency=currency,
+        status=status,
+        gsi1pk=payments_keys.user_payments(user_id),
+        gsi1sk=db_keys.timeline_sort(stamp, payment_id),
+        gsi2pk=payments_keys.PAYMENTS_ALL,
+        gsi2sk=db_keys.timeline_sort(stamp, payment_id),
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def write_checkout(tx: WriteTransaction, plan: CheckoutPlan, record: AuditRecord) -> None:
@@ -158,5 +176,5 @@ def transact(plan: CheckoutPlan, record: AuditRecord) -> None:
 
 def stock_now(variants: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Units in stock now per (product, sku), one consistent BatchGetItem (a variant gone: absent)."""
-    wanted = list(dict.fromkeys((keys.product(p), keys.variant(s)) for p, s in variants))
+    wanted = list(dict.fromkeys((catalog_keys.product(p), catalog_keys.variant(s)) for p, s in variants))
     return {(v.product_id, v.sku): max(0, int(v.stock)) for v in Variant.batch_get(wanted, consistent_read=True)}

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from pynamodb.exceptions import DoesNotExist
 
 from souk.catalog.service import inventory
-from souk.db import keys
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import all_of, window
 from souk.db.transactions import WriteTransaction
+from souk.orders import keys
 from souk.orders.models import Order, move_actions
+from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def read_orders(order_ids: list[str]) -> list[Order]:
 def read_payment(payment_id: str) -> Payment | None:
     """The payment (consistent GetItem), None when there is none."""
     try:
-        return Payment.get(keys.payment(payment_id), keys.payment(payment_id), consistent_read=True)
+        return Payment.get(payments_keys.payment(payment_id), payments_keys.payment(payment_id), consistent_read=True)
     except DoesNotExist:
         return None
 

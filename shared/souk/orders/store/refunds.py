@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from souk.db import keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
+from souk.orders import keys
 from souk.orders.models import Order, move_actions
 from souk.orders.store.orders import put_audit
+from souk.payments import keys as payments_keys
 from souk.payments import service as refund_retry
 from souk.payments.models import Payment, Refund
 from souk.wallet import service as ledger
@@ -90,7 +91,7 @@ def _payment_update(plan: RefundPlan) -> tuple[list[Action], Condition]:
 def new_refund(plan: RefundPlan, refund_id: str, to: str, reason: str, actor_id: str, now: datetime) -> Refund:
     """An unsaved refund: ``pending`` to the card (scheduled for the retry job), ``succeeded`` to the wallet."""
     payment_id = plan.payment.payment_id
-    refund = Refund(pk=keys.payment(payment_id), sk=keys.refund(refund_id), refund_id=refund_id,
+    refund = Refund(pk=payments_keys.payment(payment_id), sk=payments_keys.refund(refund_id), refund_id=refund_id,
                     payment_id=payment_id, order_id=plan.order.order_id, amount=plan.amount,
                     currency=plan.order.currency, to=to, reason=reason,
                     status="pending" if plan.destination == "card" else "succeeded", actor_id=actor_id,
