@@ -101,3 +101,31 @@ def record_dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
     return calls
+
+
+# Captured at import, before the autouse ``forbid_scan`` fixture patches it: the suite's own
+# bookkeeping below may Scan a test table; the code under test never may.
+_UNGUARDED_CALL = botocore.client.BaseClient._make_api_call
+
+
+def assert_every_store_reconciles(table_name: str) -> None:
+    """Every store's stored balance is the sum of its ledger entries (run when a test's table goes).
+
+    The table's StoreBalance items are found with a Scan (test bookkeeping only), then each
+    store is reconciled the way the finance service does it (Query of its entries).
+    """
+    from souk.db.base import connection
+    from souk.finance.service.balance import reconcile
+
+    client = connection().client
+    store_ids: list[str] = []
+    params: dict[str, Any] = {"TableName": table_name, "FilterExpression": "entity = :e",
+                              "ExpressionAttributeValues": {":e": {"S": "StoreBalance"}}}  # fmt: skip
+    while True:
+        page = _UNGUARDED_CALL(client, "Scan", params)
+        store_ids += [item["storeId"]["S"] for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            break
+        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    unbalanced = [(c.store_id, c.stored, c.recomputed) for c in map(reconcile, store_ids) if not c.matches]
+    assert not unbalanced, f"stored balances that are not the sum of their entries: {unbalanced}"

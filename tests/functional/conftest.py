@@ -11,12 +11,15 @@ from moto import mock_aws
 
 from infra.local import aws
 from infra.local.routing import Router
-from tests.support import ApiClient
+from tests.support import ApiClient, assert_every_store_reconciles
 
 
 @pytest.fixture
 def aws_resources() -> Iterator[dict[str, str]]:
-    """Every table, bucket and queue of the template, created in moto."""
+    """Every table, bucket and queue of the template, created in moto.
+
+    When the test is over, every store's balance must be the sum of its ledger entries.
+    """
     with mock_aws():
         refs = aws.create_resources(prefix="souk-test")
         env = aws.function_environment(refs, {"SOUK_STAGE": "test"})
@@ -27,6 +30,7 @@ def aws_resources() -> Iterator[dict[str, str]]:
         get_settings.cache_clear()
         try:
             yield refs
+            assert_every_store_reconciles(refs["Table"])
         finally:
             for key, value in saved.items():
                 if value is None:

@@ -11,6 +11,7 @@ import pytest
 
 from infra.local import aws
 from infra.local.dynamodb_local import DynamoDBLocal, unavailable_reason
+from tests.support import assert_every_store_reconciles
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +30,10 @@ def dynamodb_local() -> Iterator[DynamoDBLocal]:
 
 @pytest.fixture
 def table(dynamodb_local: DynamoDBLocal) -> Iterator[str]:
-    """A fresh table on DynamoDB Local, built from the template, with every model pointed at it."""
+    """A fresh table on DynamoDB Local, built from the template, with every model pointed at it.
+
+    When the test is over, every store's balance must be the sum of its ledger entries.
+    """
     from souk.db.base import configure
 
     name = f"souk-it-{uuid.uuid4().hex[:8]}"
@@ -44,6 +48,7 @@ def table(dynamodb_local: DynamoDBLocal) -> Iterator[str]:
     configure(host=dynamodb_local.endpoint, table_name=name)
     try:
         yield name
+        assert_every_store_reconciles(name)
     finally:
         client.delete_table(TableName=name)
         for key, value in zip(("AWS_ENDPOINT_URL_DYNAMODB", "TABLE_NAME"), saved, strict=True):
