@@ -50,7 +50,6 @@ from souk.finance.store import ledger as ledger_store
 from souk.ids import new_id
 from souk.money import display
 from souk.observability import logger
-from souk.payments import gateway
 
 SYSTEM = Actor(user_id="finance-clawbacks", role="system")
 STALE_AFTER = timedelta(minutes=5)  # an open claw-back this old: its run is gone, look it up at Stripe
@@ -123,6 +122,8 @@ class _Candidates:
         self._done = False
 
     def enough(self, deficit: int, currency: str, skip: Collection[str]) -> list[Transferable]:
+        from souk.payments import gateway  # deferred for cold start: refund routes import this module
+
         while not self._done and sum(t.unreversed for t in self._seen
                                      if t.currency == currency and t.transfer_id not in skip) < deficit:  # fmt: skip
             payout = next(self._payouts, None)
@@ -239,6 +240,8 @@ def _resolve_open(store_id: str, clawback_id: str, refused: dict[str, str]) -> t
     UpstreamError, ServiceUnavailable
         Stripe could not list the transfer's reversals: it stays open.
     """
+    from souk.payments import gateway  # deferred for cold start: refund routes import this module
+
     item = store.load_clawback(store_id, clawback_id)
     if item is None or item.status != "sending":
         return (item.status if item else "missing"), None
@@ -288,6 +291,8 @@ def recover(store_id: str, *, now: datetime | None = None, retry_refused: bool =
 
 
 def _run(store_id: str, report: Recovery, refused: dict[str, str], skip: set[str]) -> None:
+    from souk.payments import gateway  # deferred for cold start: refund routes import this module
+
     candidates = _Candidates(store_id)
     for _ in range(MAX_STEPS):
         balance = ledger_store.load_balance(store_id, consistent=True)

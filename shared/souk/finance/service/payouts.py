@@ -48,7 +48,6 @@ from souk.finance.store import payouts as store
 from souk.ids import new_id
 from souk.money import amount_in, display
 from souk.observability import logger
-from souk.payments import gateway
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -334,6 +333,8 @@ def execute(payout_id: str) -> str:
 
 def send(item: Payout, *, look_up: bool) -> str:
     """The transfer of a processing payout: found at Stripe (``look_up``), else created; then recorded."""
+    from souk.payments import gateway  # deferred for cold start: only the worker calls Stripe
+
     if look_up:
         found = gateway.find_transfer(item.payout_id)
         if found is not None:
