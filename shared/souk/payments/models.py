@@ -12,9 +12,15 @@ events applied are :class:`souk.webhooks.models.StripeEvent`).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
+from souk.db import expiry
+from souk.db import keys as db_keys
 from souk.db.base import SoukItem
+from souk.payments import keys
 
 
 class Payment(SoukItem, discriminator="Payment"):
@@ -48,3 +54,22 @@ class Refund(SoukItem, discriminator="Refund"):
     stripe_refund_id = UnicodeAttribute(attr_name="stripeRefundId", null=True)
     # The key Stripe deduplicates this refund by: a retry sends the same one, so it never refunds twice.
     stripe_idempotency_key = UnicodeAttribute(attr_name="stripeIdempotencyKey", null=True)
+
+
+def new_payment(payment_id: str, user_id: str, *, now: datetime, **fields: Any) -> Payment:
+    """An unsaved payment on its payer's and the admins' timelines (``fields``: kind, method,
+    amount, currency, status and what else the payment carries)."""
+    stamp = expiry.stamp(now)
+    return Payment(
+        pk=keys.payment(payment_id),
+        sk=keys.payment(payment_id),
+        payment_id=payment_id,
+        user_id=user_id,
+        gsi1pk=keys.user_payments(user_id),
+        gsi1sk=db_keys.timeline_sort(stamp, payment_id),
+        gsi2pk=keys.PAYMENTS_ALL,
+        gsi2sk=db_keys.timeline_sort(stamp, payment_id),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )

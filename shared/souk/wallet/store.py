@@ -22,7 +22,7 @@ from souk.db.base import utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
 from souk.ids import new_id
-from souk.payments import keys as payments_keys
+from souk.payments import models as payment_models
 from souk.payments.models import Payment
 from souk.wallet import keys
 from souk.wallet.models import Wallet, WalletEntry
@@ -91,13 +91,10 @@ def entries_page(owner_id: str, entry_type: str | None, cursor: str | None,
 def new_top_up_payment(user_id: str, payment_id: str, amount: int, currency: str, intent_id: str,
                        client_secret: str) -> Payment:  # fmt: skip
     """The pending card Payment of a top-up (not written)."""
-    now = utc_now()
-    stamp = expiry.stamp(now)
-    return Payment(
-        pk=payments_keys.payment(payment_id),
-        sk=payments_keys.payment(payment_id),
-        payment_id=payment_id,
-        user_id=user_id,
+    return payment_models.new_payment(
+        payment_id,
+        user_id,
+        now=utc_now(),
         kind="topup",
         method="card",
         order_ids=[],
@@ -106,12 +103,6 @@ def new_top_up_payment(user_id: str, payment_id: str, amount: int, currency: str
         status="pending",
         stripe_payment_intent_id=intent_id,
         client_secret=client_secret,
-        gsi1pk=payments_keys.user_payments(user_id),
-        gsi1sk=db_keys.timeline_sort(stamp, payment_id),
-        gsi2pk=payments_keys.PAYMENTS_ALL,
-        gsi2sk=db_keys.timeline_sort(stamp, payment_id),
-        created_at=now,
-        updated_at=now,
     )
 
 

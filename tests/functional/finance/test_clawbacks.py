@@ -28,11 +28,11 @@ from souk.finance.store import ledger as ledger_store
 from souk.finance.store.payouts import load_payout
 from souk.payments import gateway
 from tests.factories import create_user, token_for
+from tests.finance_support import stored_commission
 from tests.functional.finance.test_commission_hooks import (  # noqa: F401 - rates is a fixture
     PRICE,
     _cart_line,
     _checkout,
-    _commission,
     _shopper,
     _walk_to_delivered,
     rates,
@@ -81,7 +81,7 @@ def _paid_out(api: ApiClient, server: LocalStripe, refs: dict[str, str], pay: An
     for seller in sellers:
         store_id = seller.store.store_id
         _walk_to_delivered(api, seller, orders[store_id])
-        daily.run(now=_commission(store_id, orders[store_id]).available_at + timedelta(hours=1))  # type: ignore[operator]
+        daily.run(now=stored_commission(store_id, orders[store_id]).available_at + timedelta(hours=1))  # type: ignore[operator]
         account_id = onboarded_account(server)
         set_account(store_id, stripe_account_id=account_id)
         admin = token_for(create_user("admin"))
@@ -163,7 +163,7 @@ def test_the_same_recovery_twice_and_the_webhook_of_our_reversal_book_it_once(
     transfer = _transfer(stripe_fake, paid.transfer_id)
     # WHEN the recovery runs again, the daily job runs, and Stripe's transfer.reversed for our reversal arrives twice
     again = clawbacks.recover(paid.store_id)
-    report = daily.run(now=_commission(paid.store_id, paid.order_id).available_at + timedelta(days=1))  # type: ignore[operator]
+    report = daily.run(now=stored_commission(paid.store_id, paid.order_id).available_at + timedelta(days=1))  # type: ignore[operator]
     for _ in range(2):
         assert deliver(api, "transfer.reversed", transfer).status == 200
     # THEN nothing more was reversed at Stripe nor booked: one reversal, one entry, one claw-back
@@ -287,7 +287,7 @@ def test_a_still_refused_claw_back_stays_negative_and_the_next_sale_nets_it_off(
     _hook(stripe_fake, f"/connect/accounts/{paid.account_id}/balance", available="0")
     _refund(api, paid)
     # (an hour after the release: a later `now` would move the release cursor past the next sale's day)
-    report = daily.run(now=_commission(paid.store_id, paid.order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    report = daily.run(now=stored_commission(paid.store_id, paid.order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     assert (report["clawbacks"]["stores"], report["clawbacks"]["negative"]) == (1, 1)
     assert [c.status for c in clawback_store.clawbacks_of(paid.store_id)] == ["refused", "refused"]
     # WHEN the store sells again and that sale is released
@@ -295,7 +295,7 @@ def test_a_still_refused_claw_back_stays_negative_and_the_next_sale_nets_it_off(
     data = _checkout(api, _shopper(funds=100_000), "wallet", _cart_line(shoe, 1))
     order_id = data["orders"][0]["id"]
     _walk_to_delivered(api, paid.seller, order_id)
-    daily.run(now=_commission(paid.store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    daily.run(now=stored_commission(paid.store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     # THEN the new net paid off what was owed: available 0, and the daily run took the store out of the index
     assert _buckets(paid.store_id) == {"pending": 0, "available": 0, "held": 0, "in_payout": 0, "paid_out": NET}
     assert not _negative(paid.store_id)

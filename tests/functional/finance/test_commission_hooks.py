@@ -14,7 +14,7 @@ import pytest
 
 from souk.admin_settings import service as admin_settings
 from souk.admin_settings.schemas import AdminSettingsUpdate
-from souk.finance.models import Commission, LedgerEntry
+from souk.finance.models import LedgerEntry
 from souk.finance.service import daily
 from souk.finance.service.balance import reconcile
 from souk.finance.store import commissions as commission_store
@@ -25,6 +25,7 @@ from souk.orders.models import Order
 from souk.payments.models import Payment
 from tests.commerce_factories import fund_wallet, make_cart, make_order, make_payment, stored_order, stored_payment
 from tests.factories import create_user, token_for
+from tests.finance_support import stored_commission
 from tests.functional.product_support import ADMIN, Seller, make_category, make_seller, principal_of
 from tests.stripe_support import WEBHOOK_PATH, confirm_with_test_card, event, intent_object, signed_request
 from tests.support import ApiClient
@@ -76,12 +77,6 @@ def _checkout(api: ApiClient, shopper: Shopper, method: str, *lines: dict[str, A
     return response.json["data"]  # type: ignore[no-any-return]
 
 
-def _commission(store_id: str, order_id: str) -> Commission:
-    found = commission_store.load(store_id, order_id)
-    assert found is not None, f"no commission for {order_id}"
-    return found
-
-
 def _entries(store_id: str) -> dict[str, LedgerEntry]:
     return {e.business_key: e for e in ledger_store.entries(store_id)}
 
@@ -114,7 +109,7 @@ def test_a_wallet_checkout_freezes_each_line_at_its_rate_and_credits_pending(api
     lines = stored_order(order_id).lines
     assert [line["categoryId"] for line in lines] == [rates.category_id, seller.category.category_id]
     # AND the commission is pending, each line at its own rate, rounded half up
-    commission = _commission(seller.store.store_id, order_id)
+    commission = stored_commission(seller.store.store_id, order_id)
     assert [(x["gross"], x["rateBps"], x["commission"]) for x in commission.lines] == [
         (2 * PRICE, BOOKS_BPS, 600), (PRICE, DEFAULT_BPS, 600)]  # 599.9 -> 600 both  # fmt: skip
     assert (commission.status, int(commission.gross), int(commission.commission)) == ("pending", 3 * PRICE, 1200)
@@ -135,7 +130,7 @@ def test_a_multi_store_checkout_makes_one_commission_per_store(api: ApiClient, r
     data = _checkout(api, shopper, "wallet", _cart_line(a, 1), _cart_line(b, 1))
     orders = {o["storeId"]: o["id"] for o in data["orders"]}
     # THEN one commission per store: the store rate beats the category's 5%
-    one, two = _commission(first.store.store_id, orders[first.store.store_id]), _commission(
+    one, two = stored_commission(first.store.store_id, orders[first.store.store_id]), stored_commission(
         second.store.store_id, orders[second.store.store_id])  # fmt: skip
     assert (one.lines[0]["rateBps"], int(one.commission)) == (DEFAULT_BPS, 600)
     assert (two.lines[0]["rateBps"], int(two.commission)) == (300, 180)  # 179.97 -> 180
@@ -172,7 +167,7 @@ def test_a_card_payment_gets_its_commission_when_the_webhook_says_paid(
     assert _deliver_event(api, payload).json["data"]["duplicate"] is True
     # THEN the order is paid with one commission and one sale entry
     assert stored_order(order_id).status == "paid"
-    commission = _commission(seller.store.store_id, order_id)
+    commission = stored_commission(seller.store.store_id, order_id)
     assert (int(commission.gross), int(commission.commission), commission.status) == (2 * PRICE, 1200, "pending")
     assert list(_entries(seller.store.store_id)) == [f"COMMISSION#{order_id}"]
     assert _balance(seller.store.store_id)["pending"] == 2 * PRICE - 1200
@@ -199,7 +194,7 @@ def test_delivery_sets_available_at_and_the_daily_job_releases_once(api: ApiClie
     # WHEN it is delivered
     _walk_to_delivered(api, seller, order_id)
     # THEN availableAt is deliveredAt + holdDays, and the commission is in that day's release index
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert commission.delivered_at is not None and commission.available_at is not None
     assert commission.available_at - commission.delivered_at == timedelta(days=HOLD_DAYS)
     assert commission.gsi1pk == f"RELEASE#{commission.available_at.date().isoformat()}"
@@ -214,7 +209,7 @@ def test_delivery_sets_available_at_and_the_daily_job_releases_once(api: ApiClie
     assert (first["release"]["released"], first["release"]["amount"]) == (1, {"usd": PRICE - 600})
     assert again["release"]["released"] == 0
     assert _balance(store_id) == {"pending": 0, "available": PRICE - 600, "held": 0, "in_payout": 0, "paid_out": 0}
-    released = _commission(store_id, order_id)
+    released = stored_commission(store_id, order_id)
     assert (released.status, int(released.released), released.gsi1pk) == ("available", 1, None)
     assert f"RELEASE#{order_id}" in _entries(store_id)
     # AND the route shows it available, with its availableAt
@@ -251,7 +246,7 @@ def test_partial_then_full_refund_reverse_at_the_frozen_rates(api: ApiClient, ra
     # THEN the reversal splits 3000 pro rata (2000 book, 1000 shoe) at 5% and 10%: 100 + 100 commission
     entry = _entries(store_id)[f"REVERSAL#{first['id']}"]
     assert entry.postings == {"external:sales": 3000, "platform:commission": -200, "store:pending": -2800}
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert [(x["reversedGross"], x["reversedCommission"]) for x in commission.lines] == [(2000, 100), (1000, 100)]
     assert (commission.status, int(commission.reversed_net)) == ("partially_reversed", 2800)
     assert _balance(store_id)["pending"] == 3 * PRICE - 1200 - 2800
@@ -259,7 +254,7 @@ def test_partial_then_full_refund_reverse_at_the_frozen_rates(api: ApiClient, ra
     second = _refund(api, payment_id)
     # THEN everything is reversed: exactly the frozen commission went back, pending is 0
     assert f"REVERSAL#{second['id']}" in _entries(store_id)
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert commission.status == "reversed"
     assert int(commission.reversed_commission) == int(commission.commission) == 1200
     assert [(x["reversedGross"], x["reversedCommission"]) for x in commission.lines] == [
@@ -277,14 +272,14 @@ def test_a_refund_after_release_claws_back_from_available(api: ApiClient, rates:
     data = _checkout(api, _shopper(funds=100_000), "wallet", _cart_line(shoe, 1))
     order_id, payment_id, store_id = data["orders"][0]["id"], data["payment"]["id"], seller.store.store_id
     _walk_to_delivered(api, seller, order_id)
-    daily.run(now=_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    daily.run(now=stored_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     assert _balance(store_id)["available"] == PRICE - 600
     # WHEN it is refunded in full to the wallet
     refund = _refund(api, payment_id, to="wallet")
     # THEN the net comes out of available, none out of pending
     assert _entries(store_id)[f"REVERSAL#{refund['id']}"].postings["store:available"] == -(PRICE - 600)
     assert _balance(store_id) == {"pending": 0, "available": 0, "held": 0, "in_payout": 0, "paid_out": 0}
-    assert _commission(store_id, order_id).status == "reversed"
+    assert stored_commission(store_id, order_id).status == "reversed"
 
 
 def test_cancelling_a_paid_order_reverses_its_commission(api: ApiClient, rates: Any) -> None:
@@ -298,7 +293,7 @@ def test_cancelling_a_paid_order_reverses_its_commission(api: ApiClient, rates: 
     response = api.post(f"/api/v1/orders/{order_id}/cancel", token=shopper.token, json_body={})
     assert response.status == 200, response.body
     # THEN the commission is reversed in full and nothing is pending
-    assert _commission(store_id, order_id).status == "reversed"
+    assert stored_commission(store_id, order_id).status == "reversed"
     assert [k.split("#")[0] for k in _entries(store_id)] == ["COMMISSION", "REVERSAL"]
     assert _balance(store_id)["pending"] == 0
 
@@ -323,7 +318,7 @@ def test_a_card_refund_stripe_refuses_undoes_its_reversal(api: ApiClient, rates:
     keys = [k for k in _entries(seller.store.store_id) if k.startswith("REVERSAL#")]
     assert len(keys) == 2 and any(k.endswith("#UNDONE") for k in keys)
     assert _balance(seller.store.store_id) == before
-    commission = _commission(seller.store.store_id, order.order_id)
+    commission = stored_commission(seller.store.store_id, order.order_id)
     assert (commission.status, int(commission.reversed_gross), commission.reversals) == ("pending", 0, {})
 
 
@@ -365,7 +360,7 @@ def test_a_refund_made_in_the_stripe_dashboard_reverses_the_commission(
     store_id = seller.store.store_id
     entry = _entries(store_id)["REVERSAL#stripe-re_dash1"]
     assert entry.postings == {"external:sales": 500, "platform:commission": -50, "store:pending": -450}
-    assert _commission(store_id, order.order_id).status == "partially_reversed"
+    assert stored_commission(store_id, order.order_id).status == "partially_reversed"
     assert _balance(store_id)["pending"] == 2000 - 200 - 450
 
 
@@ -379,7 +374,7 @@ def test_a_partially_refunded_order_still_ships_and_releases_what_is_left(api: A
     assert api.get(f"/api/v1/orders/{order_id}", token=seller.token).json["data"]["status"] == "partially_refunded"
     # WHEN it goes through the chain to delivered and the hold passes
     _walk_to_delivered(api, seller, order_id)
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert commission.available_at is not None
     daily.run(now=commission.available_at + timedelta(hours=1))
     # THEN what the refund left of the net (5999 - 600 - (1000 - 100)) became available, once

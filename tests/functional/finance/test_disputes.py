@@ -19,10 +19,9 @@ from stripe import StripeClient
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.admin_settings import service as admin_settings
 from souk.admin_settings.schemas import AdminSettingsUpdate
-from souk.finance.models import Commission, Dispute, LedgerEntry
+from souk.finance.models import Dispute, LedgerEntry
 from souk.finance.service import daily
 from souk.finance.service.balance import reconcile
-from souk.finance.store import commissions as commission_store
 from souk.finance.store import disputes as dispute_store
 from souk.finance.store import ledger as ledger_store
 from souk.orders.models import Order
@@ -31,6 +30,7 @@ from souk.webhooks import keys
 from souk.webhooks.models import StripeEvent
 from tests.commerce_factories import make_order, make_payment, stored_order
 from tests.factories import create_user, queued_jobs, token_for
+from tests.finance_support import stored_commission
 from tests.functional.finance.test_commission_hooks import _walk_to_delivered
 from tests.functional.finance.test_payout_routes import (  # noqa: F401 - worker is a fixture
     approved_payout,
@@ -134,12 +134,6 @@ def _item(store_id: str, dispute_id: str = "dp_1") -> Dispute:
     return found[store_id]
 
 
-def _commission(store_id: str, order_id: str) -> Commission:
-    found = commission_store.load(store_id, order_id)
-    assert found is not None
-    return found
-
-
 def _outcome(event_id: str) -> str:
     return str(StripeEvent.get(keys.stripe_event(event_id), keys.stripe_event(event_id), consistent_read=True).outcome)
 
@@ -215,7 +209,7 @@ def test_created_withdrawn_then_lost_reverses_at_the_frozen_rate_and_books_the_f
     store_fee = FEE if payer == "store" else 0
     assert _balance(store_id) == {"pending": 0, "available": -store_fee, "held": 0, "in_payout": 0, "paid_out": 0}
     # AND the commission is reversed like a refund, at the frozen rate
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert (commission.status, int(commission.reversed_gross), int(commission.reversed_commission)) == (
         "reversed", 2000, 200)  # fmt: skip
     assert commission.reversals["dispute-dp_1"]["from"] == "pending"
@@ -223,7 +217,7 @@ def test_created_withdrawn_then_lost_reverses_at_the_frozen_rate_and_books_the_f
     assert (item.status, item.settlement, int(item.fee), item.fee_payer) == ("lost", "lost", FEE, payer)
     # AND the daily release later moves nothing for it
     _walk_to_delivered(api, seller, order_id)
-    daily.run(now=_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    daily.run(now=stored_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     assert _balance(store_id) == {"pending": 0, "available": -store_fee, "held": 0, "in_payout": 0, "paid_out": 0}
 
 
@@ -236,7 +230,7 @@ def test_a_won_dispute_releases_the_hold(api: ApiClient, rates: Any, stripe_fake
     paid = _card_payment(api, stripe_fake, (seller, 2000))
     store_id, order_id = seller.store.store_id, paid.orders[0].order_id
     _walk_to_delivered(api, seller, order_id)
-    daily.run(now=_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    daily.run(now=stored_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     before = _balance(store_id)
     _send(api, "created", _dispute(paid, "needs_response"), 1000)
     _send(api, "updated", _dispute(paid, "under_review"), 1100)
@@ -250,7 +244,7 @@ def test_a_won_dispute_releases_the_hold(api: ApiClient, rates: Any, stripe_fake
     assert entries["DISPUTE#dp_1#WON"].postings == {"store:held": -1800, "store:available": 1800}
     assert "DISPUTE#dp_1#LOST" not in entries
     assert entries["DISPUTE#dp_1#FEE"].postings == {"external:disputes": FEE, "platform:dispute_fees": -FEE}
-    assert _commission(store_id, order_id).status == "available"
+    assert stored_commission(store_id, order_id).status == "available"
     assert (_item(store_id).status, _item(store_id).settlement) == ("won", "won")
 
 
@@ -325,7 +319,7 @@ def test_a_multi_store_payment_holds_each_store_by_its_share(
         assert entries["DISPUTE#dp_1#FEE"].postings == {"external:disputes": fee, "platform:dispute_fees": -fee}
         assert _balance(seller.store.store_id)["held"] == 0
         order = next(o for o in paid.orders if o.store_id == seller.store.store_id)
-        assert _commission(seller.store.store_id, order.order_id).status == "partially_reversed"
+        assert stored_commission(seller.store.store_id, order.order_id).status == "partially_reversed"
     assert _balance(a.store.store_id)["pending"] == 2700 - 1350
 
 
@@ -344,7 +338,7 @@ def test_a_chargeback_lost_after_payout_leaves_available_negative(
     paid = _card_payment(api, stripe_fake, (seller, 20_000))
     store_id, order_id = seller.store.store_id, paid.orders[0].order_id
     _walk_to_delivered(api, seller, order_id)
-    daily.run(now=_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
+    daily.run(now=stored_commission(store_id, order_id).available_at + timedelta(hours=1))  # type: ignore[operator]
     set_account(store_id, stripe_account_id=onboarded_account(stripe_fake))
     shop = {"id": store_id, "owner": seller.token, "admin": _admin_token()}
     payout_id = approved_payout(api, shop, 18_000)

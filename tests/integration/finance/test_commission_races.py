@@ -18,8 +18,6 @@ from souk.db.transactions import WriteTransaction
 from souk.errors import SoukError
 from souk.finance.models import Commission
 from souk.finance.service import commissions, daily
-from souk.finance.service.balance import reconcile
-from souk.finance.store import commissions as commission_store
 from souk.finance.store import ledger as ledger_store
 from souk.ids import new_id
 from souk.money import Money
@@ -30,6 +28,7 @@ from souk.payments.models import Payment
 from souk.webhooks import service as webhooks
 from souk.webhooks.schemas import Delivery
 from tests.commerce_factories import make_order, make_payment, stored_order
+from tests.finance_support import reconciled, stored_commission
 from tests.stripe_support import event, intent_object, signed_request
 
 pytestmark = pytest.mark.integration
@@ -59,18 +58,6 @@ def _entry_keys(store_id: str) -> list[str]:
     return sorted(e.business_key for e in ledger_store.entries(store_id))
 
 
-def _reconciled(store_id: str) -> dict[str, int]:
-    check = reconcile(store_id)
-    assert check.matches, (check.stored, check.recomputed)
-    return check.stored
-
-
-def _commission(store_id: str, order_id: str) -> Commission:
-    found = commission_store.load(store_id, order_id)
-    assert found is not None
-    return found
-
-
 def _in_parallel(calls: list[Any]) -> list[Any]:
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         return list(pool.map(lambda call: call(), calls))
@@ -98,10 +85,10 @@ def test_one_payment_event_delivered_five_times_at_once_makes_one_commission(rat
     assert [a.duplicate for a in acks].count(False) == 1
     assert stored_order(order.order_id).status == "paid"
     # AND there is one commission, frozen per line (125 + 150), and one sale entry
-    commission = _commission(store_id, order.order_id)
+    commission = stored_commission(store_id, order.order_id)
     assert [(x["rateBps"], x["commission"]) for x in commission.lines] == [(500, 125), (1000, 150)]
     assert _entry_keys(store_id) == [f"COMMISSION#{order.order_id}"]
-    assert _reconciled(store_id)["pending"] == PAID - 275
+    assert reconciled(store_id)["pending"] == PAID - 275
 
 
 # ---------------------------------------------------------------- refunds
@@ -150,18 +137,18 @@ def test_parallel_partial_refunds_never_reverse_more_than_the_order(rates: None)
     assert 1 <= outcomes.count("ok") <= 5
     assert set(outcomes) <= {"ok", "UNPROCESSABLE_ENTITY", "CONFLICT"}, outcomes
     # AND the commission reversed exactly what was refunded, one reversal per refund, within each line
-    commission = _commission(order.store_id, order.order_id)
+    commission = stored_commission(order.store_id, order.order_id)
     assert int(commission.reversed_gross) == 700 * outcomes.count("ok")
     _check_reversals(order, commission)
-    assert _reconciled(order.store_id)["pending"] == int(commission.net) - int(commission.reversed_net)
+    assert reconciled(order.store_id)["pending"] == int(commission.net) - int(commission.reversed_net)
     # WHEN the rest is refunded
     assert _refund(payment.payment_id, None) == "ok"
     # THEN exactly the frozen commission went back and nothing is left pending
-    commission = _commission(order.store_id, order.order_id)
+    commission = stored_commission(order.store_id, order.order_id)
     assert commission.status == "reversed"
     assert int(commission.reversed_commission) == int(commission.commission) == 275
     _check_reversals(order, commission)
-    assert _reconciled(order.store_id)["pending"] == 0
+    assert reconciled(order.store_id)["pending"] == 0
 
 
 def test_refunds_racing_the_daily_release_keep_the_balance_whole(rates: None) -> None:
@@ -172,18 +159,18 @@ def test_refunds_racing_the_daily_release_keep_the_balance_whole(rates: None) ->
     assert writes is not None
     with WriteTransaction() as tx:
         writes(tx)
-    due = _commission(order.store_id, order.order_id).available_at
+    due = stored_commission(order.store_id, order.order_id).available_at
     assert due is not None and due < utc_now()
     # WHEN three daily runs and three partial refunds race
     runs: list[Any] = [lambda: daily.run(now=utc_now())] * 3
     outcomes = _in_parallel([*runs, *[lambda: _refund(payment.payment_id, 500)] * 3])
     # THEN the commission was released once, the refunds reversed from pending or available as it stood
-    commission = _commission(order.store_id, order.order_id)
+    commission = stored_commission(order.store_id, order.order_id)
     assert int(commission.released) == 1
     assert _entry_keys(order.store_id).count(f"RELEASE#{order.order_id}") == 1
     assert outcomes[3:].count("ok") == 3, outcomes
     _check_reversals(order, commission)
-    balance = _reconciled(order.store_id)
+    balance = reconciled(order.store_id)
     # AND everything the store still has of the order is available: nothing stuck in pending
     assert balance["pending"] == 0
     assert balance["available"] == int(commission.net) - int(commission.reversed_net)

@@ -14,9 +14,6 @@ from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
 from souk.admin_settings import service as admin_settings
 from souk.admin_settings.schemas import AdminSettingsUpdate
 from souk.caller import Principal
-from souk.finance.models import Commission
-from souk.finance.service.balance import reconcile
-from souk.finance.store import commissions as commission_store
 from souk.finance.store import disputes as dispute_store
 from souk.finance.store import ledger as ledger_store
 from souk.ids import new_id
@@ -24,6 +21,7 @@ from souk.payments.models import Payment
 from souk.webhooks import service as webhooks
 from souk.webhooks.schemas import Delivery, WebhookAck
 from tests.commerce_factories import make_order, make_payment
+from tests.finance_support import reconciled, stored_commission
 from tests.stripe_support import event, intent_object, signed_request
 
 pytestmark = pytest.mark.integration
@@ -78,18 +76,6 @@ def _dispute_keys(store_id: str) -> list[str]:
     return sorted(e.business_key for e in ledger_store.entries(store_id) if e.business_key.startswith("DISPUTE#"))
 
 
-def _reconciled(store_id: str) -> dict[str, int]:
-    check = reconcile(store_id)
-    assert check.matches, (check.stored, check.recomputed)
-    return check.stored
-
-
-def _commission(store_id: str, order_id: str) -> Commission:
-    found = commission_store.load(store_id, order_id)
-    assert found is not None
-    return found
-
-
 def test_one_dispute_event_delivered_five_times_at_once_holds_once(rates: LocalStripe) -> None:
     # GIVEN a card-paid order (3600 net pending)
     store_id, _order_id, intent_id = _paid_by_card(rates)
@@ -100,7 +86,7 @@ def test_one_dispute_event_delivered_five_times_at_once_holds_once(rates: LocalS
     # THEN one delivery applied it, and the store holds its net once
     assert [a.duplicate for a in acks].count(False) == 1
     assert _dispute_keys(store_id) == [f"DISPUTE#{obj['id']}#HOLD"]
-    assert _reconciled(store_id) == {"pending": 3600, "available": -3600, "held": 3600, "in_payout": 0, "paid_out": 0}
+    assert reconciled(store_id) == {"pending": 3600, "available": -3600, "held": 3600, "in_payout": 0, "paid_out": 0}
     assert [int(d.held) for d in dispute_store.store_disputes(store_id)] == [3600]
 
 
@@ -119,9 +105,9 @@ def test_a_first_seen_closed_lost_delivered_five_times_at_once_posts_each_step_o
     assert _dispute_keys(store_id) == [f"DISPUTE#{dispute_id}#FEE", f"DISPUTE#{dispute_id}#HOLD",
                                        f"DISPUTE#{dispute_id}#LOST"]  # fmt: skip
     # AND the commission is reversed once, at its frozen rate; the store's balance is back to nothing
-    commission = _commission(store_id, order_id)
+    commission = stored_commission(store_id, order_id)
     assert (commission.status, int(commission.reversed_gross), int(commission.reversed_commission)) == (
         "reversed", PAID, 400)  # fmt: skip
-    assert _reconciled(store_id) == {"pending": 0, "available": 0, "held": 0, "in_payout": 0, "paid_out": 0}
+    assert reconciled(store_id) == {"pending": 0, "available": 0, "held": 0, "in_payout": 0, "paid_out": 0}
     (item,) = dispute_store.store_disputes(store_id)
     assert (item.status, item.settlement, int(item.event_created), int(item.fee)) == ("lost", "lost", 2000, FEE)

@@ -30,7 +30,7 @@ from souk.identity.models import Address
 from souk.orders import keys
 from souk.orders.models import Order
 from souk.orders.store.orders import put_audit
-from souk.payments import keys as payments_keys
+from souk.payments import models as payment_models
 from souk.payments.models import Payment
 from souk.wallet import service as ledger
 
@@ -119,12 +119,10 @@ def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str,
 def new_payment(*, payment_id: str, user_id: str, method: str, orders: list[Order], amount: int, currency: str,
                 status: str, now: datetime) -> Payment:  # fmt: skip
     """An unsaved order payment on its payer's and the admins' timelines."""
-    stamp = expiry.stamp(now)
-    return Payment(
-        pk=payments_keys.payment(payment_id),
-        sk=payments_keys.payment(payment_id),
-        payment_id=payment_id,
-        user_id=user_id,
+    return payment_models.new_payment(
+        payment_id,
+        user_id,
+        now=now,
         kind="order",
         method=method,
         order_ids=[o.order_id for o in orders],
@@ -133,12 +131,6 @@ def new_payment(*, payment_id: str, user_id: str, method: str, orders: list[Orde
         amount=amount,
         currency=currency,
         status=status,
-        gsi1pk=payments_keys.user_payments(user_id),
-        gsi1sk=db_keys.timeline_sort(stamp, payment_id),
-        gsi2pk=payments_keys.PAYMENTS_ALL,
-        gsi2sk=db_keys.timeline_sort(stamp, payment_id),
-        created_at=now,
-        updated_at=now,
     )
 
 
