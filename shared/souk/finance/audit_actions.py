@@ -25,6 +25,7 @@ AUDIT_ACTIONS = frozenset(
         "payout.rejected",
         "payout.requested",
         "payout.reversed",
+        "payout_account.bank_payout_failed",
         "payout_account.created",
         "payout_account.status_changed",
     }

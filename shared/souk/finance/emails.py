@@ -1,4 +1,4 @@
-"""Finance's messages: a chargeback opened, to the store owner and to the admins.
+"""Finance's messages: a chargeback opened (to the store owner and the admins), a bank payout refused.
 
 Found by convention (:mod:`souk.registry`) by :mod:`souk.notify.templates`: plain data, no other import.
 """
@@ -43,5 +43,21 @@ TEMPLATES: list[MessageTemplate] = [
             "<p>Evidence is due by <strong>$due_by</strong>.</p>"
         ),
         sms="Souk: chargeback $dispute_id, $total disputed. Evidence due by $due_by.",
+    ),
+    MessageTemplate(
+        name="bank_payout_failed",
+        subject="Your bank refused a payout of $amount to $store_name",
+        text=(
+            "Hi,\n\nStripe could not pay $amount out to the bank account of $store_name: $reason.\n"
+            "The money is safe in your Stripe balance. Update your bank details in your Stripe dashboard and "
+            "Stripe pays it out again." + FOOTER
+        ),
+        html=(
+            "<p>Hi,</p>\n"
+            "<p>Stripe could not pay <strong>$amount</strong> out to the bank account of $store_name: $reason.</p>\n"
+            "<p>The money is safe in your Stripe balance. Update your bank details in your Stripe dashboard and "
+            "Stripe pays it out again.</p>"
+        ),
+        sms="Souk: your bank refused a payout of $amount to $store_name. Update your bank details at Stripe.",
     ),
 ]

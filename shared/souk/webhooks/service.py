@@ -18,6 +18,8 @@ order events arrive in; a transaction that loses a race is rebuilt from a fresh 
   released, the payment ``canceled``.
 - ``charge.refunded``: a refund made outside the API (Stripe dashboard) recorded once
   (with the commission's reversal when the payment paid a single order).
+- ``payout.failed`` (a connected account's bank payout): finance tells the store owner
+  (:func:`souk.finance.service.accounts.apply_bank_payout_failed`); no money moves in Souk.
 - ``account.updated`` / ``transfer.reversed`` (Connect): applied by finance
   (:func:`souk.finance.service.accounts.apply_account_updated`,
   :func:`souk.finance.service.payouts.apply_transfer_reversed`), which get the event's ``created``.
@@ -112,6 +114,8 @@ def receive(sent: Delivery) -> WebhookAck:
     at = created if isinstance(created, int) and not isinstance(created, bool) else 0
     if event_type in FINANCE_APPLIERS:
         return apply_once(event_id, event_type, _finance(FINANCE_APPLIERS[event_type], at), obj)
+    if event_type == "payout.failed":  # a connected account's bank payout: the event names the account
+        return apply_once(event_id, event_type, partial(_bank_payout_failed, str(event.get("account") or "")), obj)
     if event_type in disputes.EVENTS:
         return apply_once(event_id, event_type, partial(_dispute, event_type, at), obj)
     return apply_once(event_id, event_type, APPLIERS.get(event_type, _ignored(event_type)), obj)
@@ -415,6 +419,11 @@ FINANCE_APPLIERS: dict[str, Callable[[WriteTransaction, dict[str, Any], int], st
     "account.updated": payout_accounts.apply_account_updated,
     "transfer.reversed": payouts.apply_transfer_reversed,
 }
+
+
+def _bank_payout_failed(account_id: str, tx: WriteTransaction, obj: dict[str, Any]) -> Applied:
+    outcome, notify = payout_accounts.apply_bank_payout_failed(tx, account_id, obj)
+    return Applied(outcome, [notify] if notify else [])
 
 
 def _finance(apply: Callable[[WriteTransaction, dict[str, Any], int], str],

@@ -14,15 +14,22 @@ make a second account: an account nobody onboarded, which never receives money.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from souk.audit import service as audit
 from souk.caller import Actor
+from souk.catalog.service.stores import get_store
 from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.errors import NotFound
 from souk.finance.schemas import AccountStatus, OnboardingOut
 from souk.finance.service.balance import owned_store
 from souk.finance.store import accounts as store
+from souk.identity.service.users import get_user
+from souk.money import display
+from souk.notify.exceptions import NotificationError
+from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.payments import gateway
 from souk.settings import get_settings
@@ -119,3 +126,35 @@ def apply_account_updated(tx: WriteTransaction, account: dict[str, Any], created
                      before={"status": item.status},
                      after={"status": status, "stripeAccountId": stripe_id})  # fmt: skip
     return f"payout account {item.status} -> {status}"
+
+
+def apply_bank_payout_failed(tx: WriteTransaction, account_id: str, bank_payout: dict[str, Any]
+                             ) -> tuple[str, Callable[[], None] | None]:  # fmt: skip
+    """``payout.failed`` from a connected account: the store's bank refused Stripe's payout.
+
+    Our transfer had succeeded, so the money is in the store's Stripe balance, not ours:
+    nothing returns to its Souk balance (that would count it twice), and Stripe pays it out
+    again once the bank details are fixed. The owner is told (after the commit) and the event
+    audited. Returns the outcome and the email to send after the commit.
+    """
+    indexed = store.account_by_stripe_id(account_id) if account_id else None
+    if indexed is None:
+        return "ignored: no such payout account", None
+    amount, currency = int(bank_payout.get("amount") or 0), str(bank_payout.get("currency") or "usd")
+    reason = str(bank_payout.get("failure_message") or bank_payout.get("failure_code") or "no reason given")[:300]
+    bank_payout_id = str(bank_payout.get("id") or "")
+    audit.record(STRIPE, "payout_account.bank_payout_failed", "store", indexed.store_id, tx=tx,
+                 after={"stripeAccountId": account_id, "bankPayoutId": bank_payout_id, "amount": amount,
+                        "currency": currency, "reason": reason})  # fmt: skip
+
+    def notify() -> None:
+        try:
+            owner = get_user(get_store(indexed.store_id).owner_id)
+            enqueue_email("bank_payout_failed", owner.email,
+                          {"store_name": get_store(indexed.store_id).name, "amount": display(amount, currency),
+                           "reason": reason}, idempotency_id=f"bank-payout-failed-{bank_payout_id}")  # fmt: skip
+        except (NotFound, NotificationError) as exc:
+            logger.warning("bank payout failure email not queued", extra={
+                "store_id": indexed.store_id, "error_type": type(exc).__name__})  # fmt: skip
+
+    return f"bank payout {bank_payout_id} failed for store {indexed.store_id}: owner told", notify
