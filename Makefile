@@ -12,7 +12,7 @@ BUILD_DIR := .aws-sam/build
 export PYTHONPATH := shared:.
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run test fuzz test-unit test-integration lint format openapi template bench seed admin clean build build-SoukLayer
+.PHONY: help install run test fuzz test-unit test-integration lint format openapi template bench seed admin reconcile clean build build-SoukLayer
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -119,6 +119,9 @@ seed: install ## Load demo data into the running local stack
 
 admin: install ## Create an active admin: make admin EMAIL=a@b.c PASSWORD=...
 	$(PY) -m infra.admin --email "$(EMAIL)" --password "$(PASSWORD)"
+
+reconcile: install ## Check every store's balance against its ledger entries (STORE=id for one)
+	$(PY) -m infra.reconcile $(if $(STORE),--store "$(STORE)")
 
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) $(SAM_VENV) .venv-localstripe .local .aws-sam infra/local/node_modules .pytest_cache .ruff_cache .mypy_cache

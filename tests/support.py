@@ -111,21 +111,12 @@ _UNGUARDED_CALL = botocore.client.BaseClient._make_api_call
 def assert_every_store_reconciles(table_name: str) -> None:
     """Every store's stored balance is the sum of its ledger entries (run when a test's table goes).
 
-    The table's StoreBalance items are found with a Scan (test bookkeeping only), then each
-    store is reconciled the way the finance service does it (Query of its entries).
+    The stores are found the way ``make reconcile`` finds them (a Scan: test bookkeeping
+    only), then each is reconciled the way the finance service does it.
     """
-    from souk.db.base import connection
+    from infra.reconcile import stores_with_a_balance
     from souk.finance.service.balance import reconcile
 
-    client = connection().client
-    store_ids: list[str] = []
-    params: dict[str, Any] = {"TableName": table_name, "FilterExpression": "entity = :e",
-                              "ExpressionAttributeValues": {":e": {"S": "StoreBalance"}}}  # fmt: skip
-    while True:
-        page = _UNGUARDED_CALL(client, "Scan", params)
-        store_ids += [item["storeId"]["S"] for item in page.get("Items", [])]
-        if "LastEvaluatedKey" not in page:
-            break
-        params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    unbalanced = [(c.store_id, c.stored, c.recomputed) for c in map(reconcile, store_ids) if not c.matches]
+    checks = map(reconcile, stores_with_a_balance(table_name, _UNGUARDED_CALL))
+    unbalanced = [(c.store_id, c.stored, c.recomputed) for c in checks if not c.matches]
     assert not unbalanced, f"stored balances that are not the sum of their entries: {unbalanced}"
