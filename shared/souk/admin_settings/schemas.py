@@ -1,6 +1,6 @@
 """The admin settings document (``GET/PUT /api/v1/admin/settings``) and its sections.
 
-Each area adds its section here (commission and funds: finance; delivery, points and
+Each area adds its section here (commission and funds: finance; delivery: delivery; points and
 features come with their areas). Unknown keys are a 400 everywhere in the document.
 """
 
@@ -49,12 +49,28 @@ class FundsSettings(Section):
     )
 
 
+class DeliverySettings(Section):
+    """Courier dispatch and delivery ETAs (API.md, Delivery)."""
+
+    offer_seconds: int = Field(
+        default=60, ge=10, le=3600, strict=True, description="How long a courier has to accept an offer."
+    )
+    max_radius_km: float = Field(default=15, gt=0, le=100, description="How far from the store couriers are sought.")
+    stale_after_seconds: int = Field(
+        default=120, ge=10, le=3600, strict=True, description="Courier positions older than this are ignored."
+    )
+    courier_speed_kmh: float = Field(
+        default=25, gt=0, le=200, description="The speed ETAs assume when no recent speed is known."
+    )
+
+
 class AdminSettings(CamelModel):
     """The whole document as read; ``version`` is what a PUT must send back."""
 
     version: int = Field(description="0 while the defaults apply; +1 on every change.")
     commission: CommissionSettings = Field(default_factory=lambda: CommissionSettings())
     funds: FundsSettings = Field(default_factory=lambda: FundsSettings())
+    delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
 
 
 class AdminSettingsUpdate(CamelModel):
@@ -65,6 +81,7 @@ class AdminSettingsUpdate(CamelModel):
     version: int = Field(ge=0, strict=True, description="The version this change was made from.")
     commission: CommissionSettings | None = None
     funds: FundsSettings | None = None
+    delivery: DeliverySettings | None = None
 
     @model_validator(mode="after")
     def _changes_a_section(self) -> AdminSettingsUpdate:
@@ -76,4 +93,4 @@ class AdminSettingsUpdate(CamelModel):
         return {name: value for name in SECTIONS if (value := getattr(self, name)) is not None}
 
 
-SECTIONS: tuple[Literal["commission", "funds"], ...] = ("commission", "funds")
+SECTIONS: tuple[Literal["commission", "funds", "delivery"], ...] = ("commission", "funds", "delivery")

@@ -65,6 +65,24 @@ def test_a_put_replaces_the_sections_sent_and_bumps_the_version(api: ApiClient, 
     assert actions == ["admin_settings.update", "admin_settings.update"]
 
 
+def test_the_delivery_section_has_its_defaults_and_is_replaced_whole(api: ApiClient, admin: str) -> None:
+    # GIVEN the defaults of API.md
+    assert api.get(URL, token=admin).json["data"]["delivery"] == {
+        "offerSeconds": 60, "maxRadiusKm": 15, "staleAfterSeconds": 120, "courierSpeedKmh": 25,
+    }  # fmt: skip
+    # WHEN an admin changes the delivery section
+    response = _put(api, admin, {"version": 0, "delivery": {"offerSeconds": 90, "courierSpeedKmh": 18.5}})
+    # THEN the fields sent change, the others take their defaults, and the version moves on
+    assert response.status == 200, response.json
+    data = response.json["data"]
+    assert data["version"] == 1
+    assert data["delivery"] == {
+        "offerSeconds": 90, "maxRadiusKm": 15, "staleAfterSeconds": 120, "courierSpeedKmh": 18.5,
+    }  # fmt: skip
+    service.forget()
+    assert service.current().delivery.courier_speed_kmh == 18.5
+
+
 def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str) -> None:
     assert _put(api, admin, {"version": 0, "funds": {"holdDays": 1}}).status == 200
     # WHEN a second admin saves from the version they read before that change
@@ -86,6 +104,10 @@ def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str
         ({"version": 0, "funds": {"minimumPayout": 1000}}, "funds.minimumPayout"),
         ({"version": 0, "funds": {"unknown": 1}}, "funds.unknown"),
         ({"version": 0, "shipping": {}}, "shipping"),
+        ({"version": 0, "delivery": {"offerSeconds": 0}}, "delivery.offerSeconds"),
+        ({"version": 0, "delivery": {"maxRadiusKm": -1}}, "delivery.maxRadiusKm"),
+        ({"version": 0, "delivery": {"staleAfterSeconds": "120"}}, "delivery.staleAfterSeconds"),
+        ({"version": 0, "delivery": {"speedKmh": 20}}, "delivery.speedKmh"),
         ({"version": -1, "funds": {}}, "version"),
     ],
 )
