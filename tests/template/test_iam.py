@@ -28,6 +28,7 @@ DOMAIN_ROLES = {
     "jobs": "JobsRole",
     "admin_settings": "AdminSettingsRole",
     "finance": "FinanceRole",
+    "delivery": "DeliveryRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -126,7 +127,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
-        "AdminSettingsRole", "FinanceRole",
+        "AdminSettingsRole", "FinanceRole", "DeliveryRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -188,6 +189,8 @@ UNUSED = {  # (domain, target, action)
     # refunds and the balance read stores through catalog.service.stores, which claims uploads for others
     ("payments", "UploadsBucket", "s3:GetObject"),
     ("finance", "UploadsBucket", "s3:GetObject"),
+    # the delivery quote reads the store through catalog.service.stores; it claims no upload
+    ("delivery", "UploadsBucket", "s3:GetObject"),
     # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
     ("webhooks", JWT, "secretsmanager:GetSecretValue"),
 }

@@ -41,6 +41,11 @@ def _get(user_id: str, address_id: str) -> Address:
     return item
 
 
+def own_address(user_id: str, address_id: str) -> Address:
+    """One of the user's own addresses (404 for another user's: it is not in their partition)."""
+    return _get(user_id, address_id)
+
+
 def _changed_at_once() -> Conflict:
     return Conflict("Your addresses changed at the same time; retry.")
 

@@ -1,0 +1,1 @@
+"""Delivery: zones and fees, quotes, couriers, dispatch and tracking (API.md, Delivery)."""

@@ -1,0 +1,20 @@
+"""Delivery: the key values of its items (pk, sk), one function per key.
+
+Zones all live in one partition (``DELIVERYZONES``, at most ``service.MAX_ZONES`` items), so
+listing them, or finding the zones a point is in, is one Query and never a Scan. Quotes are
+one item each in their own partition, read by id, deleted by TTL.
+"""
+
+from __future__ import annotations
+
+ZONES = "DELIVERYZONES"
+ZONE_PREFIX = "ZONE#"
+QUOTE = "QUOTE"
+
+
+def zone_sort(zone_id: str) -> str:
+    return f"{ZONE_PREFIX}{zone_id}"
+
+
+def quote_key(quote_id: str) -> str:
+    return f"QUOTE#{quote_id}"

@@ -1,0 +1,36 @@
+"""Delivery entities: zones and fee quotes (keys in :mod:`souk.delivery.keys`)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+
+from souk.db.base import SoukItem
+
+
+class DeliveryZone(SoukItem, discriminator="DeliveryZone"):
+    """A radius (``center_*``, ``radius_km``) or polygon (``polygon``: [[lng, lat], ...]) zone."""
+
+    zone_id = UnicodeAttribute(attr_name="zoneId")
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute(attr_name="type")  # radius | polygon
+    center_lat = NumberAttribute(null=True, attr_name="centerLat")
+    center_lng = NumberAttribute(null=True, attr_name="centerLng")
+    radius_km = NumberAttribute(null=True, attr_name="radiusKm")
+    polygon = JSONAttribute(null=True)
+    fee = JSONAttribute()  # {"base": Money, "perKm": Money, "minimum": Money} as JSON
+    priority = NumberAttribute()
+    active = BooleanAttribute()
+
+
+class DeliveryQuote(SoukItem, discriminator="DeliveryQuote"):
+    """A fee quoted to a user for a store and an address; ``expires_at`` (TTL) ends it."""
+
+    quote_id = UnicodeAttribute(attr_name="quoteId")
+    user_id = UnicodeAttribute(attr_name="userId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    address_id = UnicodeAttribute(attr_name="addressId")
+    zone_id = UnicodeAttribute(attr_name="zoneId")
+    fee_amount = NumberAttribute(attr_name="feeAmount")
+    currency = UnicodeAttribute()
+    distance_km = NumberAttribute(attr_name="distanceKm")
+    eta_minutes = NumberAttribute(attr_name="etaMinutes")

@@ -1,0 +1,109 @@
+"""Delivery API models (API.md, "Details of the later areas" > Delivery) and their converters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field
+
+from souk.delivery.models import DeliveryQuote, DeliveryZone
+from souk.money import Money
+from souk.schema import CamelModel
+
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Position = tuple[Longitude, Latitude]  # GeoJSON order: [lng, lat]
+MAX_RING_POSITIONS = 200  # keeps a zone item small and the self-intersection check (n²/2 pairs) cheap
+EntityId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class LatLng(CamelModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Latitude
+    lng: Longitude
+
+
+class ZoneFee(CamelModel):
+    """fee = max(minimum, base + perKm * km), in one currency."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: Money
+    per_km: Money
+    minimum: Money
+
+
+class ZoneIn(CamelModel):
+    """A new zone: ``radius`` with ``center`` and ``radiusKm``, or ``polygon`` with a closed ring."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    type: Literal["radius", "polygon"]
+    center: LatLng | None = None
+    radius_km: float | None = Field(default=None, gt=0, le=100)
+    polygon: list[Position] | None = Field(
+        default=None, max_length=MAX_RING_POSITIONS, description="GeoJSON linear ring: [[lng, lat], ...], closed."
+    )
+    fee: ZoneFee
+    priority: int = Field(default=0, ge=0, le=1000, strict=True, description="Higher wins where zones overlap.")
+    active: bool = True
+
+
+class ZoneOut(CamelModel):
+    id: str
+    name: str
+    type: Literal["radius", "polygon"]
+    center: LatLng | None = None
+    radius_km: float | None = None
+    polygon: list[tuple[float, float]] | None = None
+    fee: ZoneFee
+    priority: int
+    active: bool
+
+
+class QuoteRequest(CamelModel):
+    model_config = ConfigDict(extra="forbid")
+
+    store_id: EntityId
+    address_id: EntityId
+
+
+class QuoteOut(CamelModel):
+    quote_id: str
+    zone_id: str
+    fee: Money
+    distance_km: float = Field(description="Road-less (haversine) distance from the store to the address.")
+    eta_minutes: int
+    expires_at: datetime
+
+
+def zone_out(zone: DeliveryZone) -> ZoneOut:
+    center = None
+    if zone.center_lat is not None and zone.center_lng is not None:
+        center = LatLng(lat=float(zone.center_lat), lng=float(zone.center_lng))
+    return ZoneOut(
+        id=zone.zone_id,
+        name=zone.name,
+        type="polygon" if zone.kind == "polygon" else "radius",
+        center=center,
+        radius_km=float(zone.radius_km) if zone.radius_km is not None else None,
+        polygon=[(float(p[0]), float(p[1])) for p in zone.polygon] if zone.polygon else None,
+        fee=ZoneFee.model_validate(zone.fee),
+        priority=int(zone.priority),
+        active=bool(zone.active),
+    )
+
+
+def quote_out(quote: DeliveryQuote) -> QuoteOut:
+    assert quote.expires_at is not None
+    return QuoteOut(
+        quote_id=quote.quote_id,
+        zone_id=quote.zone_id,
+        fee=Money(amount=int(quote.fee_amount), currency=quote.currency),
+        distance_km=float(quote.distance_km),
+        eta_minutes=int(quote.eta_minutes),
+        expires_at=quote.expires_at,
+    )
