@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from souk.catalog import geo as geohash
+
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 EPSILON = 1e-12  # degrees²: a cross product this small is a point on the line
@@ -106,3 +108,58 @@ def area_km2(ring: Sequence[Position]) -> float:
 
 def circle_area_km2(radius_km: float) -> float:
     return math.pi * radius_km**2
+
+
+# --- courier search: geohash cells and rings (the geohash itself is souk.catalog.geo's) ---------
+
+MAX_RINGS = 2  # rings of cells around the centre cell a search may read: at most 5 x 5 = 25 cells
+PRECISIONS = range(7, 0, -1)  # finest first; 7 chars is ~153 m x 153 m
+DESIGN_LATITUDE = 60.0  # cells narrow east-west with latitude: the precision is chosen for this one
+
+
+def cell_of(lat: float, lng: float, precision: int) -> str:
+    return geohash.encode(lat, lng, precision)
+
+
+def rings_needed(lat: float, precision: int, radius_km: float) -> int:
+    """How many rings of cells around the point's cell cover ``radius_km`` from it (ring k
+    reaches at least k cells beyond the centre cell in every direction)."""
+    reach = geohash.coverage_km(lat, precision)
+    if reach <= 0:
+        return MAX_RINGS + 1
+    return max(1, math.ceil(radius_km / reach))
+
+
+def covered_km(lat: float, precision: int, k: int) -> float:
+    """How far from the point rings 0..k are sure to reach (0 for the centre cell alone)."""
+    return k * geohash.coverage_km(lat, precision)
+
+
+def precision_for(radius_km: float) -> int:
+    """The finest geohash precision whose cells cover ``radius_km`` within ``MAX_RINGS`` rings
+    up to ``DESIGN_LATITUDE`` (15 km: 4 chars; 2 km: 5 chars)."""
+    for precision in PRECISIONS:
+        if rings_needed(DESIGN_LATITUDE, precision, radius_km) <= MAX_RINGS:
+            return precision
+    return 1
+
+
+def ring(lat: float, lng: float, precision: int, k: int) -> list[str]:
+    """The cells at Chebyshev distance ``k`` from the point's cell (ring 0: the cell itself;
+    ring k: 8k cells, fewer next to a pole or where the ring wraps round the globe)."""
+    height, width = geohash.cell_size_degrees(precision)
+    lat_lo, lat_hi, lng_lo, lng_hi = geohash.bounds(geohash.encode(lat, lng, precision))
+    centre_lat, centre_lng = (lat_lo + lat_hi) / 2, (lng_lo + lng_hi) / 2
+    cells: list[str] = []
+    for d_lat in range(-k, k + 1):
+        cell_lat = centre_lat + d_lat * height
+        if not -90 < cell_lat < 90:
+            continue
+        for d_lng in range(-k, k + 1):
+            if max(abs(d_lat), abs(d_lng)) != k:
+                continue
+            cell_lng = (centre_lng + d_lng * width + 180) % 360 - 180  # wrap across the antimeridian
+            cell = geohash.encode(cell_lat, cell_lng, precision)
+            if cell not in cells:
+                cells.append(cell)
+    return cells

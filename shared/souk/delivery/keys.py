@@ -3,6 +3,10 @@
 Zones all live in one partition (``DELIVERYZONES``, at most ``service.MAX_ZONES`` items), so
 listing them, or finding the zones a point is in, is one Query and never a Scan. Quotes are
 one item each in their own partition, read by id, deleted by TTL.
+
+A courier's position is one item (``COURIER#<userId>`` / ``POSITION``); while the courier is
+available it has one index entry in the partition of its geohash cell
+(``COURIERCELL#<cell>`` / ``COURIER#<userId>``), so a search Queries a few cells, never Scans.
 """
 
 from __future__ import annotations
@@ -18,3 +22,15 @@ def zone_sort(zone_id: str) -> str:
 
 def quote_key(quote_id: str) -> str:
     return f"QUOTE#{quote_id}"
+
+
+POSITION = "POSITION"
+COURIER_PREFIX = "COURIER#"
+
+
+def courier_key(user_id: str) -> str:
+    return f"{COURIER_PREFIX}{user_id}"
+
+
+def courier_cell_key(cell: str) -> str:
+    return f"COURIERCELL#{cell}"

@@ -1,8 +1,14 @@
-"""Delivery entities: zones and fee quotes (keys in :mod:`souk.delivery.keys`)."""
+"""Delivery entities: zones, fee quotes, courier positions and their cell index (keys in :mod:`souk.delivery.keys`)."""
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 
 from souk.db.base import SoukItem
 
@@ -34,3 +40,29 @@ class DeliveryQuote(SoukItem, discriminator="DeliveryQuote"):
     currency = UnicodeAttribute()
     distance_km = NumberAttribute(attr_name="distanceKm")
     eta_minutes = NumberAttribute(attr_name="etaMinutes")
+
+
+class CourierPosition(SoukItem, discriminator="CourierPosition"):
+    """A courier's last position and availability; ``cell`` names its index entry (None: none).
+
+    ``version`` grows by one on every write: the next write is conditional on it, so two
+    updates racing cannot both move the index entry. No TTL: this item is what finds the
+    entry to delete.
+    """
+
+    courier_id = UnicodeAttribute(attr_name="courierId")
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    available = BooleanAttribute()
+    cell = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    version = NumberAttribute()
+
+
+class CourierCellEntry(SoukItem, discriminator="CourierCellEntry"):
+    """An available courier in the partition of its geohash cell; TTL = ``at`` + staleAfterSeconds."""
+
+    courier_id = UnicodeAttribute(attr_name="courierId")
+    lat = NumberAttribute()
+    lng = NumberAttribute()
+    at = UTCDateTimeAttribute()

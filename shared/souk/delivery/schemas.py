@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from souk.delivery.models import DeliveryQuote, DeliveryZone
+from souk.delivery.models import CourierPosition, DeliveryQuote, DeliveryZone
 from souk.money import Money
 from souk.schema import CamelModel
 
@@ -78,6 +78,37 @@ class QuoteOut(CamelModel):
     distance_km: float = Field(description="Road-less (haversine) distance from the store to the address.")
     eta_minutes: int
     expires_at: datetime
+
+
+class AvailabilityIn(CamelModel):
+    """A courier's availability and where they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    available: bool = Field(strict=True)
+    lat: Latitude
+    lng: Longitude
+
+
+class AvailabilityOut(CamelModel):
+    available: bool
+    lat: float
+    lng: float
+    at: datetime
+
+
+class NearbyCourier(CamelModel):
+    courier_id: str
+    lat: float
+    lng: float
+    distance_km: float
+    at: datetime
+
+
+def availability_out(position: CourierPosition) -> AvailabilityOut:
+    return AvailabilityOut(
+        available=bool(position.available), lat=float(position.lat), lng=float(position.lng), at=position.at
+    )
 
 
 def zone_out(zone: DeliveryZone) -> ZoneOut:

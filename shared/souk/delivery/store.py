@@ -1,4 +1,5 @@
-"""Delivery reads and writes: the zones partition (one Query) and quote items."""
+"""Delivery reads and writes: the zones partition (one Query), quote items, courier positions
+and their geohash cell index."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from souk.db.transactions import WriteTransaction
 from souk.delivery import keys
-from souk.delivery.models import DeliveryQuote, DeliveryZone
+from souk.delivery.models import CourierCellEntry, CourierPosition, DeliveryQuote, DeliveryZone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,3 +29,35 @@ def save_zone(zone: DeliveryZone, audit: Callable[[WriteTransaction], None]) -> 
 def save_quote(quote: DeliveryQuote) -> DeliveryQuote:
     quote.save(DeliveryQuote.pk.does_not_exist())
     return quote
+
+
+def get_position(courier_id: str) -> CourierPosition | None:
+    """The courier's position item, read consistently (the next write is conditional on it)."""
+    try:
+        return CourierPosition.get(keys.courier_key(courier_id), keys.POSITION, consistent_read=True)
+    except CourierPosition.DoesNotExist:
+        return None
+
+
+def save_position(read: CourierPosition | None, position: CourierPosition, entry: CourierCellEntry | None) -> None:
+    """One transaction: the position (conditional on the version read, or on there being none),
+    the old cell's entry deleted when the courier left that cell or became unavailable, the
+    new entry put. Two updates racing: the second's condition fails, so at most one entry."""
+    condition = CourierPosition.pk.does_not_exist() if read is None else CourierPosition.version == read.version
+    with WriteTransaction() as tx:
+        tx.put(position, condition, label="position")
+        if read is not None and read.cell is not None and (entry is None or read.cell != position.cell):
+            old = CourierCellEntry(pk=keys.courier_cell_key(read.cell), sk=keys.courier_key(read.courier_id))
+            tx.delete(old, label="old_entry")
+        if entry is not None:
+            tx.put(entry, label="entry")
+
+
+def courier_cell_page(cell: str, page_size: int) -> list[CourierCellEntry]:
+    """At most ``page_size`` entries of one cell: one Query page, never more (no filter
+    expression: DynamoDB would page on past filtered-out items)."""
+    query = CourierCellEntry.query(
+        keys.courier_cell_key(cell), CourierCellEntry.sk.startswith(keys.COURIER_PREFIX),
+        limit=page_size, page_size=page_size,
+    )  # fmt: skip
+    return list(query)
