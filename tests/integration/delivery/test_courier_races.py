@@ -1,0 +1,64 @@
+"""Courier availability races on DynamoDB Local: one courier, one index entry, whatever the order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from souk.admin_settings import service as admin_settings
+from souk.caller import Principal
+from souk.catalog import geo as geohash
+from souk.delivery import geo, keys, service
+from souk.delivery.models import CourierCellEntry, CourierPosition
+from souk.delivery.schemas import AvailabilityIn
+from souk.errors import Conflict, SoukError
+from tests.factories import create_user
+
+pytestmark = pytest.mark.integration
+
+OAKLAND = (37.8044, -122.2712)
+SPOTS = [(OAKLAND[0] + 0.5 * i, OAKLAND[1]) for i in range(4)]  # ~55 km apart: four different cells
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    admin_settings.forget()
+    yield
+    admin_settings.forget()
+
+
+def _at_once(calls: list[Any]) -> list[Any]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Any) -> Any:
+        barrier.wait()
+        try:
+            return call()
+        except SoukError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_updates_racing_from_different_cells_leave_exactly_one_entry(table: str) -> None:
+    user = create_user("courier")
+    caller = Principal(user.user_id, user.role, "session")
+    precision = geo.precision_for(admin_settings.current().delivery.max_radius_km)
+    cells = [geohash.encode(*spot, precision) for spot in SPOTS]
+    assert len(set(cells)) == len(SPOTS)
+    for _ in range(3):  # a few rounds: each starts from the entry the last one left
+        bodies = [AvailabilityIn(available=True, lat=lat, lng=lng) for lat, lng in SPOTS]
+        results = _at_once([lambda body=body: service.set_availability(caller, body) for body in bodies])
+        # each update wins or, after 5 lost tries, is a 409 asking to retry: never another error
+        assert all(not isinstance(r, SoukError) or isinstance(r, Conflict) for r in results), results
+        assert any(not isinstance(r, SoukError) for r in results)
+        entries = [e for cell in cells for e in CourierCellEntry.query(keys.courier_cell_key(cell))]
+        assert len(entries) == 1, [e.pk for e in entries]
+        position = CourierPosition.get(keys.courier_key(user.user_id), keys.POSITION, consistent_read=True)
+        assert entries[0].pk == keys.courier_cell_key(position.cell or "")
+        assert (float(entries[0].lat), float(entries[0].lng)) == (float(position.lat), float(position.lng))
