@@ -29,7 +29,7 @@ from souk.db.base import utc_now
 from souk.db.idempotency import idempotent_call
 from souk.db.transactions import CONTENTION, Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, InvalidState, NotFound, SoukError, UnprocessableEntity, ValidationFailed
-from souk.finance.service import commissions
+from souk.finance.service import clawbacks, commissions
 from souk.ids import new_id
 from souk.money import amount_in
 from souk.observability import logger
@@ -273,9 +273,6 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
 def _claw_back(store_id: str) -> None:
     """The refund stands: if its reversal left the store's available negative after a payout, ask Stripe for
     the store's share back (best effort, never raises: the daily finance job tries again)."""
-    # Deferred for cold start: claw-backs bring the gateway (the Stripe SDK and its Tracer); few refunds need them.
-    from souk.finance.service import clawbacks
-
     clawbacks.recover_after_refund(store_id)
 
 
