@@ -2,7 +2,7 @@
 available couriers around the point (no route exposes it yet: dispatch, issue 13 item 3, will).
 
 The filler writes fresh courier cell entries straight into the table, as
-:func:`souk.delivery.service.set_availability` would (:class:`CourierCellEntry`, the cell of
+:func:`souk.delivery.service.couriers.set_availability` would (:class:`CourierCellEntry`, the cell of
 the default ``maxRadiusKm``'s precision), spread over a square of about 44 km around Oakland.
 """
 
@@ -44,7 +44,7 @@ def fill_couriers(table: Table, count: int) -> None:
 def _nearest(table: Table) -> int:
     from souk.admin_settings import service as admin_settings
     from souk.db.base import configure
-    from souk.delivery import service
+    from souk.delivery.service import couriers as service
 
     configure(host=None, table_name=table.name)  # the models read the name once, at import
     admin_settings.forget()  # a fresh table per size
@@ -53,11 +53,12 @@ def _nearest(table: Table) -> int:
 
 
 def _names_it(table: Table) -> Request:
-    return Request("CALL", "souk.delivery.service.nearest_couriers(limit=5)")
+    return Request("CALL", "souk.delivery.service.couriers.nearest_couriers(limit=5)")
 
 
 def _bound() -> int:
-    from souk.delivery import geo, service
+    from souk.delivery import geo
+    from souk.delivery.service import couriers as service
 
     return (2 * geo.MAX_RINGS + 1) ** 2 * service.PER_CELL_PAGE
 

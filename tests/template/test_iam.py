@@ -29,6 +29,7 @@ DOMAIN_ROLES = {
     "admin_settings": "AdminSettingsRole",
     "finance": "FinanceRole",
     "delivery": "DeliveryRole",
+    "dispatch": "DispatchRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.delivery import service
 from souk.delivery.schemas import ZoneIn, ZoneOut
+from souk.delivery.service import zones as service
 from souk.errors import UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises

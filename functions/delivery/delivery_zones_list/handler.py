@@ -6,8 +6,8 @@ from typing import Annotated
 
 from souk.auth.principal import optional_principal
 from souk.caller import Principal
-from souk.delivery import service
 from souk.delivery.schemas import ZoneOut
+from souk.delivery.service import zones as service
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 
 app = create_app()

@@ -32,6 +32,7 @@ class Order(SoukItem, discriminator="Order"):
     store_id = UnicodeAttribute(attr_name="storeId")
     store_owner_id = UnicodeAttribute(attr_name="storeOwnerId")
     courier_id = UnicodeAttribute(attr_name="courierId", null=True)
+    delivery_id = UnicodeAttribute(attr_name="deliveryId", null=True)  # its current delivery (souk.dispatch)
     status = UnicodeAttribute()  # see souk.orders.status
     # [{"productId", "sku", "name", "variantName", "quantity", "unitPrice", "lineTotal"}], amounts in minor units
     lines = JSONAttribute(default=list)

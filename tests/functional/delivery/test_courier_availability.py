@@ -9,8 +9,9 @@ import pytest
 
 from souk.admin_settings import service as admin_settings
 from souk.catalog import geo as geohash
-from souk.delivery import geo, keys, service
+from souk.delivery import geo, keys
 from souk.delivery.models import CourierCellEntry
+from souk.delivery.service import couriers as service
 from tests.factories import create_user, token_for
 from tests.support import ApiClient, assert_error
 

@@ -12,9 +12,10 @@ import pytest
 from souk.admin_settings import service as admin_settings
 from souk.caller import Principal
 from souk.catalog import geo as geohash
-from souk.delivery import geo, keys, service
+from souk.delivery import geo, keys
 from souk.delivery.models import CourierCellEntry, CourierPosition
 from souk.delivery.schemas import AvailabilityIn
+from souk.delivery.service import couriers as service
 from souk.errors import Conflict, SoukError
 from tests.factories import create_user
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from souk.catalog import geo as geohash
-from souk.delivery import geo, service
+from souk.delivery import geo
 from souk.delivery.models import CourierCellEntry
+from souk.delivery.service import couriers as service
 
 NOW = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
 OAKLAND = (37.8044, -122.2712)

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from souk.delivery import geo, service
+from souk.delivery import geo
 from souk.delivery.schemas import ZoneFee, ZoneIn, ZoneOut
+from souk.delivery.service import zones as service
 from souk.errors import ValidationFailed
 from souk.money import Money
 

@@ -1,0 +1,1 @@
+"""Delivery operations: zones and quotes (:mod:`.zones`), couriers (:mod:`.couriers`)."""
