@@ -37,7 +37,13 @@ from souk.orders.service.orders import load_order
 from souk.orders.store import orders as store
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from souk.caller import Principal
+    from souk.db.transactions import WriteTransaction
+
+    # A domain's part in an order's move: given the order as read, its writes for the same transaction (or None).
+    JoinMove = Callable[[Order], Callable[[WriteTransaction], None] | None]
 
 MAX_ATTEMPTS = 8  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
 # The statuses other routes set, and where.
@@ -91,8 +97,13 @@ def check_move(current: str, target: str) -> None:
 # ---------------------------------------------------------------- the route
 
 
-def move_order(principal: Principal, order_id: str, request: StatusRequest) -> OrderOut:
+def move_order(principal: Principal, order_id: str, request: StatusRequest, *, also: JoinMove | None = None
+               ) -> OrderOut:  # fmt: skip
     """Move the order to ``request.status``; reads one GetItem, writes one transaction (+ a re-read if it lost).
+
+    ``also`` lets a domain above orders join the move (dispatch: the delivery an order creates
+    when it becomes ready, or follows): called with the order as read on each attempt, it may
+    raise to refuse the move, or return writes for the same transaction (or None).
 
     Raises
     ------
@@ -119,8 +130,10 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest) -> O
                                     after={"status": target, "reason": request.reason})  # fmt: skip
         # Delivered: the commission's net becomes available funds.holdDays later (same transaction).
         finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
+        joined = also(order) if also is not None else None
+        extras = [writes for writes in (finance, joined) if writes is not None]
         try:
-            store.write_move(order, target, principal.actor, request.reason, record, finance)
+            store.write_move(order, target, principal.actor, request.reason, record, extras)
         except TransactionCancelled as cancelled:
             if store.ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status

@@ -30,7 +30,7 @@ from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from souk.audit.models import AuditRecord
     from souk.caller import Actor
@@ -94,14 +94,15 @@ def order_page(timeline: Timeline, user_id: str, query: OrdersQuery) -> tuple[li
 
 
 def write_move(order: Order, target: str, actor: Actor, reason: str | None, record: AuditRecord,
-               finance: Callable[[WriteTransaction], None] | None = None) -> None:  # fmt: skip
+               extras: Sequence[Callable[[WriteTransaction], None]] = ()) -> None:  # fmt: skip
     """The order's status update (conditional on the status read, history appended), its audit record and
-    ``finance``'s items (a delivered order's commission dates), in one transaction."""
+    the ``extras``' items (a delivered order's commission dates, the delivery it creates or follows), in
+    one transaction."""
     actions, condition = move_actions(order, target, actor, reason)
     with WriteTransaction() as tx:
         tx.update(order, actions, condition, label=ORDER_LABEL)
-        if finance is not None:
-            finance(tx)
+        for extra in extras:
+            extra(tx)
         put_audit(tx, record)
 
 
