@@ -1,0 +1,37 @@
+"""Dispatch's messages: to a courier (a delivery offered) and to the customer (a courier assigned).
+
+Found by convention (:mod:`souk.registry`) by :mod:`souk.notify.templates`: plain data, no other import.
+"""
+
+from __future__ import annotations
+
+from souk.notify.schemas import FOOTER, MessageTemplate
+
+TEMPLATES: list[MessageTemplate] = [
+    MessageTemplate(
+        name="delivery_offered",
+        subject="A delivery for you: order $order_id",
+        text=(
+            "Hi,\n\nA delivery from $store_name ($distance_km km away) is offered to you: $fee.\n"
+            "Accept it within $seconds seconds or it goes to the next courier." + FOOTER
+        ),
+        html=(
+            "<p>Hi,</p>\n"
+            "<p>A delivery from <strong>$store_name</strong> ($distance_km km away) is offered to you: "
+            "<strong>$fee</strong>.</p>\n"
+            "<p>Accept it within $seconds seconds or it goes to the next courier.</p>"
+        ),
+        sms="Souk: a delivery from $store_name is offered to you ($fee). Accept within $seconds s.",
+    ),
+    MessageTemplate(
+        name="courier_assigned",
+        subject="A courier is on the way for order $order_id",
+        text=("Hi,\n\n$courier_name will deliver your order $order_id from $store_name." + FOOTER),
+        html=(
+            "<p>Hi,</p>\n"
+            "<p><strong>$courier_name</strong> will deliver your order <strong>$order_id</strong> "
+            "from $store_name.</p>"
+        ),
+        sms="Souk: $courier_name will deliver your order $order_id.",
+    ),
+]
