@@ -62,6 +62,10 @@ class DeliverySettings(Section):
     courier_speed_kmh: float = Field(
         default=25, gt=0, le=200, description="The speed ETAs assume when no recent speed is known."
     )
+    proof_radius_meters: int = Field(
+        default=200, ge=10, le=5000, strict=True,
+        description="How far from the drop-off a courier's last position may be when they mark a delivery delivered.",
+    )  # fmt: skip
 
 
 class AdminSettings(CamelModel):

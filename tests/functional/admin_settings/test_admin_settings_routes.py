@@ -69,6 +69,7 @@ def test_the_delivery_section_has_its_defaults_and_is_replaced_whole(api: ApiCli
     # GIVEN the defaults of API.md
     assert api.get(URL, token=admin).json["data"]["delivery"] == {
         "offerSeconds": 60, "maxRadiusKm": 15, "staleAfterSeconds": 120, "courierSpeedKmh": 25,
+        "proofRadiusMeters": 200,
     }  # fmt: skip
     # WHEN an admin changes the delivery section
     response = _put(api, admin, {"version": 0, "delivery": {"offerSeconds": 90, "courierSpeedKmh": 18.5}})
@@ -78,6 +79,7 @@ def test_the_delivery_section_has_its_defaults_and_is_replaced_whole(api: ApiCli
     assert data["version"] == 1
     assert data["delivery"] == {
         "offerSeconds": 90, "maxRadiusKm": 15, "staleAfterSeconds": 120, "courierSpeedKmh": 18.5,
+        "proofRadiusMeters": 200,
     }  # fmt: skip
     service.forget()
     assert service.current().delivery.courier_speed_kmh == 18.5
