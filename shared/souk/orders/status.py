@@ -36,6 +36,9 @@ ROLE_TARGETS: dict[str, frozenset[str]] = {
     "courier": frozenset({"picked_up", "delivered"}),
     "admin": frozenset(NEXT.values()),
 }
+# A delivery that failed gives the order back to the store: outside the chain, back to ``preparing``.
+RETURNABLE = frozenset({"ready", "picked_up"})
+RETURNED_TO = "preparing"
 TERMINAL = frozenset({"delivered", "cancelled", "refunded"})
 REFUND_STATUSES = frozenset({"refunded", "partially_refunded"})
 

@@ -16,12 +16,17 @@ the other re-reads the order and answers 409 INVALID_STATE. ``cancelled`` has it
 route (POST /orders/{id}/cancel: stock and money go back); ``paid`` and the refund
 statuses are set by payments and refunds only.
 
+A delivery that failed gives the order back to the store (:func:`return_to_store`: ``ready`` or
+``picked_up`` → ``preparing`` with the reason in its history, the courier removed): a system move
+outside the chain, called by dispatch, which decides who may.
+
 After the commit the customer is emailed when the order is ``ready`` or ``delivered``
 (best effort: the move stands if the email cannot be queued).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
@@ -37,13 +42,26 @@ from souk.orders.service.orders import load_order
 from souk.orders.store import orders as store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
+
+    from pynamodb.expressions.update import Action
 
     from souk.caller import Principal
     from souk.db.transactions import WriteTransaction
 
-    # A domain's part in an order's move: given the order as read, its writes for the same transaction (or None).
-    JoinMove = Callable[[Order], Callable[[WriteTransaction], None] | None]
+    # A domain's part in an order's move: given the order as read, its writes for the same transaction
+    # (or a Joined, or None).
+    JoinMove = Callable[[Order], "Callable[[WriteTransaction], None] | Joined | None"]
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A domain's part in an order's move: ``writes`` on its own items, and ``order_actions`` that join the
+    order's own update (a transaction writes an item once: dispatch's ``deliveryId`` on the order)."""
+
+    writes: Callable[[WriteTransaction], None] | None = None
+    order_actions: Sequence[Action] = ()
+
 
 MAX_ATTEMPTS = 8  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
 # The statuses other routes set, and where.
@@ -103,7 +121,8 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
 
     ``also`` lets a domain above orders join the move (dispatch: the delivery an order creates
     when it becomes ready, or follows): called with the order as read on each attempt, it may
-    raise to refuse the move, or return writes for the same transaction (or None).
+    raise to refuse the move, or return writes for the same transaction (or None), or a :class:`Joined`
+    when it also sets fields of the order itself.
 
     Raises
     ------
@@ -131,9 +150,12 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
         # Delivered: the commission's net becomes available funds.holdDays later (same transaction).
         finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
         joined = also(order) if also is not None else None
+        order_actions: Sequence[Action] = ()
+        if isinstance(joined, Joined):
+            joined, order_actions = joined.writes, joined.order_actions
         extras = [writes for writes in (finance, joined) if writes is not None]
         try:
-            store.write_move(order, target, principal.actor, request.reason, record, extras)
+            store.write_move(order, target, principal.actor, request.reason, record, extras, order_actions)
         except TransactionCancelled as cancelled:
             if store.ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status
@@ -142,6 +164,52 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
         moved = load_order(order_id)
         notifications.status_changed(moved)
         return order_out(moved)
+
+    return retry_on_contention(
+        attempt,
+        attempts=MAX_ATTEMPTS,
+        exhausted=lambda: Conflict("The order is busy right now; retry.", headers={"Retry-After": "1"}),
+    )
+
+
+def return_to_store(principal: Principal, order_id: str, reason: str, *, also: JoinMove | None = None) -> OrderOut:
+    """A delivery that failed: the order goes back to the store's hands (``preparing``), outside the chain.
+
+    Only from ``ready`` or ``picked_up`` (:data:`souk.orders.status.RETURNABLE`), by whoever may move the
+    order (:func:`may_move`: the courier it is assigned to, admins). One transaction, like
+    :func:`move_order`: the order's update conditional on the status read (history appended with
+    ``reason``; ``courierId`` and its place on the courier's timeline removed: the store marks it ready
+    again and a new delivery follows), its audit record (``order.status``) and what ``also`` joins (the
+    failed delivery). Orders knows nothing of that delivery: the caller decides who may fail it.
+
+    Raises
+    ------
+    NotFound
+        No such order, or not one the caller may move.
+    InvalidState
+        The order is not ready or picked up (also when a concurrent move got there first).
+    """
+    order = load_order(order_id)
+    if not may_move(principal, order):
+        raise NotFound("No such order.")
+    target = order_status.RETURNED_TO
+
+    def attempt() -> OrderOut:
+        nonlocal order
+        if order_status.fulfilment_status(order.status, order.history or []) not in order_status.RETURNABLE:
+            raise invalid_move(order.status, target)
+        record = audit.build_record(principal.actor, "order.status", "order", order.order_id,
+                                    before={"status": order.status},
+                                    after={"status": target, "reason": reason})  # fmt: skip
+        joined = also(order) if also is not None else None
+        try:
+            store.write_return(order, principal.actor, reason, record, [joined] if joined is not None else [])
+        except TransactionCancelled as cancelled:
+            if store.ORDER_LABEL in cancelled.failed():
+                order = load_order(order_id)
+                raise Retry from cancelled
+            raise
+        return order_out(load_order(order_id))
 
     return retry_on_contention(
         attempt,

@@ -25,12 +25,15 @@ from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.timeline import all_of, window
 from souk.db.transactions import WriteTransaction
 from souk.orders import keys
+from souk.orders import status as order_status
 from souk.orders.models import Order, move_actions
 from souk.payments import keys as payments_keys
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    from pynamodb.expressions.update import Action
 
     from souk.audit.models import AuditRecord
     from souk.caller import Actor
@@ -94,11 +97,26 @@ def order_page(timeline: Timeline, user_id: str, query: OrdersQuery) -> tuple[li
 
 
 def write_move(order: Order, target: str, actor: Actor, reason: str | None, record: AuditRecord,
-               extras: Sequence[Callable[[WriteTransaction], None]] = ()) -> None:  # fmt: skip
-    """The order's status update (conditional on the status read, history appended), its audit record and
-    the ``extras``' items (a delivered order's commission dates, the delivery it creates or follows), in
-    one transaction."""
+               extras: Sequence[Callable[[WriteTransaction], None]] = (), order_actions: Sequence[Action] = ()
+               ) -> None:  # fmt: skip
+    """The order's status update (conditional on the status read, history appended, plus ``order_actions``:
+    a joining domain's fields), its audit record and the ``extras``' items (a delivered order's commission
+    dates, the delivery it creates or follows), in one transaction."""
     actions, condition = move_actions(order, target, actor, reason)
+    with WriteTransaction() as tx:
+        tx.update(order, [*actions, *order_actions], condition, label=ORDER_LABEL)
+        for extra in extras:
+            extra(tx)
+        put_audit(tx, record)
+
+
+def write_return(order: Order, actor: Actor, reason: str, record: AuditRecord,
+                 extras: Sequence[Callable[[WriteTransaction], None]] = ()) -> None:  # fmt: skip
+    """The order back to ``preparing`` (conditional on the status read, history appended with the reason),
+    no longer anyone's delivery (``courierId`` and the courier's timeline entry removed), its audit record
+    and the ``extras``' items (the failed delivery), in one transaction."""
+    actions, condition = move_actions(order, order_status.RETURNED_TO, actor, reason)
+    actions += [Order.courier_id.remove(), Order.gsi4pk.remove(), Order.gsi4sk.remove()]
     with WriteTransaction() as tx:
         tx.update(order, actions, condition, label=ORDER_LABEL)
         for extra in extras:
