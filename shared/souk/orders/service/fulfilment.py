@@ -150,12 +150,10 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
         # Delivered: the commission's net becomes available funds.holdDays later (same transaction).
         finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
         joined = also(order) if also is not None else None
-        order_actions: Sequence[Action] = ()
-        if isinstance(joined, Joined):
-            joined, order_actions = joined.writes, joined.order_actions
-        extras = [writes for writes in (finance, joined) if writes is not None]
+        part = joined if isinstance(joined, Joined) else Joined(writes=joined)
+        extras = [writes for writes in (finance, part.writes) if writes is not None]
         try:
-            store.write_move(order, target, principal.actor, request.reason, record, extras, order_actions)
+            store.write_move(order, target, principal.actor, request.reason, record, extras, part.order_actions)
         except TransactionCancelled as cancelled:
             if store.ORDER_LABEL in cancelled.failed():
                 order = load_order(order_id)  # moved meanwhile: the check above answers for the new status
