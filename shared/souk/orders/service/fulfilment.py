@@ -170,7 +170,9 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
     )
 
 
-def return_to_store(principal: Principal, order_id: str, reason: str, *, also: JoinMove | None = None) -> OrderOut:
+def return_to_store(principal: Principal, order_id: str, reason: str, *,
+                    also: Callable[[Order], Callable[[WriteTransaction], None] | None] | None = None
+                    ) -> OrderOut:  # fmt: skip
     """A delivery that failed: the order goes back to the store's hands (``preparing``), outside the chain.
 
     Only from ``ready`` or ``picked_up`` (:data:`souk.orders.status.RETURNABLE`), by whoever may move the
