@@ -3,6 +3,7 @@
 | entity | pk | sk | GSIs |
 |---|---|---|---|
 | Order | ORDER#<id> | ORDER#<id> | gsi1 USER#<customer>#ORDERS / <stamp>#<id>; gsi2 USER#<storeOwner>#SALES / <stamp>#<id>; gsi3 ORDERS / <stamp>#<id>; gsi4 expiry index while pending_payment, then USER#<courier>#DELIVERIES / <stamp>#<id> once assigned |
+| Purchase | USER#<customer>#PURCHASES | PRODUCT#<productId>#<orderId> or STORE#<storeId>#<orderId> | |
 
 An order belongs to one store. Its lines, status history and refund total live inside
 the item: a checkout writes one item per order, and a detail read is one GetItem.
@@ -51,6 +52,19 @@ class Order(SoukItem, discriminator="Order"):
     reserved_until = UTCDateTimeAttribute(attr_name="reservedUntil", null=True)
     # [{"status", "at", "actorId", "role", "reason"}], oldest first, appended with list_append.
     history = ListAttribute(of=JSONAttribute, default=list)
+
+
+class Purchase(SoukItem, discriminator="Purchase"):
+    """What a customer received: written once per product line (and once for the store) in the
+    transaction that moves an order to ``delivered``; never changed after. Domains above orders
+    (reviews) ask "did this customer receive this product / from this store" with one read."""
+
+    customer_id = UnicodeAttribute(attr_name="customerId")
+    order_id = UnicodeAttribute(attr_name="orderId")
+    store_id = UnicodeAttribute(attr_name="storeId")
+    target_type = UnicodeAttribute(attr_name="targetType")  # product | store
+    target_id = UnicodeAttribute(attr_name="targetId")
+    delivered_at = UTCDateTimeAttribute(attr_name="deliveredAt")
 
 
 def move_actions(order: Order, target: str, actor: Actor | None, reason: str | None = None

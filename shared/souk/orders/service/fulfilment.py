@@ -11,7 +11,8 @@ INVALID_STATE. These rules
 One transaction: the order's update, conditional on the status it was read with (history
 appended in the same write), its audit record and, when it becomes ``delivered``, its
 commission's ``deliveredAt``/``availableAt`` and release index entry
-(:func:`souk.finance.service.commissions.delivery_writes`). Of two racing moves only one applies;
+(:func:`souk.finance.service.commissions.delivery_writes`) and the customer's purchases
+(:func:`souk.orders.service.purchases.delivered_writes`). Of two racing moves only one applies;
 the other re-reads the order and answers 409 INVALID_STATE. ``cancelled`` has its own
 route (POST /orders/{id}/cancel: stock and money go back); ``paid`` and the refund
 statuses are set by payments and refunds only.
@@ -37,7 +38,7 @@ from souk.finance.service import commissions
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import OrderOut, StatusRequest, order_out
-from souk.orders.service import notifications
+from souk.orders.service import notifications, purchases
 from souk.orders.service.orders import load_order
 from souk.orders.store import orders as store
 
@@ -149,9 +150,11 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
                                     after={"status": target, "reason": request.reason})  # fmt: skip
         # Delivered: the commission's net becomes available funds.holdDays later (same transaction).
         finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
+        # ... and what the customer received is recorded (purchases: read by reviews above orders).
+        bought = purchases.delivered_writes(order, utc_now()) if target == "delivered" else None
         joined = also(order) if also is not None else None
         part = joined if isinstance(joined, Joined) else Joined(writes=joined)
-        extras = [writes for writes in (finance, part.writes) if writes is not None]
+        extras = [writes for writes in (finance, bought, part.writes) if writes is not None]
         try:
             store.write_move(order, target, principal.actor, request.reason, record, extras, part.order_actions)
         except TransactionCancelled as cancelled:
