@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from souk.delivery.schemas import Latitude, LatLng, Longitude
 from souk.dispatch.models import Delivery
@@ -56,7 +56,7 @@ class GpsPoint(CamelModel):
 
     lat: Latitude
     lng: Longitude
-    at: datetime
+    at: AwareDatetime = Field(description="When the phone took it, with its UTC offset.")
     accuracy: float | None = Field(default=None, ge=0, le=10_000, description="Metres.")
 
 
@@ -66,6 +66,18 @@ class LocationsIn(CamelModel):
     model_config = ConfigDict(extra="forbid")
 
     points: list[GpsPoint] = Field(min_length=1, max_length=50)
+
+
+class LastPosition(CamelModel):
+    lat: float
+    lng: float
+    at: datetime
+
+
+class LocationsOut(CamelModel):
+    accepted: int = Field(description="Points stored.")
+    ignored: int = Field(description="Points dropped: older than the assignment or too far in the future.")
+    last: LastPosition | None = Field(default=None, description="The delivery's newest position after this call.")
 
 
 class DeliveryStatusIn(CamelModel):
