@@ -31,9 +31,10 @@ from souk.delivery.schemas import (
 from souk.errors import Conflict
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from souk.caller import Principal
+    from souk.db.transactions import WriteTransaction
 
 PER_CELL_PAGE = 20  # entries read from one cell at most: a search reads <= 25 cells x 20 = 500 items
 AVAILABILITY_ATTEMPTS = 5
@@ -121,3 +122,29 @@ def nearest_couriers(
         if len(ranked) >= limit and ranked[limit - 1].distance_km <= geo.covered_km(lat, precision, k):
             break
     return ranked[:limit]
+
+
+# --- for dispatch -------------------------------------------------------------------------
+
+UNAVAILABLE_LABEL = "courier_position"  # the position's label in the caller's transaction
+
+
+def unavailable_writes(courier_id: str) -> Callable[[WriteTransaction], None] | None:
+    """The writes that take a courier out of the search (they accepted a delivery), for the caller's
+    transaction: their position made unavailable, conditional on the version read (an availability
+    update racing makes the transaction fail on :data:`UNAVAILABLE_LABEL`: read and try again), and
+    their cell's index entry deleted. One GetItem; None when the courier has no position."""
+    read = store.get_position(courier_id)
+    if read is None:
+        return None
+    actions = [CourierPosition.available.set(False), CourierPosition.cell.remove(),
+               CourierPosition.version.set(int(read.version) + 1),
+               CourierPosition.updated_at.set(datetime.now(UTC))]  # fmt: skip
+
+    def writes(tx: WriteTransaction) -> None:
+        tx.update(read, actions, CourierPosition.version == read.version, label=UNAVAILABLE_LABEL)
+        if read.cell is not None:
+            entry = CourierCellEntry(pk=keys.courier_cell_key(read.cell), sk=keys.courier_key(courier_id))
+            tx.delete(entry, label="courier_cell_entry")
+
+    return writes
