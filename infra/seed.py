@@ -3,7 +3,8 @@
 Usage: python -m infra.seed [--table T] [--endpoint URL]
 
 Creates an admin, customers, store owners and couriers, all active, each with one or two
-delivery addresses (Cairo), and prints their credentials. Every demo account signs in
+delivery addresses (Cairo), and prints their credentials. The couriers are approved (a
+verification granted without documents), so they can set themselves available. Every demo account signs in
 with the password ``Souk-Demo-Pass-1``; the admin is ``admin@souk.example``.
 
 The emails use ``.example`` (RFC 2606) rather than ``.local``: the API refuses
@@ -128,6 +129,10 @@ def seed_user(demo: DemoUser) -> bool:
         body = AddressIn(label=place.label, line1=place.line1, city=place.city, country=place.country,
                          lat=place.lat, lng=place.lng, is_default=index == 0)  # fmt: skip
         addresses.create_address(owner, body)
+    if demo.role == "courier":  # approved, so they may set themselves available (no documents to review)
+        from souk.delivery.service import verification
+
+        verification.grant(Actor(user_id="system", role="system", user_agent=SOURCE), user.user_id)
     return True
 
 

@@ -74,3 +74,13 @@ def ready_upload(user: User, purpose: str = "avatar", content_type: str = "image
     boto3.client("s3").put_object(Bucket=get_settings().uploads_bucket, Key=key, Body=b"x" * size,
                                   ContentType=content_type)  # fmt: skip
     return presigned.upload_id
+
+
+def approved_courier(**kwargs: Any) -> User:
+    """A courier whose verification is approved (so they may set themselves available), written by
+    the service's own grant (:func:`souk.delivery.service.verification.grant`)."""
+    from souk.delivery.service import verification
+
+    user = create_user("courier", **kwargs)
+    verification.grant(SYSTEM, user.user_id)
+    return user

@@ -103,7 +103,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
-        "FinanceRole",
+        "FinanceRole", "DeliveryRole", "DispatchRole",
     }  # fmt: skip
 
 
@@ -150,8 +150,8 @@ def test_buckets_are_reached_only_where_used() -> None:
     assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
     assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
     assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
-    # products, stores and avatars claim uploads (HeadObject)
-    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"UploadsRole", "CatalogRole", "IdentityRole"}
+    # products, stores, avatars and courier documents claim uploads (HeadObject)
+    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole"}
 
 
 def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
@@ -190,8 +190,6 @@ UNUSED = {  # (domain, target, action)
     # refunds and the balance read stores through catalog.service.stores, which claims uploads for others
     ("payments", "UploadsBucket", "s3:GetObject"),
     ("finance", "UploadsBucket", "s3:GetObject"),
-    # the delivery quote reads the store through catalog.service.stores; it claims no upload
-    ("delivery", "UploadsBucket", "s3:GetObject"),
     # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
     ("webhooks", JWT, "secretsmanager:GetSecretValue"),
 }

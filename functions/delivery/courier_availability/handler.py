@@ -19,6 +19,7 @@ app = create_app()
     "/api/v1/couriers/me/availability",
     summary="Set my courier availability and position",
     tags=["Delivery"],
+    description="`available: true` needs an approved courier verification (403 FORBIDDEN otherwise).",
     openapi_extensions=raises(Conflict),
 )
 def set_courier_availability(

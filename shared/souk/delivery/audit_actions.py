@@ -2,4 +2,11 @@
 
 from __future__ import annotations
 
-AUDIT_ACTIONS = frozenset({"delivery_zone.create"})
+AUDIT_ACTIONS = frozenset(
+    {
+        "delivery_zone.create",
+        "courier_verification.submit",  # a courier sends (or replaces) their documents
+        "courier_verification.decide",  # an admin approves or rejects them
+        "courier_verification.grant",  # an approval without review: the demo seed, test factories
+    }
+)

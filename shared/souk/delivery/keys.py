@@ -34,3 +34,17 @@ def courier_key(user_id: str) -> str:
 
 def courier_cell_key(cell: str) -> str:
     return f"COURIERCELL#{cell}"
+
+
+# Courier verification: one item per courier beside its position (``COURIER#<userId>`` /
+# ``VERIFICATION``); gsi1 ``COURIERVERIFICATIONS#<status>`` / ``<submittedAt>#<userId>`` is the
+# admins' queue of one status, oldest submission first: one Query page per list request.
+VERIFICATION = "VERIFICATION"
+
+
+def verifications_by_status(status: str) -> str:
+    return f"COURIERVERIFICATIONS#{status}"
+
+
+def verification_sort(submitted_iso: str, user_id: str) -> str:
+    return f"{submitted_iso}#{user_id}"

@@ -66,3 +66,28 @@ class CourierCellEntry(SoukItem, discriminator="CourierCellEntry"):
     lat = NumberAttribute()
     lng = NumberAttribute()
     at = UTCDateTimeAttribute()
+
+
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"  # a CourierVerification's statuses
+
+
+class CourierVerification(SoukItem, discriminator="CourierVerification"):
+    """A courier's documents and the admins' decision (``COURIER#<userId>`` / ``VERIFICATION``).
+
+    ``status``: pending | approved | rejected; gsi1 follows it (the review queue of one status).
+    ``version`` grows by one on every write and the next write is conditional on it: two
+    admins deciding at once, or a resubmission racing a decision, cannot both apply. The
+    upload ids are None only for an approval granted without review (the demo seed, tests).
+    """
+
+    user_id = UnicodeAttribute(attr_name="userId")
+    status = UnicodeAttribute()
+    licence_upload_id = UnicodeAttribute(null=True, attr_name="licenceUploadId")
+    vehicle_upload_id = UnicodeAttribute(null=True, attr_name="vehicleUploadId")
+    vehicle_type = UnicodeAttribute(null=True, attr_name="vehicleType")
+    note = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    submitted_at = UTCDateTimeAttribute(attr_name="submittedAt")
+    decided_at = UTCDateTimeAttribute(null=True, attr_name="decidedAt")
+    decided_by = UnicodeAttribute(null=True, attr_name="decidedBy")
+    version = NumberAttribute()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
-from souk.delivery.models import CourierPosition, DeliveryQuote, DeliveryZone
+from souk.delivery.models import CourierPosition, CourierVerification, DeliveryQuote, DeliveryZone
 from souk.money import Money
-from souk.schema import CamelModel
+from souk.schema import CamelModel, NonBlankText, PageQuery
 
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
@@ -137,4 +137,71 @@ def quote_out(quote: DeliveryQuote) -> QuoteOut:
         distance_km=float(quote.distance_km),
         eta_minutes=int(quote.eta_minutes),
         expires_at=quote.expires_at,
+    )
+
+
+# --- courier verification (issue 13 item 6) ----------------------------------------------
+
+VehicleType = Literal["bicycle", "scooter", "motorbike", "car", "van"]
+VerificationStatus = Literal["pending", "approved", "rejected"]
+
+
+class VerificationIn(CamelModel):
+    """A courier's documents: two of their own finished uploads (a document or a photo)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    licence_upload_id: EntityId = Field(description="Driving licence or ID: an upload of the caller's, "
+                                                    "purpose `store_document` or `attachment`.")  # fmt: skip
+    vehicle_upload_id: EntityId = Field(description="Vehicle registration or photo: another upload of the caller's.")
+    vehicle_type: VehicleType | None = None
+    note: Annotated[NonBlankText, Field(max_length=500)] | None = None
+
+
+class VerificationDecision(CamelModel):
+    """An admin's decision on a pending verification; ``reason`` is required to reject."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["approved", "rejected"]
+    reason: str | None = Field(None, max_length=500, description="Required when rejecting; the courier is told.")
+
+    @field_validator("reason")
+    @classmethod
+    def _squash(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) or None if value is not None else None
+
+
+class VerificationDocuments(CamelModel):
+    licence: str | None = Field(description="Upload id; null only for an approval granted without review (demo seed).")
+    vehicle: str | None = Field(description="Upload id; null only for an approval granted without review (demo seed).")
+
+
+class VerificationOut(CamelModel):
+    user_id: str
+    status: VerificationStatus
+    documents: VerificationDocuments
+    vehicle_type: VehicleType | None = None
+    note: str | None = None
+    reason: str | None = Field(None, description="Why it was rejected.")
+    submitted_at: datetime
+    decided_at: datetime | None = None
+
+
+class VerificationsQuery(PageQuery):
+    """The admins' review queue: one status, oldest submission first."""
+
+    status: VerificationStatus = "pending"
+
+
+def verification_out(item: CourierVerification) -> VerificationOut:
+    return VerificationOut(
+        user_id=item.user_id,
+        status=item.status,  # type: ignore[arg-type]
+        documents=VerificationDocuments(licence=item.licence_upload_id, vehicle=item.vehicle_upload_id),
+        vehicle_type=item.vehicle_type,  # type: ignore[arg-type]
+        note=item.note,
+        reason=item.reason,
+        submitted_at=item.submitted_at,
+        decided_at=item.decided_at,
     )

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
 from souk.delivery import keys
-from souk.delivery.models import CourierCellEntry, CourierPosition, DeliveryQuote, DeliveryZone
+from souk.delivery.models import CourierCellEntry, CourierPosition, CourierVerification, DeliveryQuote, DeliveryZone
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from souk.audit.models import AuditRecord
 
 
 def list_zones() -> list[DeliveryZone]:
@@ -61,3 +64,48 @@ def courier_cell_page(cell: str, page_size: int) -> list[CourierCellEntry]:
         limit=page_size, page_size=page_size,
     )  # fmt: skip
     return list(query)
+
+
+# --- courier verification ------------------------------------------------------------------
+
+VERIFICATION_LABEL = "verification"  # a ConditionalCheckFailed on it: the item changed since it was read
+
+
+def get_verification(user_id: str) -> CourierVerification | None:
+    """The courier's verification, read consistently (the next write is conditional on it)."""
+    try:
+        return CourierVerification.get(keys.courier_key(user_id), keys.VERIFICATION, consistent_read=True)
+    except CourierVerification.DoesNotExist:
+        return None
+
+
+def set_verification_keys(item: CourierVerification) -> None:
+    """The keys of the item as it stands: gsi1 is the queue of its status, oldest submission first."""
+    item.pk = keys.courier_key(item.user_id)
+    item.sk = keys.VERIFICATION
+    item.gsi1pk = keys.verifications_by_status(item.status)
+    item.gsi1sk = keys.verification_sort(item.submitted_at.isoformat(), item.user_id)
+
+
+def save_verification(read: CourierVerification | None, item: CourierVerification, record: AuditRecord) -> None:
+    """The verification (conditional on the version read, or on there being none) and its audit
+    record, in one transaction; a lost race raises ``TransactionCancelled`` failing on
+    :data:`VERIFICATION_LABEL`."""
+    set_verification_keys(item)
+    condition = CourierVerification.pk.does_not_exist() if read is None else CourierVerification.version == read.version
+    with WriteTransaction() as tx:
+        tx.put(item, condition, label=VERIFICATION_LABEL)
+        tx.put(record, label=f"audit:{record.action}")
+
+
+def verifications_page(status: str, *, limit: int, cursor: str | None) -> tuple[list[CourierVerification], str | None]:
+    """One Query page of the ``status`` queue (gsi1), oldest submission first, and the next cursor.
+
+    A cursor from another list (another status, another index) is a 400.
+    """
+    partition = keys.verifications_by_status(status)
+    start = decode_cursor_for(cursor, "gsi1pk", partition)
+    result = CourierVerification.gsi1.query(partition, scan_index_forward=True, page_size=limit,
+                                            last_evaluated_key=start)  # fmt: skip
+    found, last_key = one_page(CourierVerification, result)
+    return [v for v in found if isinstance(v, CourierVerification)], encode_cursor(last_key)

@@ -12,7 +12,7 @@ from souk.catalog import geo as geohash
 from souk.delivery import geo, keys
 from souk.delivery.models import CourierCellEntry
 from souk.delivery.service import couriers as service
-from tests.factories import create_user, token_for
+from tests.factories import approved_courier, create_user, token_for
 from tests.support import ApiClient, assert_error
 
 AVAILABILITY = "/api/v1/couriers/me/availability"
@@ -27,7 +27,7 @@ def fresh_settings() -> Any:
 
 
 def courier(api: ApiClient) -> tuple[str, str]:
-    user = create_user("courier")
+    user = approved_courier()
     return user.user_id, token_for(user)
 
 

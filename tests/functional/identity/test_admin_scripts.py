@@ -198,6 +198,12 @@ def test_seed_creates_demo_accounts_with_addresses_and_prints_credentials(api: A
     # AND the printed credentials work
     signed_in = _login(api, "admin@souk.example", seed.DEMO_PASSWORD)
     assert signed_in.status == 200 and signed_in.json["data"]["user"]["role"] == "admin"
+    # AND the demo couriers are approved: they can set themselves available
+    for demo in (d for d in seed.DEMO_USERS if d.role == "courier"):
+        token = _login(api, demo.email, seed.DEMO_PASSWORD).json["data"]["accessToken"]
+        spot = {"available": True, "lat": demo.addresses[0].lat, "lng": demo.addresses[0].lng}
+        response = api.put("/api/v1/couriers/me/availability", json_body=spot, token=token)
+        assert response.status == 200, response.body
 
 
 def test_seed_twice_creates_nothing_twice(table: str) -> None:

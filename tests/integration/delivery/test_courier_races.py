@@ -17,7 +17,7 @@ from souk.delivery.models import CourierCellEntry, CourierPosition
 from souk.delivery.schemas import AvailabilityIn
 from souk.delivery.service import couriers as service
 from souk.errors import Conflict, SoukError
-from tests.factories import create_user
+from tests.factories import approved_courier
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,7 @@ def _at_once(calls: list[Any]) -> list[Any]:
 
 
 def test_updates_racing_from_different_cells_leave_exactly_one_entry(table: str) -> None:
-    user = create_user("courier")
+    user = approved_courier()
     caller = Principal(user.user_id, user.role, "session")
     precision = geo.precision_for(admin_settings.current().delivery.max_radius_km)
     cells = [geohash.encode(*spot, precision) for spot in SPOTS]

@@ -3,7 +3,10 @@
 Couriers (issue 13 item 2; docs/access-patterns.md "Delivery: couriers"):
 
 - Only the courier sets their own availability (the route admits the courier role and
-  writes the caller's item). Approval of couriers (item 6) is not built yet.
+  writes the caller's item), and only an approved courier may become available (item 6,
+  :mod:`.verification`; :func:`check_may_be_available`): one consistent GetItem of the
+  verification before the write. Approval is final (no revocation), so no later change can
+  overtake that read; ``available: false`` needs no approval.
 - An available courier has one index entry in the partition of its geohash cell, the
   precision chosen from ``delivery.maxRadiusKm`` (:func:`souk.delivery.geo.precision_for`);
   moving cell or becoming unavailable deletes the old entry in the same transaction.
@@ -21,14 +24,14 @@ from souk.admin_settings import service as admin_settings
 from souk.admin_settings.schemas import DeliverySettings
 from souk.db.transactions import CONTENTION, retry_on_contention
 from souk.delivery import geo, keys, store
-from souk.delivery.models import CourierCellEntry, CourierPosition
+from souk.delivery.models import APPROVED, PENDING, CourierCellEntry, CourierPosition, CourierVerification
 from souk.delivery.schemas import (
     AvailabilityIn,
     AvailabilityOut,
     NearbyCourier,
     availability_out,
 )
-from souk.errors import Conflict
+from souk.errors import Conflict, Forbidden
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -60,15 +63,31 @@ def rank(entries: Iterable[CourierCellEntry], lat: float, lng: float, radius_km:
     return sorted(found, key=lambda courier: (courier.distance_km, courier.courier_id))
 
 
+def check_may_be_available(verification: CourierVerification | None) -> None:
+    """403 FORBIDDEN unless the courier's verification is approved: only approved couriers take deliveries."""
+    if verification is not None and verification.status == APPROVED:
+        return
+    if verification is None:
+        hint = "submit your licence and vehicle documents (POST /api/v1/couriers/me/verification)"
+    elif verification.status == PENDING:
+        hint = "your documents are waiting for an admin's review"
+    else:
+        hint = "your documents were rejected: submit new ones for another review"
+    raise Forbidden(f"Courier verification is needed before you can be available: {hint}.")
+
+
 # --- operations ---------------------------------------------------------------------------
 
 
 def set_availability(principal: Principal, body: AvailabilityIn) -> AvailabilityOut:
     """The caller's position and availability; the cell index entry follows (one transaction,
-    conditional on the position read: retried when another update got there first)."""
+    conditional on the position read: retried when another update got there first).
+    Becoming available needs an approved verification (403 FORBIDDEN otherwise)."""
+    courier_id = principal.user_id
+    if body.available:
+        check_may_be_available(store.get_verification(courier_id))  # 403 unless approved
     settings = admin_settings.current().delivery
     precision = geo.precision_for(settings.max_radius_km)
-    courier_id = principal.user_id
 
     def attempt() -> CourierPosition:
         read = store.get_position(courier_id)
