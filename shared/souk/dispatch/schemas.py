@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 from souk.delivery.schemas import Latitude, LatLng, Longitude
 from souk.dispatch.models import Delivery
 from souk.money import Money
-from souk.schema import CamelModel
+from souk.schema import CamelModel, PageQuery
 
 DeliveryStatus = Literal["offered", "assigned", "picked_up", "delivered", "failed", "cancelled"]
 
@@ -28,8 +28,21 @@ class DeliveryOut(CamelModel):
     eta_minutes: int | None = None
     proof_upload_id: str | None = None
     reason: str | None = None
+    note: str | None = Field(default=None, description="Why an offered delivery has no courier, or that the "
+                                                       "caller's offer expired.")  # fmt: skip
     created_at: datetime
     updated_at: datetime
+
+
+class DeclinedOut(CamelModel):
+    delivery_id: str
+    declined: bool
+
+
+class DeliveriesQuery(PageQuery):
+    """Couriers: the deliveries offered to them and those they hold; admins: all. Newest first."""
+
+    status: DeliveryStatus | None = Field(None, description="Only deliveries in this status.")
 
 
 def delivery_out(item: Delivery) -> DeliveryOut:
