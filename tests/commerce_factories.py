@@ -15,6 +15,8 @@ from souk.db import expiry
 from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
+from souk.delivery import keys as delivery_keys
+from souk.delivery.models import DeliveryZone
 from souk.ids import new_id
 from souk.orders import keys as orders_keys
 from souk.orders import status as order_status
@@ -22,6 +24,24 @@ from souk.orders.models import Order
 from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
 from souk.wallet import service as ledger
+
+
+# The whole map as a GeoJSON ring ([lng, lat]): the suites' generic zone serves every address.
+EVERYWHERE = [[-180.0, -90.0], [180.0, -90.0], [180.0, 90.0], [-180.0, 90.0], [-180.0, -90.0]]
+
+
+def deliver_everywhere(*, fee: int = 0, currency: str = "usd") -> DeliveryZone:
+    """A zone serving every address at a flat ``fee`` (priority 0, the largest area: any other zone
+    a test adds wins where it overlaps). Seeded with each test table (tests/functional/conftest.py,
+    tests/integration/conftest.py) so every checkout has a delivery zone; a zero fee keeps the
+    suites' expected totals what they were."""
+    flat = {"amount": fee, "currency": currency}
+    zone = DeliveryZone(pk=delivery_keys.ZONES, sk=delivery_keys.zone_sort("0-everywhere"), zone_id="0-everywhere",
+                        name="Everywhere (tests)", kind="polygon", polygon=EVERYWHERE,
+                        fee={"base": flat, "perKm": {"amount": 0, "currency": currency}, "minimum": flat},
+                        priority=0, active=True)  # fmt: skip
+    zone.save()
+    return zone
 
 
 def fund_wallet(user_id: str, amount: int) -> None:

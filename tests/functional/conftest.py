@@ -15,8 +15,9 @@ from tests.support import ApiClient, assert_every_store_reconciles
 
 
 @pytest.fixture
-def aws_resources() -> Iterator[dict[str, str]]:
-    """Every table, bucket and queue of the template, created in moto.
+def aws_resources(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Every table, bucket and queue of the template, created in moto, with a zero-fee delivery zone
+    serving everywhere (so checkouts have a zone) unless the test is marked ``no_default_zone``.
 
     When the test is over, every store's balance must be the sum of its ledger entries.
     """
@@ -29,6 +30,10 @@ def aws_resources() -> Iterator[dict[str, str]]:
 
         get_settings.cache_clear()
         try:
+            if request.node.get_closest_marker("no_default_zone") is None:
+                from tests.commerce_factories import deliver_everywhere
+
+                deliver_everywhere()
             yield refs
             assert_every_store_reconciles(refs["Table"])
         finally:

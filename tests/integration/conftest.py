@@ -29,8 +29,9 @@ def dynamodb_local() -> Iterator[DynamoDBLocal]:
 
 
 @pytest.fixture
-def table(dynamodb_local: DynamoDBLocal) -> Iterator[str]:
-    """A fresh table on DynamoDB Local, built from the template, with every model pointed at it.
+def table(dynamodb_local: DynamoDBLocal, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh table on DynamoDB Local, built from the template, with every model pointed at it, and a
+    zero-fee delivery zone serving everywhere unless the test is marked ``no_default_zone``.
 
     When the test is over, every store's balance must be the sum of its ledger entries.
     """
@@ -47,6 +48,10 @@ def table(dynamodb_local: DynamoDBLocal) -> Iterator[str]:
     get_settings.cache_clear()
     configure(host=dynamodb_local.endpoint, table_name=name)
     try:
+        if request.node.get_closest_marker("no_default_zone") is None:
+            from tests.commerce_factories import deliver_everywhere
+
+            deliver_everywhere()
         yield name
         assert_every_store_reconciles(name)
     finally:

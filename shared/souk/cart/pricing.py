@@ -6,6 +6,12 @@
 cart route shows the result; checkout charges exactly it, so what the customer saw is what
 they pay. :class:`Offer` is the catalog side of one variant a customer adds (the rules of
 :mod:`souk.cart.service.carts` check its stock).
+
+Delivery: given a :class:`Destination` (the active zones and the coordinates of the address:
+the caller's default one in the cart, the chosen one at checkout), each store group's delivery
+fee is :func:`souk.delivery.terms.delivery_terms` from the store to that address, the same
+function the quote calls. Without an address (a guest, no default address) or when the store
+cannot deliver there, the group's fee is 0 and ``delivery_status`` says why.
 """
 
 from __future__ import annotations
@@ -17,6 +23,11 @@ from typing import Any
 from souk.cart import discounts
 from souk.cart.models import Cart, Coupon
 from souk.catalog.models import Product, Store, Variant
+from souk.delivery.schemas import ZoneOut
+from souk.delivery.terms import DeliveryTerms, NoDelivery, delivery_terms
+
+QUOTED = "quoted"  # the delivery status of a group whose fee was computed (else a souk.delivery.terms.Reason)
+NO_ADDRESS = "No delivery address: sign in and set a default address with coordinates to see the delivery fee."
 
 
 @dataclass
@@ -49,7 +60,10 @@ class StoreGroup:
     currency: str
     lines: list[PricedLine] = field(default_factory=list)
     discount: int = 0
-    delivery_fee: int = 0  # delivery zones set fees (marketplace delivery); none yet
+    delivery_fee: int = 0  # the delivery terms' fee when quoted, else 0
+    delivery_status: str = "no_address"  # QUOTED, or why there is no fee: souk.delivery.terms.Reason
+    delivery_problem: str | None = None  # the reason in words (None when quoted)
+    delivery: DeliveryTerms | None = None  # the zone, fee, distance and ETA when quoted
 
     @property
     def subtotal(self) -> int:
@@ -78,6 +92,36 @@ class PricedCart:
         for group in self.groups:
             out[group.currency] = out.get(group.currency, 0) + group.total
         return out
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a cart would be delivered: the active zones, the courier speed (for ETAs) and the
+    address's (lat, lng), None when there is no address to deliver to."""
+
+    at: tuple[float, float] | None
+    zones: list[ZoneOut] = field(default_factory=list)
+    speed_kmh: float = 25.0
+
+
+def price_delivery(group: StoreGroup, destination: Destination | None) -> None:
+    """Set the group's delivery fee and status from :func:`souk.delivery.terms.delivery_terms`."""
+    shop = group.store
+    address_at = destination.at if destination is not None and destination.at is not None else (None, None)
+    store_at = (shop.lat, shop.lng) if shop is not None else (None, None)
+    zones = destination.zones if destination is not None else []
+    speed = destination.speed_kmh if destination is not None else 25.0
+    try:
+        terms = delivery_terms(zones, store_at, address_at, currency=group.currency, speed_kmh=speed)
+    except NoDelivery as refused:
+        problem = refused.message
+        if refused.reason == "no_address" and address_at[0] is None:
+            problem = NO_ADDRESS
+        group.delivery_fee, group.delivery_status, group.delivery_problem = 0, refused.reason, problem
+        group.delivery = None
+        return
+    group.delivery_fee, group.delivery_status, group.delivery_problem = terms.fee.amount, QUOTED, None
+    group.delivery = terms
 
 
 @dataclass
@@ -131,8 +175,9 @@ def _price_line(line: dict[str, Any], view: CatalogView) -> PricedLine:
     return PricedLine(line, product, variant, price, available, problem)
 
 
-def price(cart: Cart, view: CatalogView, now: datetime) -> PricedCart:
-    """Price every line from ``view``, group by store (first-added first), apply the coupon."""
+def price(cart: Cart, view: CatalogView, now: datetime, destination: Destination | None = None) -> PricedCart:
+    """Price every line from ``view``, group by store (first-added first), apply the coupon, price
+    each store's delivery to ``destination`` (none: no fee, status ``no_address``)."""
     lines = [_price_line(line, view) for line in cart.lines]
     groups: dict[str, StoreGroup] = {}
     for priced in lines:
@@ -150,4 +195,6 @@ def price(cart: Cart, view: CatalogView, now: datetime) -> PricedCart:
             shares, problem = discounts.allocate(view.coupon, subtotals)
             for group in ordered:
                 group.discount = shares.get(group.store_id, 0)
+    for group in ordered:
+        price_delivery(group, destination)
     return PricedCart(cart, lines, ordered, view.coupon, problem)

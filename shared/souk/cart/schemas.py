@@ -68,6 +68,24 @@ class CartLineOut(CamelModel):
     )
 
 
+DeliveryStatus = Literal["quoted", "no_address", "no_store_location", "outside_zones", "currency"]
+
+
+class CartDeliveryOut(CamelModel):
+    """The delivery estimate of one store: the fee rule of the quote and checkout, to the default address."""
+
+    status: DeliveryStatus = Field(
+        description="quoted: deliveryFee is the fee to the caller's default address; no_address: a guest, or no "
+        "default address with coordinates; no_store_location: the store has no location; outside_zones: no active "
+        "delivery zone serves the address; currency: the serving zone charges in another currency than the "
+        "store's. Otherwise deliveryFee is 0 and checkout to that address would be 422."
+    )
+    message: str | None = Field(description="Why there is no fee, in words (null when quoted).")
+    zone_id: str | None = Field(None, description="The zone serving the address (when quoted).")
+    distance_km: float | None = Field(None, description="Road-less distance from the store (when quoted).")
+    eta_minutes: int | None = Field(None, description="At the configured courier speed (when quoted).")
+
+
 class CartStoreOut(CamelModel):
     store_id: str
     store_name: str | None
@@ -75,7 +93,9 @@ class CartStoreOut(CamelModel):
     line_ids: list[str]
     subtotal: Money
     discount: Money = Field(description="This store's share of the coupon's discount.")
-    delivery_fee: Money = Field(description="Always 0 for now: delivery fees arrive with delivery zones.")
+    delivery_fee: Money = Field(description="The delivery estimate to the caller's default address (see delivery); "
+                                "checkout charges the fee to the address it is given.")  # fmt: skip
+    delivery: CartDeliveryOut
     total: Money = Field(description="subtotal - discount + deliveryFee.")
 
 
@@ -91,7 +111,8 @@ class CartOut(CamelModel):
     lines: list[CartLineOut]
     stores: list[CartStoreOut] = Field(description="One group per store (one order per store at checkout).")
     coupon: CartCouponOut | None
-    totals: list[Money] = Field(description="What checkout charges, per currency.")
+    totals: list[Money] = Field(description="Per currency: goods less discounts plus the delivery estimates "
+                                "(checkout charges the delivery fee to the address it is given).")  # fmt: skip
     item_count: int = Field(description="Units across all lines.")
     can_checkout: bool = Field(description="Lines, none with a problem, the coupon (if any) applies, one currency.")
 
@@ -117,8 +138,17 @@ def _store_out(group: pricing.StoreGroup) -> CartStoreOut:
         store_id=group.store_id, store_name=group.store.name if group.store is not None else None, currency=currency,
         line_ids=[line.line["id"] for line in group.lines], subtotal=money(group.subtotal, currency),
         discount=money(group.discount, currency), delivery_fee=money(group.delivery_fee, currency),
-        total=money(group.total, currency),
+        delivery=_delivery_out(group), total=money(group.total, currency),
     )  # fmt: skip
+
+
+def _delivery_out(group: pricing.StoreGroup) -> CartDeliveryOut:
+    terms = group.delivery
+    if terms is None:
+        return CartDeliveryOut(status=group.delivery_status, message=group.delivery_problem,  # type: ignore[arg-type]
+                               zone_id=None, distance_km=None, eta_minutes=None)  # fmt: skip
+    return CartDeliveryOut(status="quoted", message=None, zone_id=terms.zone.id,
+                           distance_km=round(terms.distance_km, 2), eta_minutes=terms.eta_minutes)  # fmt: skip
 
 
 def cart_out(priced: pricing.PricedCart, *, guest: bool) -> CartOut:

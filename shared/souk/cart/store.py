@@ -5,7 +5,8 @@ prices it (:func:`load_view`), and a put on the version read with its audit reco
 transaction (:func:`save_cart`). Coupons: one item ``COUPON#<CODE>`` / ``COUPON`` and the
 customers' :class:`CouponUse` counters beside it; checkout counts a use with
 :func:`count_coupon_use` (conditional ADDs that need no read), cancel and expiry give it
-back with :func:`release_coupon_use`.
+back with :func:`release_coupon_use`. The cart's delivery estimate reads the customer's default
+address (:func:`default_address_at`: one Query of their at most 20 addresses).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction
 from souk.errors import DuplicateEntry
+from souk.identity import keys as identity_keys
+from souk.identity.models import Address
 
 if TYPE_CHECKING:
     from pynamodb.indexes import GlobalSecondaryIndex
@@ -147,6 +150,17 @@ def load_view(cart: Cart, user_id: str | None, *, consistent: bool = False) -> C
         elif isinstance(item, CouponUse):
             view.coupon_uses = int(item.uses)
     return view
+
+
+def default_address_at(user_id: str) -> tuple[float, float] | None:
+    """The (lat, lng) of the user's default address, None without one: one Query of the user's
+    addresses (at most 20, so one page) keeping the one flagged default."""
+    found = Address.query(identity_keys.user(user_id), Address.sk.startswith(identity_keys.ADDRESS_PREFIX),
+                          filter_condition=Address.is_default == True)  # noqa: E712  # fmt: skip
+    for address in found:
+        if address.lat is not None and address.lng is not None:
+            return float(address.lat), float(address.lng)
+    return None
 
 
 # ---------------------------------------------------------------- coupons

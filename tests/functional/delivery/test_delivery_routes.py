@@ -17,6 +17,8 @@ from tests.factories import create_user, token_for
 from tests.functional.catalog_helpers import admin_token, make_category, make_store, set_status
 from tests.support import ApiClient, assert_error
 
+pytestmark = pytest.mark.no_default_zone  # these tests list and choose among the zones they add
+
 ZONES = "/api/v1/delivery-zones"
 QUOTE = "/api/v1/delivery/quote"
 STORE_AT = (37.8044, -122.2712)  # catalog_helpers.store_body's Oakland address (lat, lng)

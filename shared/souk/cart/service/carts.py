@@ -8,6 +8,9 @@ moves its expiry (TTL + the expiry index, see :mod:`souk.db.expiry`) on every wr
 hourly cleanup removes abandoned ones promptly. The token outlives any cart kept in use (a
 year): the cart's own expiry decides, and a token whose cart is gone answers 404.
 
+Every answer shows each store's delivery estimate (:func:`estimate_destination`): the fee from
+the store to the signed-in caller's default address, by the rule the quote and checkout use.
+
 Writes are optimistic: the cart is a :class:`~souk.db.base.VersionedItem`, put in one
 transaction with its audit record on the version read; a lost race re-reads and tries
 again, up to :data:`MAX_WRITE_ATTEMPTS`, then 409 CONFLICT. Stock is checked on add and
@@ -33,6 +36,7 @@ from souk.cart.schemas import AddItemRequest, ApplyCouponRequest, CartCreated, C
 from souk.db.base import utc_now
 from souk.db.ratelimit import RateLimit, RateState
 from souk.db.transactions import retry_on_contention
+from souk.delivery import terms as delivery_terms
 from souk.errors import Conflict, InsufficientStock, NotFound, UnprocessableEntity, ValidationFailed
 from souk.identity import jwt_tokens
 from souk.identity.schemas.sessions import Client
@@ -154,14 +158,33 @@ def _cart_of(owner: CartOwner) -> Cart:
     return store.read_cart(owner.cart_id) or store.new_cart(owner.cart_id, owner.user_id)
 
 
-def priced(cart: Cart, user_id: str | None, *, now: datetime | None = None,
-           consistent: bool = False) -> pricing.PricedCart:  # fmt: skip
-    """``cart`` priced from the catalog as it is now (one BatchGetItem): what the cart shows and checkout charges."""
-    return pricing.price(cart, store.load_view(cart, user_id, consistent=consistent), now or utc_now())
+def destination(address_at: tuple[float, float] | None) -> pricing.Destination:
+    """Delivery to ``address_at`` (lat, lng): the active zones (one Query) and the courier speed.
+    No address: nothing read, every store's fee is 0 with the reason."""
+    if address_at is None:
+        return pricing.Destination(at=None)
+    return pricing.Destination(at=address_at, zones=delivery_terms.load_zones(),
+                               speed_kmh=delivery_terms.courier_speed_kmh())  # fmt: skip
+
+
+def priced(cart: Cart, user_id: str | None, *, now: datetime | None = None, consistent: bool = False,
+           deliver_to: pricing.Destination | None = None) -> pricing.PricedCart:  # fmt: skip
+    """``cart`` priced from the catalog as it is now (one BatchGetItem), its delivery to ``deliver_to``:
+    what the cart shows and checkout charges."""
+    view = store.load_view(cart, user_id, consistent=consistent)
+    return pricing.price(cart, view, now or utc_now(), deliver_to)
+
+
+def estimate_destination(cart: Cart, user_id: str | None) -> pricing.Destination:
+    """Where the cart's delivery estimate goes: the signed-in caller's default address (one Query, plus
+    the zones' one Query when it has coordinates); a guest, or an empty cart, reads nothing."""
+    if user_id is None or not cart.lines:
+        return pricing.Destination(at=None)
+    return destination(store.default_address_at(user_id))
 
 
 def _answer(cart: Cart, owner_guest: bool, user_id: str | None) -> CartOut:
-    return cart_out(priced(cart, user_id), guest=owner_guest)
+    return cart_out(priced(cart, user_id, deliver_to=estimate_destination(cart, user_id)), guest=owner_guest)
 
 
 def _commit(cart: Cart, actor: audit.Actor, action: str, *, detail: dict[str, Any] | None = None,
@@ -195,7 +218,8 @@ def create_guest_cart(client: Client) -> tuple[CartCreated, RateState]:
 
 
 def get_cart(owner: CartOwner) -> CartOut:
-    """GET /cart: one GetItem and one BatchGetItem, whatever the cart and the catalog hold; never writes."""
+    """GET /cart: one GetItem and one BatchGetItem, whatever the cart and the catalog hold, and for a
+    signed-in caller's non-empty cart one Query of their addresses and one of the zones; never writes."""
     return _answer(_cart_of(owner), owner.guest, owner.user_id)
 
 
@@ -262,7 +286,7 @@ def apply_coupon(owner: CartOwner, request: ApplyCouponRequest) -> CartOut:
     def attempt() -> CartOut:
         cart = _cart_of(owner)
         cart.coupon_code = request.code
-        result = priced(cart, owner.user_id)
+        result = priced(cart, owner.user_id, deliver_to=estimate_destination(cart, owner.user_id))
         if result.coupon_problem is not None:
             raise UnprocessableEntity(result.coupon_problem)
         _commit(cart, owner.actor, "cart.coupon_apply")

@@ -5,25 +5,17 @@ Rules, all pure and unit-tested (tests/unit/delivery):
 - A zone's ring is a GeoJSON linear ring in ``[lng, lat]`` order: at least 4 positions,
   closed (last == first), not touching or crossing itself (:func:`check_zone`: 400 naming
   ``polygon``). A radius zone has ``center`` and ``radiusKm`` and no ring.
-- A point is in a polygon zone when inside its ring or on its boundary, in a radius zone
-  when its haversine distance to the center is at most ``radiusKm``.
-- Where zones overlap, the highest ``priority`` wins, then the smallest area, then the
-  oldest id (so the choice is stable) (:func:`choose_zone`).
-- fee = max(minimum, base + perKm * km), km being the road-less (haversine) distance from
-  the store to the address; the product is rounded half up to whole minor units
-  (:func:`fee_for`). The cart's estimate and the order's fee must call this same function.
-- ETA = distance / ``delivery.courierSpeedKmh`` (admin settings), rounded up to a whole
-  minute, at least 1 (:func:`eta_minutes`).
+- Which zone serves a point, the fee and the ETA: :mod:`souk.delivery.terms`
+  (:func:`choose_zone`, :func:`fee_for`, :func:`eta_minutes`, re-exported here), all
+  applied by its :func:`delivery_terms`, the one function the quote, the cart's estimate and
+  the order's delivery fee call.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from souk.admin_settings import service as admin_settings
 from souk.audit import service as audit
 from souk.catalog.models import APPROVED
 from souk.catalog.service import stores
@@ -38,14 +30,28 @@ from souk.delivery.schemas import (
     quote_out,
     zone_out,
 )
+from souk.delivery.terms import (
+    DeliveryTerms,
+    NoDelivery,
+    choose_zone,
+    contains,
+    courier_speed_kmh,
+    delivery_terms,
+    eta_minutes,
+    fee_for,
+    load_zones,
+    zone_area_km2,
+)
 from souk.errors import NotFound, UnprocessableEntity, ValidationFailed
 from souk.identity.service.addresses import own_address
 from souk.ids import new_id
-from souk.money import Money
+
+__all__ = [  # the fee rules live in souk.delivery.terms (light, for the cart); these names stay importable here
+    "DeliveryTerms", "NoDelivery", "choose_zone", "contains", "delivery_terms", "eta_minutes", "fee_for",
+    "zone_area_km2",
+]  # fmt: skip
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from souk.caller import Principal
     from souk.db.transactions import WriteTransaction
 
@@ -81,39 +87,6 @@ def check_fee(fee: ZoneFee) -> None:
     for field, money in (("perKm", fee.per_km), ("minimum", fee.minimum)):
         if money.currency != fee.base.currency:
             raise ValidationFailed.field(f"fee.{field}", f"Use the base's currency ({fee.base.currency}).")
-
-
-def contains(zone: ZoneOut, lat: float, lng: float) -> bool:
-    if zone.type == "polygon":
-        return zone.polygon is not None and geo.in_ring((lng, lat), zone.polygon)
-    if zone.center is None or zone.radius_km is None:
-        return False
-    return geo.haversine_km(zone.center.lat, zone.center.lng, lat, lng) <= zone.radius_km
-
-
-def zone_area_km2(zone: ZoneOut) -> float:
-    if zone.type == "polygon":
-        return geo.area_km2(zone.polygon or [])
-    return geo.circle_area_km2(zone.radius_km or 0.0)
-
-
-def choose_zone(zones: Iterable[ZoneOut], lat: float, lng: float) -> ZoneOut | None:
-    """The active zone serving the point: highest priority, then smallest area, then oldest id."""
-    serving = [zone for zone in zones if zone.active and contains(zone, lat, lng)]
-    if not serving:
-        return None
-    return min(serving, key=lambda zone: (-zone.priority, zone_area_km2(zone), zone.id))
-
-
-def fee_for(fee: ZoneFee, distance_km: float) -> Money:
-    """max(minimum, base + perKm * km), the per-km part rounded half up to minor units."""
-    per_km = (Decimal(fee.per_km.amount) * Decimal(str(distance_km))).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    amount = max(fee.minimum.amount, fee.base.amount + int(per_km))
-    return Money(amount=amount, currency=fee.base.currency)
-
-
-def eta_minutes(distance_km: float, speed_kmh: float) -> int:
-    return max(1, math.ceil(distance_km / speed_kmh * 60))
 
 
 # --- operations ---------------------------------------------------------------------------
@@ -163,17 +136,8 @@ def quote(principal: Principal, body: QuoteRequest) -> QuoteOut:
     shop = stores.get_store(body.store_id)
     if shop.status != APPROVED:
         raise NotFound("No such store.")
-    if shop.lat is None or shop.lng is None:
-        raise UnprocessableEntity("This store has no location to deliver from.")
-    if address.lat is None or address.lng is None:
-        raise UnprocessableEntity("This address has no coordinates (lat, lng): add them to get a quote.")
-    lat, lng = float(address.lat), float(address.lng)
-    zone = choose_zone(list_zones(None), lat, lng)
-    if zone is None:
-        raise UnprocessableEntity("This address is outside every delivery zone.")
-    distance = geo.haversine_km(float(shop.lat), float(shop.lng), lat, lng)
-    fee = fee_for(zone.fee, distance)
-    speed = admin_settings.current().delivery.courier_speed_kmh
+    terms = delivery_terms(load_zones(), (shop.lat, shop.lng), (address.lat, address.lng), currency=shop.currency,
+                           speed_kmh=courier_speed_kmh())  # fmt: skip
     quote_id = new_id()
     item = DeliveryQuote(
         pk=keys.quote_key(quote_id),
@@ -182,11 +146,11 @@ def quote(principal: Principal, body: QuoteRequest) -> QuoteOut:
         user_id=principal.user_id,
         store_id=body.store_id,
         address_id=body.address_id,
-        zone_id=zone.id,
-        fee_amount=fee.amount,
-        currency=fee.currency,
-        distance_km=round(distance, 2),
-        eta_minutes=eta_minutes(distance, speed),
+        zone_id=terms.zone.id,
+        fee_amount=terms.fee.amount,
+        currency=terms.fee.currency,
+        distance_km=round(terms.distance_km, 2),
+        eta_minutes=terms.eta_minutes,
         expires_at=datetime.now(UTC).replace(microsecond=0) + QUOTE_TTL,
     )
     return quote_out(store.save_quote(item))

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
 from souk.cart.models import COUPON_LABEL, COUPON_USE_LABEL, Cart
+from souk.cart.pricing import QUOTED
+from souk.cart.service import carts
 from souk.cart.service.carts import priced as priced_cart
 from souk.catalog.service import inventory
 from souk.db.base import utc_now
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
 
     from souk.audit.models import AuditRecord
     from souk.caller import Principal
-    from souk.cart.pricing import PricedCart
+    from souk.cart.pricing import PricedCart, StoreGroup
     from souk.payments.gateway import Intent
 
 IDEMPOTENCY_SCOPE = "ORDERS"
@@ -79,6 +81,22 @@ def refuse_problems(priced: PricedCart) -> None:
              "requested": line.quantity, "available": line.available} for line in short]})  # fmt: skip
     if priced.coupon_problem:
         raise UnprocessableEntity(priced.coupon_problem)
+
+
+def refuse_undeliverable(priced: PricedCart) -> None:
+    """422 naming each store that cannot deliver to the address (outside every zone, no store location, ...)."""
+    refused = [group for group in priced.groups if group.delivery_status != QUOTED]
+    if not refused:
+        return
+    names = ", ".join(_store_name(group) for group in refused)
+    raise UnprocessableEntity(f"Not deliverable to this address from {names}.",
+                              details=[{"field": f"stores[{group.store_id}]",
+                                        "message": f"{_store_name(group)}: {group.delivery_problem}"}
+                                       for group in refused])  # fmt: skip
+
+
+def _store_name(group: StoreGroup) -> str:
+    return group.store.name if group.store is not None else group.store_id
 
 
 def checkout_terms(priced: PricedCart, method: str, wallet_currency: str) -> Terms:
@@ -133,13 +151,16 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
                   *, now: datetime | None = None) -> CheckoutPlan:  # fmt: skip
     """Read the cart, catalog and address, apply the rules, and build the items to write.
 
-    Reads: the cart (GetItem, unless given), the catalog view (one BatchGetItem) and the
-    address (GetItem), all consistent. Nothing is written.
+    Reads: the cart (GetItem, unless given), the address (GetItem), the catalog view (one
+    BatchGetItem), all consistent, and the delivery zones (one Query). Each store's order is
+    charged the delivery fee from the store to the address (:func:`souk.delivery.terms.delivery_terms`,
+    the rule of the quote and the cart's estimate). Nothing is written.
 
     Raises
     ------
     UnprocessableEntity
-        Empty cart, unavailable lines, a coupon that no longer applies, several currencies,
+        Empty cart, unavailable lines, a coupon that no longer applies, a store that cannot
+        deliver to the address (outside every zone, no store location), several currencies,
         or a wallet payment in another currency than the wallet's.
     InsufficientStock
         A line wants more than is in stock (``data.lines`` names them).
@@ -151,11 +172,13 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
     cart = cart if cart is not None else store.read_cart(user_id)
     if cart is None or not cart.lines:
         raise UnprocessableEntity("Your cart is empty.")
-    priced = priced_cart(cart, user_id, now=now, consistent=True)
     address = store.read_address(user_id, request.address_id)
     if address is None:
         raise NotFound("No such address.")
+    priced = priced_cart(cart, user_id, now=now, consistent=True,
+                         deliver_to=carts.destination((address["lat"], address["lng"])))  # fmt: skip
     refuse_problems(priced)
+    refuse_undeliverable(priced)
     method = request.payment_method
     terms = checkout_terms(priced, method, ledger.wallet_currency())
     checkout_id, payment_id = new_id(), new_id()
@@ -178,7 +201,7 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
             order_id=new_id(), checkout_id=checkout_id, payment_id=payment_id, user_id=user_id,
             store_id=group.store_id, owner_id=group.store.owner_id if group.store is not None else "",
             status="paid" if terms.settled else "pending_payment", lines=lines, currency=terms.currency,
-            subtotal=group.subtotal, discount=group.discount, total=group.total,
+            subtotal=group.subtotal, discount=group.discount, delivery_fee=group.delivery_fee, total=group.total,
             coupon_code=coupon_code if group.discount else None, address=address, method=method,
             paid=group.total if terms.settled else 0, history=list(history), now=now,
             reserved_until=None if terms.settled else until))  # fmt: skip

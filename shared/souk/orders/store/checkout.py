@@ -94,7 +94,8 @@ def read_address(user_id: str, address_id: str) -> dict[str, Any] | None:
 
 
 def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str, store_id: str, owner_id: str,
-              status: str, lines: list[dict[str, Any]], currency: str, subtotal: int, discount: int, total: int,
+              status: str, lines: list[dict[str, Any]], currency: str, subtotal: int, discount: int,
+              delivery_fee: int, total: int,
               coupon_code: str | None, address: dict[str, Any], method: str, paid: int,
               history: list[dict[str, Any]], now: datetime, reserved_until: datetime | None) -> Order:  # fmt: skip
     """An unsaved order on its customer's, its seller's and the admins' timelines (and the expiry index while
@@ -102,7 +103,7 @@ def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str,
     stamp = expiry.stamp(now)
     order = Order(pk=keys.order(order_id), sk=keys.order(order_id), order_id=order_id, checkout_id=checkout_id,
                   customer_id=user_id, store_id=store_id, store_owner_id=owner_id, status=status, lines=lines,
-                  currency=currency, subtotal=subtotal, discount=discount, delivery_fee=0, total=total,
+                  currency=currency, subtotal=subtotal, discount=discount, delivery_fee=delivery_fee, total=total,
                   coupon_code=coupon_code, address=address, payment_method=method, payment_id=payment_id,
                   paid_amount=paid, history=history,
                   gsi1pk=keys.customer_orders(user_id), gsi1sk=db_keys.timeline_sort(stamp, order_id),
