@@ -51,6 +51,8 @@ class Store(VersionedItem, discriminator="Store"):
     document_upload_ids = ListAttribute[str](of=UnicodeAttribute, attr_name="documentUploadIds", default=list)  # type: ignore[arg-type]
     rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
     rating_count = NumberAttribute(attr_name="ratingCount", default=0)
+    # Published reviews per star, 1 to 5 (souk.reviews keeps all three in its transactions).
+    rating_histogram = ListAttribute[float](of=NumberAttribute, attr_name="ratingHistogram", default=list)  # type: ignore[arg-type]
 
 
 class Category(SoukItem, discriminator="Category"):
@@ -92,6 +94,8 @@ class Product(VersionedItem, discriminator="Product"):
     search_terms = ListAttribute[str](of=UnicodeAttribute, attr_name="searchTerms", default=list)  # type: ignore[arg-type]
     rating_sum = NumberAttribute(attr_name="ratingSum", default=0)
     rating_count = NumberAttribute(attr_name="ratingCount", default=0)
+    # Published reviews per star, 1 to 5 (souk.reviews keeps all three in its transactions).
+    rating_histogram = ListAttribute[float](of=NumberAttribute, attr_name="ratingHistogram", default=list)  # type: ignore[arg-type]
 
 
 class Variant(SoukItem, discriminator="Variant"):

@@ -226,6 +226,17 @@ def save_relisted(product: Product, old_facets: list[str], *, conflict: str) -> 
         raise Conflict(conflict) from None
 
 
+RATED_LABEL = "product"
+
+
+def put_rated(tx: WriteTransaction, product: Product) -> None:
+    """A product whose rating changed (versioned: refused if it changed since it was read, on
+    :data:`RATED_LABEL`) and its listing entries, which carry the rating, inside the caller's transaction."""
+    tx.put(product, label=RATED_LABEL)
+    facets = list(product.listing_facets or [])
+    _listing_changes(tx, product, facets)
+
+
 def relist_store_products(store_id: str, *, listed: bool, cursor: dict[str, Any] | None = None,
                           page_size: int = 25) -> dict[str, Any] | None:  # fmt: skip
     """Put one page of a store's products in (approved) or out of (suspended, rejected) the indexes.

@@ -155,6 +155,17 @@ def reindex(tx: WriteTransaction, before: Store | None, after: Store) -> None:
 
 
 # --- writing
+RATED_LABEL = "store"
+
+
+def put_rated(tx: WriteTransaction, before: Store, store: Store) -> None:
+    """A store whose rating changed (versioned, on :data:`RATED_LABEL`) and its search entries, which
+    sort by rating, inside the caller's transaction (at most 2 x MAX_STORE_TERMS + 1 items)."""
+    store.updated_at = utc_now()
+    tx.put(store, label=RATED_LABEL)
+    reindex(tx, before, store)
+
+
 def save(before: Store | None, store: Store, record: AuditRecord) -> None:
     """Save the store (new when ``before`` is None) with its index changes and the audit record, atomically."""
     _set_keys(store)

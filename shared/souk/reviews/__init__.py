@@ -1,0 +1,1 @@
+"""reviews domain: reviews of products and stores, their rating aggregates, helpful votes, replies."""
