@@ -6,18 +6,20 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
+from souk.dispatch.service import fulfilment
 from souk.errors import Conflict, InvalidState
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.orders.schemas import OrderOut, StatusRequest
-from souk.orders.service import fulfilment
 
 app = create_app()
 
 
 @app.patch("/api/v1/orders/<orderId>/status", summary="Move an order to its next status", tags=["Orders"],
            description="Store owners: accepted, preparing, ready; couriers: picked_up, delivered; admins: any of "
-                       "them. Only the next step of the chain, else 409 INVALID_STATE.",
+                       "them. Only the next step of the chain, else 409 INVALID_STATE. Ready creates the order's "
+                       "delivery (offered to the nearest courier); a courier moves an order that has one with "
+                       "PATCH /api/v1/deliveries/{deliveryId}/status.",
           openapi_extensions=raises(Conflict, InvalidState))  # fmt: skip
 def move_order(
     order_id: Annotated[str, Path(alias="orderId", max_length=64)],
