@@ -25,9 +25,9 @@ from souk.payments import keys as payments_keys
 from souk.payments.models import Payment, Refund
 from souk.wallet import service as ledger
 
-
 # The whole map as a GeoJSON ring ([lng, lat]): the suites' generic zone serves every address.
 EVERYWHERE = [[-180.0, -90.0], [180.0, -90.0], [180.0, 90.0], [-180.0, 90.0], [-180.0, -90.0]]
+EVERYWHERE_ZONE_ID = "0-everywhere"  # sorts first: the oldest id
 
 
 def deliver_everywhere(*, fee: int = 0, currency: str = "usd") -> DeliveryZone:
@@ -36,7 +36,8 @@ def deliver_everywhere(*, fee: int = 0, currency: str = "usd") -> DeliveryZone:
     tests/integration/conftest.py) so every checkout has a delivery zone; a zero fee keeps the
     suites' expected totals what they were."""
     flat = {"amount": fee, "currency": currency}
-    zone = DeliveryZone(pk=delivery_keys.ZONES, sk=delivery_keys.zone_sort("0-everywhere"), zone_id="0-everywhere",
+    zone_id = EVERYWHERE_ZONE_ID
+    zone = DeliveryZone(pk=delivery_keys.ZONES, sk=delivery_keys.zone_sort(zone_id), zone_id=zone_id,
                         name="Everywhere (tests)", kind="polygon", polygon=EVERYWHERE,
                         fee={"base": flat, "perKm": {"amount": 0, "currency": currency}, "minimum": flat},
                         priority=0, active=True)  # fmt: skip
