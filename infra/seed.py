@@ -11,9 +11,14 @@ The emails use ``.example`` (RFC 2606) rather than ``.local``: the API refuses
 special-use domains such as ``.local`` and ``.test`` at sign-in, so accounts there could
 never sign in.
 
-Idempotent: an email that already has an account is skipped, with its addresses, so
-running it again creates nothing twice. Targets the running local stack unless told
-otherwise; see :mod:`infra.stack`.
+It also adds a delivery zone covering the demo addresses (:data:`DEMO_ZONE`, Greater Cairo: a
+radius zone with a per-km fee in usd, the currency a new store sells in by default), so a
+newcomer's store in Cairo can be checked out from: checkout charges each store order the
+zone's fee and refuses (422) an address in no zone.
+
+Idempotent: an email that already has an account is skipped, with its addresses, and a zone
+of the demo zone's name is not added again, so running it again creates nothing twice.
+Targets the running local stack unless told otherwise; see :mod:`infra.stack`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from infra import stack
 
@@ -73,6 +78,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         DemoAddress("Base", "15 Salah Salem Rd, Heliopolis", 30.0911, 31.3227),
     )),
 )  # fmt: skip
+
+
+# Greater Cairo around Tahrir Square: every demo address is within 25 km. Fee: max(2.00, 1.00 + 0.30/km).
+DEMO_ZONE: dict[str, Any] = {
+    "name": "Greater Cairo (demo)", "type": "radius", "center": {"lat": 30.0444, "lng": 31.2357}, "radiusKm": 40,
+    "fee": {"base": {"amount": 100, "currency": "usd"}, "perKm": {"amount": 30, "currency": "usd"},
+            "minimum": {"amount": 200, "currency": "usd"}},
+}  # fmt: skip
 
 
 class Progress:
@@ -136,8 +149,21 @@ def seed_user(demo: DemoUser) -> bool:
     return True
 
 
+def seed_zone() -> bool:
+    """Add :data:`DEMO_ZONE` (as the system, audited like an admin's); False when a zone of its name exists."""
+    from souk.caller import Principal
+    from souk.delivery.schemas import ZoneIn
+    from souk.delivery.service import zones
+
+    system = Principal("system", "admin", None, user_agent=SOURCE)
+    if any(zone.name == DEMO_ZONE["name"] for zone in zones.list_zones(system)):
+        return False
+    zones.create_zone(system, ZoneIn.model_validate(DEMO_ZONE))
+    return True
+
+
 def seed(out: TextIO = sys.stdout) -> list[Outcome]:
-    """Every demo account, with a progress bar on ``out``."""
+    """Every demo account, with a progress bar on ``out``, then the demo delivery zone."""
     from souk.identity import passwords
 
     assert not passwords.policy_violations(DEMO_PASSWORD), "the demo password must pass the policy"
@@ -148,6 +174,8 @@ def seed(out: TextIO = sys.stdout) -> list[Outcome]:
         outcomes.append(Outcome(demo, created))
         progress.step(f"{demo.role:<11} {demo.email} {'created' if created else 'exists, skipped'}")
     progress.finish()
+    added = seed_zone()
+    out.write(f"Delivery zone {DEMO_ZONE['name']}: {'created' if added else 'already there'}\n")
     return outcomes
 
 
