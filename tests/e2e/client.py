@@ -58,12 +58,28 @@ def new_customer(runner: RunnerProcess, name: str = "Ada") -> tuple[str, str]:
 
 
 def seed(runner: RunnerProcess) -> str:
-    """`make seed` against the runner, found through its stack.json alone; what it printed."""
+    """`make seed` against the runner, found through its stack.json alone, then a zero-fee delivery zone
+    serving everywhere (:func:`deliver_everywhere`); what the seed printed."""
     env = {k: v for k, v in runner.env().items() if k not in ("TABLE_NAME", "AWS_ENDPOINT_URL_DYNAMODB")}
     done = subprocess.run([sys.executable, "-m", "infra.seed"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+    deliver_everywhere(runner)
     return done.stdout
+
+
+EVERYWHERE = [[-180, -90], [180, -90], [180, 90], [-180, 90], [-180, -90]]
+
+
+def deliver_everywhere(runner: RunnerProcess) -> dict[str, Any]:
+    """An admin adds a zone serving every address at no fee (priority 0, the largest: the seed's Greater
+    Cairo zone still prices Cairo addresses). The e2e customers live in Springfield, far from the
+    Cairo stores, so their checkouts have a zone and the flows' amounts stay the goods' alone."""
+    free = {"amount": 0, "currency": "usd"}
+    body = {"name": "Everywhere (e2e)", "type": "polygon", "polygon": EVERYWHERE, "priority": 0,
+            "fee": {"base": free, "perKm": free, "minimum": free}}  # fmt: skip
+    admin = login(runner, "admin@souk.example")
+    return ok(call(runner, "POST", "/api/v1/delivery-zones", body, admin), 201)  # type: ignore[no-any-return]
 
 
 def pay_with_test_card(runner: RunnerProcess, intent_id: str) -> str:
