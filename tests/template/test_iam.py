@@ -128,7 +128,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
-        "AdminSettingsRole", "FinanceRole", "DeliveryRole",
+        "AdminSettingsRole", "FinanceRole", "DeliveryRole", "DispatchRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -150,8 +150,10 @@ def test_buckets_are_reached_only_where_used() -> None:
     assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
     assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
     assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
-    # products, stores, avatars and courier documents claim uploads (HeadObject)
-    assert _holders("UploadsBucket", {"s3:GetObject"}) == {"UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole"}
+    # products, stores, avatars, courier documents and proofs of delivery claim uploads (HeadObject)
+    assert _holders("UploadsBucket", {"s3:GetObject"}) == {
+        "UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole", "DispatchRole",
+    }  # fmt: skip
 
 
 def test_system_is_read_only_and_no_role_has_a_wildcard_action() -> None:
@@ -190,6 +192,10 @@ UNUSED = {  # (domain, target, action)
     # refunds and the balance read stores through catalog.service.stores, which claims uploads for others
     ("payments", "UploadsBucket", "s3:GetObject"),
     ("finance", "UploadsBucket", "s3:GetObject"),
+    # tracking loads the order through orders.service.orders (whose read-time expiry cancels unpaid card
+    # intents) and the delivered fee goes through wallet.service (whose top-ups create intents): dispatch
+    # calls neither Stripe path
+    ("dispatch", STRIPE, "secretsmanager:GetSecretValue"),
     # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
     ("webhooks", JWT, "secretsmanager:GetSecretValue"),
 }

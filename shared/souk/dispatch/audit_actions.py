@@ -11,5 +11,8 @@ AUDIT_ACTIONS = frozenset(
         "delivery.accept",
         "delivery.cancel",
         "delivery.decline",
+        "delivery.deliver",  # the courier, with the proof photo, near the drop-off
+        "delivery.fail",  # the courier, with a reason: the order goes back to the store
+        "delivery.pick_up",
     }
 )

@@ -1,4 +1,5 @@
-"""Dispatch's messages: to a courier (a delivery offered) and to the customer (a courier assigned).
+"""Dispatch's messages: to a courier (a delivery offered), to the customer (a courier assigned), and to the
+customer and the store owner as the courier picks up, delivers or fails a delivery.
 
 Found by convention (:mod:`souk.registry`) by :mod:`souk.notify.templates`: plain data, no other import.
 """
@@ -33,5 +34,12 @@ TEMPLATES: list[MessageTemplate] = [
             "from $store_name.</p>"
         ),
         sms="Souk: $courier_name will deliver your order $order_id.",
+    ),
+    MessageTemplate(
+        name="delivery_status_changed",
+        subject="Order $order_id: $headline",
+        text=("Hi,\n\n$detail" + FOOTER),
+        html="<p>Hi,</p>\n<p>$detail</p>",
+        sms="Souk: order $order_id $headline.",
     ),
 ]
