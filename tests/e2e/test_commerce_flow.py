@@ -42,12 +42,21 @@ def test_card_checkout_is_paid_by_the_webhook_and_a_top_up_credits_the_wallet(se
     ok(call(runner, "POST", "/api/v1/cart/items", {"productId": product["id"], "variantSku": "SAF-1G",
                                                      "quantity": 2}, customer))  # fmt: skip
     cart = ok(call(runner, "GET", "/api/v1/cart", token=customer))
-    assert cart["totals"] == [{"amount": 2500, "currency": store["currency"]}]
-    address_id = ok(call(runner, "GET", "/api/v1/addresses", token=customer))[0]["id"]
+    address_id = ok(call(runner, "GET", "/api/v1/addresses", token=customer))[0]["id"]  # Amina's default, Zamalek
+    # (the cart's delivery estimate is the quote's fee: the seed's Greater Cairo zone, 4.3 km from the store)
+    quote = ok(call(runner, "POST", "/api/v1/delivery/quote", {"storeId": store["id"], "addressId": address_id},
+                    customer), 201)  # fmt: skip
+    group = cart["stores"][0]
+    assert group["delivery"]["status"] == "quoted" and group["delivery"]["zoneId"] == quote["zoneId"]
+    assert group["deliveryFee"] == quote["fee"] and quote["fee"]["amount"] > 0
+    fee = quote["fee"]["amount"]
+    assert cart["totals"] == [{"amount": 2500 + fee, "currency": store["currency"]}]
     checkout = ok(call(runner, "POST", "/api/v1/orders", {"addressId": address_id, "paymentMethod": "card"},
                          customer, {"Idempotency-Key": f"e2e-{uuid.uuid4()}"}), 201)  # fmt: skip
     order = checkout["orders"][0]
     assert order["status"] == "pending_payment"
+    assert order["deliveryFee"] == quote["fee"] and order["total"]["amount"] == 2500 + fee
+    assert checkout["payment"]["amount"]["amount"] == 2500 + fee
     intent_id = checkout["payment"]["intentId"]
 
     # THEN paying with a test card makes localstripe send the signed event that marks the order paid
