@@ -30,6 +30,7 @@ DOMAIN_ROLES = {
     "finance": "FinanceRole",
     "delivery": "DeliveryRole",
     "dispatch": "DispatchRole",
+    "reviews": "ReviewsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -103,7 +104,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
-        "FinanceRole", "DeliveryRole", "DispatchRole",
+        "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
     }  # fmt: skip
 
 
@@ -128,7 +129,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
-        "AdminSettingsRole", "FinanceRole", "DeliveryRole", "DispatchRole",
+        "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -150,9 +151,9 @@ def test_buckets_are_reached_only_where_used() -> None:
     assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
     assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
     assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
-    # products, stores, avatars, courier documents and proofs of delivery claim uploads (HeadObject)
+    # products, stores, avatars, courier documents, proofs of delivery and review images claim uploads (HeadObject)
     assert _holders("UploadsBucket", {"s3:GetObject"}) == {
-        "UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole", "DispatchRole",
+        "UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
     }  # fmt: skip
 
 
