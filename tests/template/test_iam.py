@@ -31,6 +31,7 @@ DOMAIN_ROLES = {
     "delivery": "DeliveryRole",
     "dispatch": "DispatchRole",
     "reviews": "ReviewsRole",
+    "notifications": "NotificationsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -104,8 +105,15 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
-        "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
+        "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
     }  # fmt: skip
+
+
+def test_only_notifications_sends_to_and_consumes_the_notifications_queue() -> None:
+    # the broadcast POST queues page 1; the worker queues each next page to itself
+    assert _holders("NotificationsQueue", {"sqs:SendMessage"} | CONSUME) == {"NotificationsRole"}
+    consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "NotificationsQueue"}
+    assert consumers == {"NotificationsWorkerFunction"}
 
 
 def test_only_finance_sends_to_and_consumes_the_payouts_queue() -> None:
@@ -129,7 +137,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
-        "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
+        "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -173,6 +181,7 @@ LAYER = template.ROOT / "shared"
 STRIPE, JWT = "secret:${StripeSecretName}", "secret:${JwtSecretName}"
 REACHES = {  # module in the closure -> (target, action) the role must allow
     "souk.notify.store": ("EmailQueue", "sqs:SendMessage"),
+    "souk.notifications.store.queue": ("NotificationsQueue", "sqs:SendMessage"),
     "souk.notify.sms": ("*", "sns:Publish"),
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
     "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),

@@ -1,0 +1,5 @@
+"""Notifications: the actions it records in the audit log (found by :mod:`souk.registry`)."""
+
+from __future__ import annotations
+
+AUDIT_ACTIONS = frozenset({"notification.broadcast"})
