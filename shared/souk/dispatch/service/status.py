@@ -163,6 +163,11 @@ def change_status(principal: Principal, delivery_id: str, body: DeliveryStatusIn
                 raise NotFound("No such delivery.") from cancelled
             check_move(delivery.status, target)
             raise Retry from cancelled
+        except (NotFound, InvalidState):
+            # The order refused: a concurrent change of this delivery (a failure gives the order back to
+            # the store, without its courier) answers as the delivery's own 409; anything else stands.
+            check_move(load_delivery(delivery_id).status, target)
+            raise
         moved = load_delivery(delivery_id)
         _notify(moved, target)
         return delivery_out(moved)
