@@ -7,7 +7,7 @@
 - DeliveryLocation: DELIVERY#<id> / LOC#<at>#<n> (TTL).
 
 The order names its current delivery (``Order.delivery_id``), so tracking an order is two
-GetItems. ``docs/access-patterns.md`` lists the access patterns.
+GetItems and one Query of its trail. ``docs/access-patterns.md`` lists the access patterns.
 """
 
 from __future__ import annotations
