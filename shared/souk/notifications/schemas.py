@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from souk.notifications.models import Broadcast, Notification
 from souk.schema import CamelModel, NonBlankText, PageQuery, PatchModel, one_line_text
@@ -41,9 +41,9 @@ class Channels(CamelModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    in_app: bool
-    email: bool
-    sms: bool
+    in_app: StrictBool
+    email: StrictBool
+    sms: StrictBool
 
 
 class ChannelsPatch(PatchModel):
@@ -51,9 +51,9 @@ class ChannelsPatch(PatchModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    in_app: bool | None = None
-    email: bool | None = None
-    sms: bool | None = None
+    in_app: StrictBool | None = None  # strict: "yes" or 1 is a 400, not a silent true
+    email: StrictBool | None = None
+    sms: StrictBool | None = None
     not_nullable = ("in_app", "email", "sms")
 
 

@@ -139,7 +139,7 @@ def _deliver(broadcast: Broadcast, delivery: Delivery) -> None:
     write_once(item, send if address else None)
 
 
-def handle_page(job: BroadcastJob, *, page_size: int = PAGE_SIZE) -> str:
+def handle_page(job: BroadcastJob, *, page_size: int | None = None) -> str:
     """Fan one page of a broadcast out; safe to run twice for the same message (see the module doc).
 
     Returns
@@ -164,7 +164,7 @@ def handle_page(job: BroadcastJob, *, page_size: int = PAGE_SIZE) -> str:
         if int(broadcast.pages_done) == job.page and needs_next(broadcast.status, int(broadcast.queued_page), job.page):
             _queue_next(broadcast.broadcast_id, job.page + 1, store.cursor_of(broadcast))
         return "duplicate"
-    users, next_cursor = store.audience_page(broadcast.role, job.cursor, page_size)
+    users, next_cursor = store.audience_page(broadcast.role, job.cursor, page_size or PAGE_SIZE)
     saved = preference_store.load_many(u.user_id for u in users if u.status == "active")
     deliveries = plan_page(users, saved)
     for delivery in deliveries:
