@@ -211,7 +211,8 @@ def _email(courier: User, item: CourierVerification) -> None:
     if item.status == REJECTED:
         variables["reason"] = item.reason or ""
     try:
-        enqueue_email(f"courier_verification_{item.status}", courier.email, variables,
+        template = "courier_verification_approved" if item.status == APPROVED else "courier_verification_rejected"
+        enqueue_email(template, courier.email, variables,
                       idempotency_id=f"courier-verification:{item.user_id}:{int(item.version)}")  # fmt: skip
     except NotificationError as exc:
         logger.warning("courier verification email not queued",
