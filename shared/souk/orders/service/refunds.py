@@ -44,10 +44,13 @@ from souk.payments.schemas import RefundOut, refund_out
 from souk.wallet import service as ledger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from souk.audit.models import AuditRecord
     from souk.caller import Actor, Principal
+    from souk.db.transactions import WriteTransaction
 
 IDEMPOTENCY_SCOPE = "REFUNDS"
 MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (TransactionConflict), retried
@@ -208,12 +211,20 @@ def _reserve_record(plan: RefundPlan, refund: Refund, actor: Actor, reason: str)
 
 
 def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | None = None, *,
-                 to: Literal["original", "wallet"], reason: str) -> Refund:  # fmt: skip
+                 to: Literal["original", "wallet"], reason: str, refund_id: str | None = None,
+                 also: Callable[[WriteTransaction], None] | None = None, also_label: str | None = None
+                 ) -> Refund:  # fmt: skip
     """Refund ``amount`` (default: all that is left) of ``order``, paid by ``payment``.
 
     Reserves the refund in one transaction, then refunds the card through Stripe when the
     destination is the card. ``order`` and ``payment`` are what the caller read; a lost race
     re-reads them and recomputes once. Cancelled orders may be refunded (they stay cancelled).
+
+    A domain above orders may join the reservation: ``also`` adds its writes to the same
+    transaction (a dispute resolved, a return marked refunded, conditional on their status),
+    ``refund_id`` names the refund in advance (those writes may record it), and a failed
+    condition on ``also_label`` re-raises the :class:`TransactionCancelled` unchanged (the
+    caller's item moved: no refund was made).
 
     Returns
     -------
@@ -231,7 +242,7 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
     UpstreamError, ServiceUnavailable
         Stripe refused or could not be reached; the refund was compensated (``failed``).
     """
-    refund_id = new_id()
+    refund_id = refund_id or new_id()
     recomputed = clawed = False
 
     def attempt() -> Refund:
@@ -240,10 +251,13 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
         refund = store.new_refund(plan, refund_id, to, reason, actor.user_id, utc_now())
         # The store's net and the platform's cut go back at the lines' frozen rates (none: paid before commissions).
         reversal = commissions.reversal_writes(order.store_id, order.order_id, refund_id, plan.amount)
+        joined = reversal if also is None else _both(reversal, also)
         try:
-            store.reserve(plan, refund, actor, reason, _reserve_record(plan, refund, actor, reason), reversal)
+            store.reserve(plan, refund, actor, reason, _reserve_record(plan, refund, actor, reason), joined)
         except TransactionCancelled as cancelled:
             failed = set(cancelled.failed())
+            if also_label is not None and also_label in failed:
+                raise  # the joining domain's item moved: its caller answers
             if ledger.WALLET_LABEL in failed:
                 raise UnprocessableEntity("The customer's wallet holds another currency; refund to the card.") from None
             if commissions.is_commission_race(list(failed)) and not failed & {ORDER_LABEL, PAYMENT_LABEL, REFUND_LABEL}:
@@ -268,6 +282,16 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
     if clawed:
         _claw_back(order.store_id)
     return done
+
+
+def _both(first: Callable[[WriteTransaction], None] | None,
+          second: Callable[[WriteTransaction], None]) -> Callable[[WriteTransaction], None]:  # fmt: skip
+    def writes(tx: WriteTransaction) -> None:
+        if first is not None:
+            first(tx)
+        second(tx)
+
+    return writes
 
 
 def _claw_back(store_id: str) -> None:
