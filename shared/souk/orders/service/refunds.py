@@ -132,6 +132,15 @@ def _load(order_id: str, payment_id: str) -> tuple[Order, Payment]:
     return order, payment
 
 
+def order_payment(order: Order) -> Payment:
+    """The payment of ``order`` as it is now (consistent GetItem), for a domain above orders that refunds it; 404
+    when there is none."""
+    payment = order_store.read_payment(order.payment_id)
+    if payment is None:
+        raise NotFound()
+    return payment
+
+
 # ---------------------------------------------------------------- Stripe and its compensation
 
 
