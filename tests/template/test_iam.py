@@ -31,6 +31,7 @@ DOMAIN_ROLES = {
     "delivery": "DeliveryRole",
     "dispatch": "DispatchRole",
     "reviews": "ReviewsRole",
+    "disputes": "DisputesRole",
     "notifications": "NotificationsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
@@ -105,7 +106,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert consumers == {"EmailWorkerFunction"}
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
-        "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
+        "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole", "DisputesRole",
     }  # fmt: skip
 
 
@@ -131,13 +132,14 @@ def test_no_role_sends_to_or_consumes_the_exports_queue() -> None:
 
 def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${StripeSecretName}") == {
-        "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole", "FinanceRole"
+        "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole", "FinanceRole", "DisputesRole",
     }  # fmt: skip
     assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
+        "DisputesRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -159,9 +161,10 @@ def test_buckets_are_reached_only_where_used() -> None:
     assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
     assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
     assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
-    # products, stores, avatars, courier documents, proofs of delivery and review images claim uploads (HeadObject)
+    # products, stores, avatars, courier documents, proofs of delivery, review images and dispute attachments
+    # claim uploads (HeadObject)
     assert _holders("UploadsBucket", {"s3:GetObject"}) == {
-        "UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole", "ReviewsRole", "DispatchRole",
+        "UploadsRole", "CatalogRole", "IdentityRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "DisputesRole",
     }  # fmt: skip
 
 

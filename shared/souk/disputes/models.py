@@ -24,7 +24,7 @@ OPEN, RESOLVED, REJECTED = "open", "resolved", "rejected"
 REQUESTED, APPROVED, RECEIVED, REFUNDED = "requested", "approved", "received", "refunded"
 
 
-class Dispute(SoukItem, discriminator="Dispute"):
+class Dispute(SoukItem, discriminator="OrderDispute"):  # finance.models.Dispute is a Stripe dispute
     dispute_id = UnicodeAttribute(attr_name="disputeId")
     order_id = UnicodeAttribute(attr_name="orderId")
     customer_id = UnicodeAttribute(attr_name="customerId")
