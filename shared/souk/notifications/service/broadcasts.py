@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100  # users per message: one Query, about 100 conditional puts, well inside the worker's timeout
 KIND = "marketing"
 VERSION = "1"  # a broadcast is sent once: its id alone names the event
-TEMPLATE = "broadcast"  # souk/notify/emails.py
 
 PageState = Literal["todo", "counted", "early"]
 
@@ -54,7 +53,8 @@ class Recipient(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
-    """One recipient of a page: their notification shown in the app or not, emailed or not."""
+    """One recipient of a page: their notification shown in the app or not, emailed (notify's ``broadcast``
+    template) or not."""
 
     user_id: str
     in_app: bool
@@ -133,7 +133,7 @@ def _deliver(broadcast: Broadcast, delivery: Delivery) -> None:
     address = delivery.email
 
     def send() -> None:
-        enqueue_email(TEMPLATE, address or "", {"subject": broadcast.title, "body": broadcast.body},
+        enqueue_email("broadcast", address or "", {"subject": broadcast.title, "body": broadcast.body},
                       idempotency_id=f"notification:{identifier}")  # fmt: skip
 
     write_once(item, send if address else None)

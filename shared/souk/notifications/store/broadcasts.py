@@ -13,8 +13,8 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
+from souk.audit import service as audit
 from souk.audit.models import AuditRecord
-from souk.audit.service import record as audit_record
 from souk.caller import Actor
 from souk.db.base import utc_now
 from souk.db.paging import one_page
@@ -40,7 +40,7 @@ def create(item: Broadcast, actor: Actor, after: dict[str, Any]) -> AuditRecord:
     """Put the broadcast and its audit record in one transaction."""
     with WriteTransaction() as tx:
         tx.put(item, condition=Broadcast.pk.does_not_exist(), label="broadcast")
-        return audit_record(actor, "notification.broadcast", "broadcast", item.broadcast_id, tx=tx, after=after)
+        return audit.record(actor, "notification.broadcast", "broadcast", item.broadcast_id, tx=tx, after=after)
 
 
 def load(broadcast_id: str, *, consistent: bool = False) -> Broadcast | None:
