@@ -1,7 +1,7 @@
 """The admin settings document (``GET/PUT /api/v1/admin/settings``) and its sections.
 
-Each area adds its section here (commission and funds: finance; delivery: delivery; points and
-features come with their areas). Unknown keys are a 400 everywhere in the document.
+Each area adds its section here (commission and funds: finance; delivery: delivery; points: loyalty;
+features come with their area). Unknown keys are a 400 everywhere in the document.
 """
 
 from __future__ import annotations
@@ -68,6 +68,45 @@ class DeliverySettings(Section):
     )  # fmt: skip
 
 
+class RedeemValue(Section):
+    """What ``points`` loyalty points are worth at checkout: ``amount`` (in the points' currency)."""
+
+    points: int = Field(default=100, ge=1, le=1_000_000, strict=True)
+    amount: Money = Field(default_factory=lambda: _usd(100))
+
+
+class PointsTier(Section):
+    """A loyalty tier: reached with at least ``spend12m`` paid over the last 12 months."""
+
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_ -]+$")
+    spend12m: Money
+
+
+class PointsSettings(Section):
+    """Loyalty points (API.md, Loyalty points): earning, redeeming, expiry, reminders and tiers."""
+
+    earn_per_major_unit: int = Field(
+        default=1, ge=0, le=1000, strict=True, description="Points earned per whole currency unit paid."
+    )
+    redeem_value: RedeemValue = Field(default_factory=lambda: RedeemValue())
+    expiry_days: int = Field(default=365, ge=1, le=3650, strict=True, description="Days a lot of points lives.")
+    reminder_days: int = Field(
+        default=14, ge=0, le=365, strict=True, description="Days before a lot expires that its owner is reminded."
+    )
+    tiers: list[PointsTier] = Field(
+        default_factory=lambda: [PointsTier(name="silver", spend12m=_usd(50000))], max_length=20
+    )
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> PointsSettings:
+        currency = self.redeem_value.amount.currency
+        if any(tier.spend12m.currency != currency for tier in self.tiers):
+            raise ValueError(f"Every tier's spend12m must be in the redeemValue's currency ({currency}).")
+        if len({tier.name for tier in self.tiers}) != len(self.tiers):
+            raise ValueError("Tier names must be unique.")
+        return self
+
+
 class AdminSettings(CamelModel):
     """The whole document as read; ``version`` is what a PUT must send back."""
 
@@ -75,6 +114,7 @@ class AdminSettings(CamelModel):
     commission: CommissionSettings = Field(default_factory=lambda: CommissionSettings())
     funds: FundsSettings = Field(default_factory=lambda: FundsSettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
+    points: PointsSettings = Field(default_factory=lambda: PointsSettings())
 
 
 class AdminSettingsUpdate(CamelModel):
@@ -86,6 +126,7 @@ class AdminSettingsUpdate(CamelModel):
     commission: CommissionSettings | None = None
     funds: FundsSettings | None = None
     delivery: DeliverySettings | None = None
+    points: PointsSettings | None = None
 
     @model_validator(mode="after")
     def _changes_a_section(self) -> AdminSettingsUpdate:
@@ -97,4 +138,9 @@ class AdminSettingsUpdate(CamelModel):
         return {name: value for name in SECTIONS if (value := getattr(self, name)) is not None}
 
 
-SECTIONS: tuple[Literal["commission", "funds", "delivery"], ...] = ("commission", "funds", "delivery")
+SECTIONS: tuple[Literal["commission", "funds", "delivery", "points"], ...] = (
+    "commission",
+    "funds",
+    "delivery",
+    "points",
+)
