@@ -23,14 +23,12 @@ class Section(CamelModel):
 
 
 class CommissionSettings(Section):
-    """The platform's cut of each order line: store rate, else category rate, else the default."""
+    """The platform's cut of each order line: store rate, else category rate, else the default. Delivery fees
+    are not commissioned: they are the platform's, whose couriers deliver (souk.finance.service.commissions)."""
 
     default_rate_bps: RateBps = 1000
     category_rates_bps: dict[EntityId, RateBps] = Field(default_factory=dict, max_length=MAX_SPECIFIC_RATES)
     store_rates_bps: dict[EntityId, RateBps] = Field(default_factory=dict, max_length=MAX_SPECIFIC_RATES)
-    commission_delivery_fees: bool = Field(
-        default=False, description="Whether delivery fees are commissioned too (by default the store keeps them whole)."
-    )
 
 
 def _usd(amount: int) -> Money:
@@ -144,3 +142,6 @@ SECTIONS: tuple[Literal["commission", "funds", "delivery", "points"], ...] = (
     "delivery",
     "points",
 )
+# Keys a release removed, by section: a stored document may still hold them (saved before), so reading it drops
+# them; a PUT sending one is a 400 like any unknown key. commissionDeliveryFees: delivery fees are the platform's.
+RETIRED: dict[str, frozenset[str]] = {"commission": frozenset({"commissionDeliveryFees"})}

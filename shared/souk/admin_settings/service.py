@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from souk.admin_settings import store
 from souk.admin_settings.models import AdminSettingsItem
-from souk.admin_settings.schemas import AdminSettings, AdminSettingsUpdate
+from souk.admin_settings.schemas import RETIRED, AdminSettings, AdminSettingsUpdate
 from souk.audit import service as audit
 from souk.errors import Conflict
 from souk.snapstart import on_restore
@@ -27,12 +27,20 @@ _lock = threading.Lock()
 _cached: tuple[float, AdminSettings] | None = None
 
 
+def without_retired(sections: dict[str, Any]) -> dict[str, Any]:
+    """``sections`` less the keys a later release retired (:data:`~souk.admin_settings.schemas.RETIRED`)."""
+    return {name: {k: v for k, v in value.items() if k not in RETIRED[name]}
+            if name in RETIRED and isinstance(value, dict) else value for name, value in sections.items()}  # fmt: skip
+
+
 def document(item: AdminSettingsItem | None) -> AdminSettings:
     """The document an item holds (the defaults without one); sections saved by an older
-    release keep working: fields it did not know take their defaults."""
+    release keep working: fields it did not know take their defaults, and keys since retired
+    are dropped (the next change saves the section without them)."""
     if item is None:
         return AdminSettings(version=0)
-    return AdminSettings.model_validate({**(item.sections or {}), "version": int(item.doc_version)})
+    sections = without_retired(dict(item.sections or {}))
+    return AdminSettings.model_validate({**sections, "version": int(item.doc_version)})
 
 
 def read() -> AdminSettings:

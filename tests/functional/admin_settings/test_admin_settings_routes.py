@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from souk.admin_settings import service
+from souk.admin_settings.models import PK, SK, AdminSettingsItem
 from souk.audit import keys
 from souk.audit.models import AuditRecord
 from tests.factories import create_user, token_for
@@ -37,8 +38,7 @@ def test_the_defaults_are_version_0(api: ApiClient, admin: str) -> None:
     assert response.status == 200
     data = response.json["data"]
     assert data["version"] == 0
-    assert data["commission"] == {"defaultRateBps": 1000, "categoryRatesBps": {}, "storeRatesBps": {},
-                                  "commissionDeliveryFees": False}  # fmt: skip
+    assert data["commission"] == {"defaultRateBps": 1000, "categoryRatesBps": {}, "storeRatesBps": {}}
     assert data["funds"] == {"holdDays": 7, "minimumPayout": {"amount": 1000, "currency": "usd"},
                              "disputeFeePayer": "platform"}  # fmt: skip
 
@@ -51,7 +51,7 @@ def test_a_put_replaces_the_sections_sent_and_bumps_the_version(api: ApiClient, 
     assert response.status == 200, response.json
     data = response.json["data"]
     assert data["version"] == 1
-    assert data["commission"] == {**commission, "commissionDeliveryFees": False}
+    assert data["commission"] == commission
     assert data["funds"]["holdDays"] == 7
     # AND a fresh read (not the function's cache) gives the same document
     service.forget()
@@ -105,6 +105,8 @@ def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str
         ({"version": 0, "funds": {"holdDays": 91}}, "funds.holdDays"),
         ({"version": 0, "funds": {"minimumPayout": 1000}}, "funds.minimumPayout"),
         ({"version": 0, "funds": {"unknown": 1}}, "funds.unknown"),
+        # retired: delivery fees are the platform's (a stored document holding it still reads)
+        ({"version": 0, "commission": {"commissionDeliveryFees": True}}, "commission.commissionDeliveryFees"),
         ({"version": 0, "shipping": {}}, "shipping"),
         ({"version": 0, "delivery": {"offerSeconds": 0}}, "delivery.offerSeconds"),
         ({"version": 0, "delivery": {"maxRadiusKm": -1}}, "delivery.maxRadiusKm"),
@@ -121,6 +123,23 @@ def test_invalid_documents_are_400_naming_the_field(
     if field is not None:
         assert field in {d["field"] for d in error["details"]}, error
     assert api.get(URL, token=admin).json["data"]["version"] == 0
+
+
+def test_a_stored_document_with_the_retired_commission_delivery_fees_key_reads_and_saves_without_it(
+    api: ApiClient, admin: str
+) -> None:
+    # GIVEN the document as a release that had commission.commissionDeliveryFees saved it
+    AdminSettingsItem(pk=PK, sk=SK, doc_version=2, sections={
+        "commission": {"defaultRateBps": 900, "categoryRatesBps": {}, "storeRatesBps": {},
+                       "commissionDeliveryFees": True},
+    }).save()  # fmt: skip
+    # WHEN an admin reads it THEN 200, the key dropped, the rest as saved
+    response = api.get(URL, token=admin)
+    assert response.status == 200, response.body
+    assert response.json["data"]["commission"] == {"defaultRateBps": 900, "categoryRatesBps": {}, "storeRatesBps": {}}
+    # AND a change of another section saves the commission section without it
+    assert _put(api, admin, {"version": 2, "funds": {"holdDays": 1}}).status == 200
+    assert "commissionDeliveryFees" not in AdminSettingsItem.get(PK, SK, consistent_read=True).sections["commission"]
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT"])

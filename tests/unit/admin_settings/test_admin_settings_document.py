@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from pydantic import ValidationError
+
 from souk.admin_settings.models import AdminSettingsItem
 from souk.admin_settings.schemas import AdminSettings, AdminSettingsUpdate
 from souk.admin_settings.service import document, merged
@@ -28,3 +31,21 @@ def test_no_item_reads_as_the_defaults_and_fields_a_saved_section_lacks_take_the
     item = AdminSettingsItem(pk="p", sk="s", doc_version=3, sections={"funds": {"holdDays": 5}})
     read = document(item)
     assert read.version == 3 and read.funds.hold_days == 5 and read.commission.default_rate_bps == 1000
+
+
+def test_a_stored_document_with_a_retired_key_still_reads_and_a_change_sending_it_is_refused() -> None:
+    # GIVEN a commission section saved when commissionDeliveryFees existed (delivery fees are the platform's now)
+    item = AdminSettingsItem(pk="p", sk="s", doc_version=2, sections={
+        "commission": {"defaultRateBps": 800, "storeRatesBps": {}, "commissionDeliveryFees": True},
+    })  # fmt: skip
+    # WHEN it is read THEN the retired key is dropped and the rest kept
+    read = document(item)
+    assert read.version == 2 and read.commission.default_rate_bps == 800
+    assert "commissionDeliveryFees" not in read.model_dump(by_alias=True)["commission"]
+    # AND the next change saves the section without it
+    sections = merged(read, AdminSettingsUpdate.model_validate({"version": 2, "funds": {"holdDays": 1}}))
+    assert "commissionDeliveryFees" not in sections["commission"]
+    # AND a change sending it is refused like any unknown key
+    with pytest.raises(ValidationError) as refused:
+        AdminSettingsUpdate.model_validate({"version": 2, "commission": {"commissionDeliveryFees": False}})
+    assert refused.value.errors()[0]["loc"] == ("commission", "commissionDeliveryFees")
