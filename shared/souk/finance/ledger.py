@@ -3,8 +3,9 @@
 Every movement is an :class:`Entry` whose postings (account -> signed minor units) sum
 to zero. A store's accounts are its balance buckets (``store:pending``,
 ``store:available``, ``store:held``, ``store:in_payout``, ``store:paid_out``); the other
-side is the platform (its commission, the dispute fees it bears) or the outside world
-(what customers paid, what Stripe withdrew). A store's balance is the sum of the store
+side is the platform (its commission, the delivery fees it collects to pay its couriers, the
+dispute fees it bears) or the outside world (what customers paid, what couriers' wallets were
+credited, what Stripe withdrew). A store's balance is the sum of the store
 postings of its entries, which :func:`balance_of` computes and the reconciliation
 compares with the stored balance.
 """
@@ -17,10 +18,15 @@ from dataclasses import dataclass
 BUCKETS: tuple[str, ...] = ("pending", "available", "held", "in_payout", "paid_out")
 STORE = "store:"
 PLATFORM_COMMISSION = "platform:commission"
+# Delivery fees: the platform's couriers deliver, so the platform collects the fee (never the store) and pays
+# the courier from it; what it gave back to customers after paying the courier leaves it negative.
+PLATFORM_DELIVERY = "platform:delivery_fees"
 PLATFORM_FEES = "platform:dispute_fees"
 SALES = "external:sales"  # what customers paid, less what they got back
+COURIERS = "external:couriers"  # the delivery fees credited to couriers' wallets
 STRIPE_DISPUTES = "external:disputes"  # what card networks took back
-ACCOUNTS = frozenset({*(STORE + b for b in BUCKETS), PLATFORM_COMMISSION, PLATFORM_FEES, SALES, STRIPE_DISPUTES})
+ACCOUNTS = frozenset({*(STORE + b for b in BUCKETS), PLATFORM_COMMISSION, PLATFORM_DELIVERY, PLATFORM_FEES, SALES,
+                      COURIERS, STRIPE_DISPUTES})  # fmt: skip
 
 
 class UnbalancedEntry(ValueError):
@@ -56,10 +62,13 @@ def _postings(**amounts: int) -> dict[str, int]:
     return {account: amount for account, amount in amounts.items() if amount}
 
 
-def sale(store_id: str, order_id: str, currency: str, *, gross: int, commission: int) -> Entry:
-    """An order paid: the customer's money splits into the platform's cut and the store's pending net."""
+def sale(store_id: str, order_id: str, currency: str, *, gross: int, commission: int, delivery_fee: int = 0) -> Entry:
+    """An order paid: the customer's money (``gross`` of goods and the ``delivery_fee``) splits into the
+    platform's cut of the goods, the delivery fee (the platform's, to pay its courier) and the store's
+    pending net (``gross - commission``: nothing of the fee)."""
     return Entry(store_id, f"COMMISSION#{order_id}", "commission", currency, {
-        SALES: -gross, PLATFORM_COMMISSION: commission, STORE + "pending": gross - commission,
+        SALES: -(gross + delivery_fee), PLATFORM_COMMISSION: commission, STORE + "pending": gross - commission,
+        **({PLATFORM_DELIVERY: delivery_fee} if delivery_fee else {}),
     }, order_id=order_id)  # fmt: skip
 
 
@@ -70,15 +79,24 @@ def release(store_id: str, order_id: str, currency: str, *, net: int) -> Entry:
 
 
 def reversal(store_id: str, key: str, currency: str, *, gross: int, commission: int, from_bucket: str,
-             order_id: str | None = None) -> Entry:  # fmt: skip
+             delivery_fee: int = 0, order_id: str | None = None) -> Entry:  # fmt: skip
     """Money back to a customer (refund, return, lost dispute) for the lines it covers: the
     store gives back its net from ``from_bucket`` (pending before release, available after,
-    which may go negative), the platform its commission, at the lines' frozen rates."""
+    which may go negative), the platform its commission, at the lines' frozen rates, and the
+    platform the ``delivery_fee`` refunded (never the store: it never had it)."""
     if from_bucket not in ("pending", "available", "held"):
         raise UnbalancedEntry(f"a reversal cannot take from {from_bucket}")
     return Entry(store_id, key, "reversal", currency, {
-        SALES: gross, PLATFORM_COMMISSION: -commission, STORE + from_bucket: -(gross - commission),
+        SALES: gross + delivery_fee, PLATFORM_COMMISSION: -commission, STORE + from_bucket: -(gross - commission),
+        **({PLATFORM_DELIVERY: -delivery_fee} if delivery_fee else {}),
     }, order_id=order_id)  # fmt: skip
+
+
+def courier_fee(store_id: str, delivery_id: str, currency: str, *, fee: int, order_id: str) -> Entry:
+    """The platform's courier delivered the store's order: the delivery fee the platform collected is
+    credited to the courier's wallet (entry ``COURIER#<deliveryId>``; no store money moves)."""
+    return Entry(store_id, f"COURIER#{delivery_id}", "courier_fee", currency,
+                 {PLATFORM_DELIVERY: -fee, COURIERS: fee}, order_id=order_id)  # fmt: skip
 
 
 def move(store_id: str, key: str, kind: str, currency: str, *, amount: int, source: str, target: str,

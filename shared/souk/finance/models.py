@@ -51,22 +51,28 @@ class LedgerEntry(SoukItem, discriminator="LedgerEntry"):
 
 
 class Commission(VersionedItem, discriminator="Commission"):
-    """The platform's cut of one paid order, frozen per line when it was paid."""
+    """The platform's cut of one paid order, frozen per line when it was paid.
+
+    ``gross``, ``commission`` and ``net`` are the goods' (``net`` is the store's); ``delivery_fee`` is what the
+    customer paid for delivery, the platform's (its courier delivers), never part of the store's net.
+    """
 
     store_id = UnicodeAttribute(attr_name="storeId")
     order_id = UnicodeAttribute(attr_name="orderId")
     currency = UnicodeAttribute()
-    # [{"line", "productId", "sku", "quantity", "gross", "rateBps", "commission", "net",
+    # [{"line", "kind", "productId", "sku", "quantity", "gross", "rateBps", "commission", "net",
     #   "reversedGross", "reversedCommission", "reversedNet"}]
     lines = JSONAttribute(default=list)
     gross = NumberAttribute()
     commission = NumberAttribute()
     net = NumberAttribute()
+    delivery_fee = NumberAttribute(attr_name="deliveryFee", default=0)
     reversed_gross = NumberAttribute(attr_name="reversedGross", default=0)
     reversed_commission = NumberAttribute(attr_name="reversedCommission", default=0)
     reversed_net = NumberAttribute(attr_name="reversedNet", default=0)
+    reversed_delivery_fee = NumberAttribute(attr_name="reversedDeliveryFee", default=0)
     status = UnicodeAttribute()  # pending | available | reversed | partially_reversed
-    # {refundId: {"gross", "commission", "from", "lines": [[line, gross, commission]]}}: what each
+    # {refundId: {"gross", "commission", "deliveryFee", "from", "lines": [[line, gross, commission]]}}: what each
     # refund reversed, so a refund the payment provider refused gives back exactly that.
     reversals = JSONAttribute(default=dict)
     released = NumberAttribute(default=0)  # 1 once the net moved to available

@@ -40,8 +40,12 @@ class BalanceOut(CamelModel):
 
 class CommissionLineOut(CamelModel):
     line: int
-    kind: Literal["product", "delivery"] = Field("product", description="A product line, or the delivery fee.")
-    product_id: str | None = Field(None, description="None for the delivery fee.")
+    kind: Literal["product", "delivery"] = Field(
+        "product",
+        description="A product line; ``delivery`` only on orders paid before the delivery fee went to the "
+        "platform (then the store kept it). The fee is the commission's ``deliveryFee`` now.",
+    )
+    product_id: str | None = Field(None, description="None for an old ``delivery`` line.")
     sku: str | None = None
     quantity: int
     gross: Money = Field(description="The line's total less its share of the order's discount.")
@@ -54,15 +58,21 @@ class CommissionLineOut(CamelModel):
 
 
 class CommissionOut(CamelModel):
+    """One paid order's split. ``gross`` is the goods' (what the customer paid less the delivery fee), so
+    ``net = gross - commission`` is all the store earns; ``deliveryFee`` is what the customer paid for delivery,
+    passed to the platform (its courier delivers), never part of the store's net."""
+
     order_id: str
-    gross: Money
-    commission: Money
-    net: Money
-    rate_bps: int = Field(description="The order's effective rate; each line keeps its own.")
-    status: CommissionStatus
+    gross: Money = Field(description="The goods the customer paid for, after discounts; excludes the delivery fee.")
+    commission: Money = Field(description="The platform's cut of the goods.")
+    net: Money = Field(description="The store's: gross less commission.")
+    delivery_fee: Money = Field(description="Paid by the customer for delivery; the platform's, to pay the courier.")
+    rate_bps: int = Field(description="The goods' effective rate (commission / gross); each line keeps its own.")
+    status: CommissionStatus = Field(description="reversed: everything the customer paid, fee included, went back.")
     reversed_gross: Money
     reversed_commission: Money
     reversed_net: Money
+    reversed_delivery_fee: Money = Field(description="The delivery fee refunded, given back by the platform.")
     available_at: datetime | None = Field(description="None until the order is delivered.")
     paid_at: datetime
     delivered_at: datetime | None
@@ -133,11 +143,14 @@ def commission_out(item: Commission) -> CommissionOut:
     gross = int(item.gross)
     return CommissionOut(
         order_id=item.order_id, gross=money(gross, cur), commission=money(int(item.commission), cur),
-        net=money(int(item.net), cur), rate_bps=round(int(item.commission) * 10_000 / gross) if gross else 0,
+        net=money(int(item.net), cur), delivery_fee=money(int(item.delivery_fee or 0), cur),
+        rate_bps=round(int(item.commission) * 10_000 / gross) if gross else 0,
         status=item.status,  # type: ignore[arg-type]
         reversed_gross=money(int(item.reversed_gross), cur),
         reversed_commission=money(int(item.reversed_commission), cur),
-        reversed_net=money(int(item.reversed_net), cur), available_at=item.available_at, paid_at=item.paid_at,
+        reversed_net=money(int(item.reversed_net), cur),
+        reversed_delivery_fee=money(int(item.reversed_delivery_fee or 0), cur), available_at=item.available_at,
+        paid_at=item.paid_at,
         delivered_at=item.delivered_at,
         lines=[CommissionLineOut(
             line=line["line"], kind=line.get("kind", "product"), product_id=line.get("productId"), sku=line.get("sku"),

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from souk.admin_settings.schemas import CommissionSettings
+from souk.finance import ledger
 from souk.finance.models import Commission
 from souk.finance.service import commissions as c
 
@@ -93,19 +94,25 @@ def test_a_discount_larger_than_the_lines_is_a_bug_not_a_commission() -> None:
         c.freeze_lines([_line(100)], store_id="s", discount=101, delivery_fee=0, settings=SETTINGS)
 
 
-def test_delivery_fees_are_a_line_at_rate_zero_unless_the_settings_commission_them() -> None:
+def test_the_delivery_fee_is_frozen_beside_the_goods_never_a_line_of_the_stores() -> None:
     lines = [_line(1000, "a", "cat-books")]
-    kept = c.freeze_lines(lines, store_id="s", discount=0, delivery_fee=300, settings=SETTINGS)
-    fee = kept.lines[-1]
-    assert (fee["kind"], fee["productId"], fee["gross"]) == ("delivery", None, 300)
-    assert (fee["rateBps"], fee["commission"]) == (0, 0)
-    assert (kept.gross, kept.commission) == (1300, 50)
-    charged = c.freeze_lines(lines, store_id="store-vip", discount=0, delivery_fee=300,
-                             settings=SETTINGS.model_copy(update={"commission_delivery_fees": True}))  # fmt: skip
-    # the store's rate (3%) applies to the fee; the category has nothing to do with delivery
-    assert (charged.lines[-1]["rateBps"], charged.lines[-1]["commission"]) == (300, 9)
+    frozen = c.freeze_lines(lines, store_id="store-vip", discount=0, delivery_fee=300, settings=SETTINGS)
+    # the goods alone are the store's: gross, the store's 3% commission, net; the fee is the platform's
+    assert [line["kind"] for line in frozen.lines] == ["product"]
+    assert (frozen.gross, frozen.commission, frozen.net, frozen.delivery_fee) == (1000, 30, 970, 300)
     none = c.freeze_lines(lines, store_id="s", discount=0, delivery_fee=0, settings=SETTINGS)
-    assert [line["kind"] for line in none.lines] == ["product"]
+    assert (none.gross, none.delivery_fee) == (1000, 0)
+
+
+def test_the_sale_entry_gives_the_fee_to_the_platform_and_the_store_only_its_goods_net() -> None:
+    entry = ledger.sale("s", "o", "usd", gross=1000, commission=30, delivery_fee=300)
+    assert dict(entry.postings) == {ledger.SALES: -1300, ledger.PLATFORM_COMMISSION: 30,
+                                    ledger.PLATFORM_DELIVERY: 300, "store:pending": 970}  # fmt: skip
+    assert entry.store_deltas() == {"pending": 970}
+    # the courier's payout comes out of the platform's delivery fees; no store money moves
+    paid = ledger.courier_fee("s", "d1", "usd", fee=300, order_id="o")
+    assert (paid.business_key, paid.store_deltas()) == ("COURIER#d1", {})
+    assert dict(paid.postings) == {ledger.PLATFORM_DELIVERY: -300, ledger.COURIERS: 300}
 
 
 # ---------------------------------------------------------------- reversals
@@ -179,6 +186,47 @@ def test_undoing_a_reversal_puts_the_net_where_it_now_belongs() -> None:
     assert entry.store_deltas() == {"available": 925}
     commission.released = 0
     assert c.undo_entry(commission, "r1", plan).store_deltas() == {"pending": 925}
+
+
+def test_a_refund_takes_the_goods_first_and_only_what_exceeds_them_of_the_delivery_fee() -> None:
+    lines = _frozen_lines()  # 2000 of goods, commission 150; the order also paid a fee of 300
+    # a partial refund (a broken item): goods only, at their frozen rates; the fee stays the platform's
+    partial = c.plan_reversal(lines, 1000, released=False, delivery_fee=300)
+    assert (partial.gross, partial.commission, partial.net, partial.delivery_fee) == (1000, 75, 925, 300 - 300)
+    # the rest of it all: the goods left, then the fee
+    lines = c.applied(lines, partial)
+    rest = c.plan_reversal(lines, 1300, released=False, delivery_fee=300)
+    assert (rest.gross, rest.commission, rest.net, rest.delivery_fee, rest.total) == (1000, 75, 925, 300, 1300)
+    # the reversal entry: the store gives back only its goods' net, the platform the commission and the fee
+    entry = ledger.reversal("s", "REVERSAL#r", "usd", gross=rest.gross, commission=rest.commission,
+                            from_bucket="pending", delivery_fee=rest.delivery_fee)  # fmt: skip
+    assert entry.store_deltas() == {"pending": -925}
+    assert dict(entry.postings)[ledger.PLATFORM_DELIVERY] == -300 and dict(entry.postings)[ledger.SALES] == 1300
+    # the fee alone, after the goods went back in full; never more than is left
+    only_fee = c.plan_reversal(c.applied(lines, c.plan_reversal(lines, 1000, released=False)), 500, released=False,
+                               delivery_fee=300)  # fmt: skip
+    assert (only_fee.gross, only_fee.net, only_fee.delivery_fee) == (0, 0, 300)
+
+
+def test_a_refund_record_keeps_the_delivery_fee_and_undoing_gives_it_back_to_the_platform() -> None:
+    plan = c.plan_reversal(_frozen_lines(), 2100, released=False, delivery_fee=300)
+    assert c.ReversalPlan.from_record(plan.as_record()) == plan
+    # a record saved before the fee was the platform's reads with none
+    old = {k: v for k, v in plan.as_record().items() if k != "deliveryFee"}
+    assert c.ReversalPlan.from_record(old).delivery_fee == 0
+    entry = c.undo_entry(Commission(store_id="s", order_id="o", currency="usd", released=0), "r1", plan)
+    assert dict(entry.postings) == {ledger.SALES: -2100, ledger.PLATFORM_COMMISSION: 150, "store:pending": 1850,
+                                    ledger.PLATFORM_DELIVERY: 100}  # fmt: skip
+
+
+def test_the_status_counts_the_delivery_fee_a_refund_gave_back() -> None:
+    commission = Commission(gross=2000, delivery_fee=300, reversed_gross=0, reversed_delivery_fee=0, released=0)
+    goods = c.plan_reversal(_frozen_lines(), 2000, released=False, delivery_fee=300)
+    assert c.status_after(commission, goods) == "partially_reversed"  # the customer still paid the fee
+    everything = c.plan_reversal(_frozen_lines(), 2300, released=False, delivery_fee=300)
+    assert c.status_after(commission, everything) == "reversed"
+    assert c.remaining_fee(Commission(delivery_fee=300, reversed_delivery_fee=100)) == 200
+    assert c.remaining_fee(Commission(gross=1)) == 0  # a commission frozen before the fee was the platform's
 
 
 # ---------------------------------------------------------------- timing

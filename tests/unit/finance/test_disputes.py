@@ -93,7 +93,11 @@ def test_an_orders_share_goes_over_its_lines_at_each_frozen_rate() -> None:
     plan = d.plan_order(lines, 900)
     # 600 from the book (30 commission), 300 from the shoe (30): each at its own rate, not a blend
     assert [(r.line, r.gross, r.commission) for r in plan.lines] == [(0, 600, 30), (1, 300, 30)]
-    assert d.plan_record(plan) == {"gross": 900, "commission": 60, "lines": [[0, 600, 30], [1, 300, 30]]}
+    assert d.plan_record(plan) == {"gross": 900, "commission": 60, "deliveryFee": 0,
+                                   "lines": [[0, 600, 30], [1, 300, 30]]}  # fmt: skip
+    # an order that paid a delivery fee: the goods first, then the fee (the platform's, never held from the store)
+    with_fee = d.plan_order(lines, 9500, delivery_fee=700)
+    assert (with_fee.gross, with_fee.net, with_fee.delivery_fee) == (9000, 8400, 500)
     # a line partly refunded already only gives what it has left
     refunded = [_frozen_line(0, 1000, 1000, 800, 80), _frozen_line(1, 1000, 1000)]
     assert d.plan_order(refunded, 5000).gross == 1200
@@ -164,6 +168,14 @@ def test_a_lost_dispute_before_the_release_takes_from_pending_and_gives_the_hold
     assert postings == {ledger.SALES: 1000, ledger.PLATFORM_COMMISSION: -100, "store:held": -900,
                         "store:available": 900, "store:pending": -900}  # fmt: skip
     ledger.Entry("s", "DISPUTE#dp_1#LOST", "dispute_lost", "usd", postings)
+
+
+def test_a_lost_dispute_gives_the_disputed_delivery_fee_back_from_the_platform_not_the_store() -> None:
+    plan = ReversalPlan([LineReversal(0, 1000, 100)], "held", delivery_fee=300)
+    postings = d.lost_postings([(plan, True)], held=900)
+    assert postings == {ledger.SALES: 1300, ledger.PLATFORM_COMMISSION: -100, ledger.PLATFORM_DELIVERY: -300,
+                        "store:held": -900}  # fmt: skip
+    ledger.Entry("s", "DISPUTE#dp_1#LOST", "dispute_lost", "usd", postings)  # balanced
 
 
 def test_a_hold_larger_than_what_is_still_reversible_goes_back_to_available() -> None:

@@ -19,7 +19,10 @@ One transaction per change, the order's move (souk.orders) joined by the deliver
 - ``picked_up``: the order → ``picked_up`` (:func:`souk.orders.service.fulfilment.move_order`).
 - ``delivered``: the order → ``delivered`` (orders adds the commission's delivered writes), and
   the delivery's fee is credited to the courier's wallet (:func:`souk.wallet.service.credit`,
-  entry ``delivery-fee-<deliveryId>``: once, whatever the retries).
+  entry ``delivery-fee-<deliveryId>``: once, whatever the retries). The fee is the platform's
+  (the customer paid it with the order; the store's net never includes it), so the platform
+  pays the courier out of it: finance's ``COURIER#<deliveryId>`` entry
+  (:func:`souk.finance.service.commissions.courier_fee_writes`) joins the same transaction.
 - ``failed``: the order goes back to the store, ``preparing`` with the reason in its history
   and no courier (:func:`souk.orders.service.fulfilment.return_to_store`); it keeps naming the
   failed delivery until the store marks it ready again, which creates a new one.
@@ -44,6 +47,7 @@ from souk.dispatch.schemas import DeliveryOut, delivery_out
 from souk.dispatch.service.deliveries import is_courier_of, load_delivery
 from souk.dispatch.store import status as store
 from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
+from souk.finance.service import commissions
 from souk.identity.service.users import get_user
 from souk.notify.exceptions import NotificationError
 from souk.notify.service import enqueue_email
@@ -205,7 +209,8 @@ def _joined(principal: Principal, delivery: Delivery, target: str, proof_upload_
 
 
 def _credit_fee(tx: WriteTransaction, delivery: Delivery) -> None:
-    """The delivery's fee to the courier's wallet, once per delivery (the entry id is derived from it)."""
+    """The delivery's fee to the courier's wallet, once per delivery (the entry id is derived from it), paid by the
+    platform out of the delivery fees it collected (finance's entry, in the same transaction)."""
     fee = int(delivery.fee_amount or 0)
     if fee <= 0 or delivery.courier_id is None:
         return
@@ -218,6 +223,8 @@ def _credit_fee(tx: WriteTransaction, delivery: Delivery) -> None:
                   reference=wallet.Reference("order", delivery.order_id),
                   description=f"Delivery fee, order {delivery.order_id}",
                   entry_id=f"delivery-fee-{delivery.delivery_id}")  # fmt: skip
+    commissions.courier_fee_writes(tx, store_id=delivery.store_id, order_id=delivery.order_id,
+                                   delivery_id=delivery.delivery_id, currency=delivery.currency, fee=fee)  # fmt: skip
 
 
 # ---------------------------------------------------------------- emails (best effort, after the commit)

@@ -14,11 +14,14 @@ Rules (plain functions, no AWS):
   exactly to the discount and the lines' gross to what the customer paid for goods. The
   ``commission`` is ``gross * rateBps / 10000`` rounded half up (the platform's rounding
   of a half unit: a line of 5 at 10% pays 1, one of 4 pays 0); ``net = gross - commission``.
-  A delivery fee is one more line (``kind: delivery``, no product) with the store's rate,
-  else the default, when ``commission.commissionDeliveryFees`` is on, else at rate 0 (the
-  store keeps it whole). So the frozen gross is always the order's total. An order with
-  nothing to pay (a 100% coupon) has no commission.
-- **Reversal** (:func:`plan_reversal`) of a refund of ``amount``: the amount is allocated to
+  The order's **delivery fee** is no line of the store's: the platform's couriers deliver,
+  so the platform collects the fee and pays the courier from it on delivery
+  (:func:`courier_fee_writes`). It is frozen beside the lines (``deliveryFee``), never
+  commissioned and never in the store's net: the frozen ``gross`` is the goods' (what the
+  customer paid less the fee), ``commission`` the platform's cut of them. An order with
+  nothing to pay (a 100% coupon, no fee) has no commission.
+- **Reversal** (:func:`plan_reversal`) of a refund of ``amount``: goods first, then the
+  delivery fee. The goods' part (at most what the lines still have) is allocated to
   the lines pro rata to what each still has (its gross less what was reversed), with the
   largest remainder again, never more than a line's remaining gross. On each line the
   commission given back is the line's *frozen* commission in proportion to its gross
@@ -26,7 +29,12 @@ Rules (plain functions, no AWS):
   given back before), so each line is reversed at its own rate, never a blended one, a line
   refunded in full gives back exactly its commission and partial refunds never more. The
   store's net comes out of ``pending`` before the release, out of ``available`` after it
-  (``available`` may then go negative: the claw-back).
+  (``available`` may then go negative: the claw-back). What exceeds the goods is the delivery
+  fee refunded, given back by the platform: never by the store, which never had it. So a
+  partial refund (a broken jar) costs the store its goods' net and never the platform's fee,
+  and a full refund leaves the store at zero for the order and refunds the fee too. Refunded
+  after delivery, the courier keeps the fee they were paid: the platform bears it
+  (``platform:delivery_fees`` ends negative by that much).
 
 The writes (:func:`add_sale`, :func:`delivery_writes`, :func:`reversal_writes`,
 :func:`undo_writes`) add items to the caller's transaction, so the commission, its ledger
@@ -62,7 +70,6 @@ if TYPE_CHECKING:
     from souk.caller import Principal
 
 BPS = 10_000
-DELIVERY = "delivery"
 PRODUCT = "product"
 SYSTEM = Actor(user_id="finance-daily", role="system")
 # Adds a finance change to the caller's transaction.
@@ -140,9 +147,11 @@ def commission_of(gross: int, rate_bps: int) -> int:
 
 @dataclass(frozen=True)
 class Frozen:
-    """An order's commission as frozen when it was paid: its lines and their sums."""
+    """An order's commission as frozen when it was paid: its goods' lines and their sums, and the delivery fee
+    (the platform's)."""
 
     lines: list[dict[str, Any]]
+    delivery_fee: int = 0
 
     @property
     def gross(self) -> int:
@@ -167,7 +176,7 @@ def _line(index: int, *, kind: str, product_id: str | None, sku: str | None, qua
 
 def freeze_lines(order_lines: Sequence[Mapping[str, Any]], *, store_id: str, discount: int, delivery_fee: int,
                  settings: CommissionSettings) -> Frozen:  # fmt: skip
-    """The frozen lines of an order's ``order_lines`` (the order's snapshot), its discount and delivery fee.
+    """The frozen lines of an order's ``order_lines`` (the order's snapshot) and its discount, beside its delivery fee.
 
     Raises
     ------
@@ -184,11 +193,7 @@ def freeze_lines(order_lines: Sequence[Mapping[str, Any]], *, store_id: str, dis
         lines.append(_line(index, kind=PRODUCT, product_id=str(line["productId"]), sku=line.get("sku"),
                            quantity=int(line["quantity"]), category_id=category, gross=total - share,
                            rate_bps=rate_for(settings, store_id, category)))  # fmt: skip
-    if delivery_fee:
-        rate = rate_for(settings, store_id, None) if settings.commission_delivery_fees else 0
-        lines.append(_line(len(lines), kind=DELIVERY, product_id=None, sku=None, quantity=1, category_id=None,
-                           gross=delivery_fee, rate_bps=rate))  # fmt: skip
-    return Frozen(lines)
+    return Frozen(lines, delivery_fee)
 
 
 def freeze(order: Order, settings: CommissionSettings) -> Frozen:
@@ -226,10 +231,12 @@ class LineReversal:
 
 @dataclass(frozen=True)
 class ReversalPlan:
-    """What a reversal takes back, per line and in all, and from which bucket the store's net comes."""
+    """What a reversal takes back, per line and in all, and from which bucket the store's net comes; and the
+    delivery fee it refunds (the platform's)."""
 
     lines: list[LineReversal]
     from_bucket: str
+    delivery_fee: int = 0
 
     @property
     def gross(self) -> int:
@@ -243,24 +250,39 @@ class ReversalPlan:
     def net(self) -> int:
         return self.gross - self.commission
 
+    @property
+    def total(self) -> int:
+        """What the customer gets back: the goods' gross and the delivery fee."""
+        return self.gross + self.delivery_fee
+
     def as_record(self) -> dict[str, Any]:
         """How the Commission item remembers it (so a failed refund can give back exactly this)."""
-        return {"gross": self.gross, "commission": self.commission, "from": self.from_bucket,
-                "lines": [[r.line, r.gross, r.commission] for r in self.lines]}  # fmt: skip
+        return {"gross": self.gross, "commission": self.commission, "deliveryFee": self.delivery_fee,
+                "from": self.from_bucket, "lines": [[r.line, r.gross, r.commission] for r in self.lines]}  # fmt: skip
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ReversalPlan:
-        return cls([LineReversal(int(a), int(b), int(c)) for a, b, c in record["lines"]], str(record["from"]))
+        return cls([LineReversal(int(a), int(b), int(c)) for a, b, c in record["lines"]], str(record["from"]),
+                   int(record.get("deliveryFee", 0)))  # fmt: skip
 
 
 def remaining_gross(lines: Sequence[Mapping[str, Any]]) -> list[int]:
     return [int(line["gross"]) - int(line.get("reversedGross", 0)) for line in lines]
 
 
-def plan_reversal(lines: Sequence[Mapping[str, Any]], amount: int, *, released: bool) -> ReversalPlan:
-    """The reversal of ``amount`` (capped at what the lines still have) at each line's frozen rate."""
+def remaining_fee(commission: Commission) -> int:
+    """The delivery fee of a commission not refunded yet."""
+    return int(commission.delivery_fee or 0) - int(commission.reversed_delivery_fee or 0)
+
+
+def plan_reversal(lines: Sequence[Mapping[str, Any]], amount: int, *, released: bool,
+                  delivery_fee: int = 0) -> ReversalPlan:  # fmt: skip
+    """The reversal of ``amount``: the goods first (capped at what the lines still have) at each line's frozen
+    rate, then what exceeds them of the ``delivery_fee`` still unrefunded (the platform's)."""
     left = remaining_gross(lines)
-    shares = allocate_refund(min(amount, sum(left)), left)
+    goods = min(amount, sum(left))
+    fee = min(amount - goods, max(delivery_fee, 0))
+    shares = allocate_refund(goods, left)
     reversals = []
     for line, share in zip(lines, shares, strict=True):
         if not share:
@@ -269,7 +291,7 @@ def plan_reversal(lines: Sequence[Mapping[str, Any]], amount: int, *, released: 
         before = int(line.get("reversedCommission", 0))
         after = round_half_up(frozen * (int(line.get("reversedGross", 0)) + share), gross)
         reversals.append(LineReversal(int(line["line"]), share, after - before))
-    return ReversalPlan(reversals, "available" if released else "pending")
+    return ReversalPlan(reversals, "available" if released else "pending", fee)
 
 
 def applied(lines: Sequence[Mapping[str, Any]], plan: ReversalPlan, *, sign: int = 1) -> list[dict[str, Any]]:
@@ -298,10 +320,11 @@ def status_of(gross: int, reversed_gross: int, *, released: bool) -> str:
 
 def undo_entry(commission: Commission, refund_id: str, plan: ReversalPlan) -> ledger.Entry:
     """The reversal of a refund that failed, reversed: the store's net back to where it now belongs
-    (``pending`` until released, ``available`` after), the platform's commission back to it."""
+    (``pending`` until released, ``available`` after), the platform's commission and delivery fee back to it."""
     bucket = "available" if int(commission.released) else "pending"
     return ledger.Entry(commission.store_id, f"REVERSAL#{refund_id}#UNDONE", "reversal_undone", commission.currency, {
-        ledger.SALES: -plan.gross, ledger.PLATFORM_COMMISSION: plan.commission, ledger.STORE + bucket: plan.net,
+        ledger.SALES: -plan.total, ledger.PLATFORM_COMMISSION: plan.commission, ledger.STORE + bucket: plan.net,
+        **({ledger.PLATFORM_DELIVERY: plan.delivery_fee} if plan.delivery_fee else {}),
     }, order_id=commission.order_id)  # fmt: skip
 
 
@@ -339,13 +362,13 @@ def add_sale(tx: WriteTransaction, order: Order, *, now: datetime | None = None)
     same payment fails the transaction on those labels instead of counting it twice.
     """
     frozen = freeze(order, admin_settings.current().commission)
-    if frozen.gross <= 0:
+    if frozen.gross + frozen.delivery_fee <= 0:
         return None
     store.put_new(tx, store.new_commission(order.store_id, order.order_id, order.currency, frozen.lines,
                                            gross=frozen.gross, commission=frozen.commission, net=frozen.net,
-                                           paid_at=now or utc_now()))  # fmt: skip
+                                           delivery_fee=frozen.delivery_fee, paid_at=now or utc_now()))  # fmt: skip
     ledger_store.post(tx, ledger.sale(order.store_id, order.order_id, order.currency, gross=frozen.gross,
-                                      commission=frozen.commission))  # fmt: skip
+                                      commission=frozen.commission, delivery_fee=frozen.delivery_fee))  # fmt: skip
     return frozen
 
 
@@ -368,24 +391,32 @@ def reversal_writes(store_id: str, order_id: str, refund_id: str, amount: int) -
     commission = store.load(store_id, order_id)
     if commission is None:
         return None
-    plan = plan_reversal(list(commission.lines or []), amount, released=bool(int(commission.released)))
-    if plan.gross <= 0:
+    plan = plan_reversal(list(commission.lines or []), amount, released=bool(int(commission.released)),
+                         delivery_fee=remaining_fee(commission))  # fmt: skip
+    if plan.total <= 0:
         return None
-    if plan.gross < amount:
-        logger.warning("refund larger than the commission's remaining gross",
+    if plan.total < amount:
+        logger.warning("refund larger than the commission's remaining gross and delivery fee",
                        extra={"order_id": order_id, "refund_id": refund_id, "amount": amount})  # fmt: skip
     return partial(_write_reversal, commission, refund_id, plan)
 
 
+def status_after(commission: Commission, plan: ReversalPlan, *, sign: int = 1) -> str:
+    """The commission's status once ``plan`` is applied (``sign=-1``: taken off again): ``reversed`` when all the
+    customer paid, goods and delivery fee, went back."""
+    paid = int(commission.gross) + int(commission.delivery_fee or 0)
+    back = int(commission.reversed_gross) + int(commission.reversed_delivery_fee or 0) + sign * plan.total
+    return status_of(paid, back, released=bool(int(commission.released)))
+
+
 def _write_reversal(commission: Commission, refund_id: str, plan: ReversalPlan, tx: WriteTransaction) -> None:
     lines = applied(list(commission.lines or []), plan)
-    reversed_gross = int(commission.reversed_gross) + plan.gross
-    status = status_of(int(commission.gross), reversed_gross, released=bool(int(commission.released)))
     store.record_reversal(tx, commission, refund_id, plan.as_record(), lines=lines, gross=plan.gross,
-                          commission_amount=plan.commission, net=plan.net, status=status)  # fmt: skip
+                          commission_amount=plan.commission, net=plan.net, delivery_fee=plan.delivery_fee,
+                          status=status_after(commission, plan))  # fmt: skip
     ledger_store.post(tx, ledger.reversal(commission.store_id, f"REVERSAL#{refund_id}", commission.currency,
                                           gross=plan.gross, commission=plan.commission, from_bucket=plan.from_bucket,
-                                          order_id=commission.order_id))  # fmt: skip
+                                          delivery_fee=plan.delivery_fee, order_id=commission.order_id))  # fmt: skip
 
 
 def undo_writes(store_id: str, order_id: str, refund_id: str) -> Writes | None:
@@ -401,11 +432,19 @@ def undo_writes(store_id: str, order_id: str, refund_id: str) -> Writes | None:
 
 def _write_undo(commission: Commission, refund_id: str, plan: ReversalPlan, tx: WriteTransaction) -> None:
     lines = applied(list(commission.lines or []), plan, sign=-1)
-    reversed_gross = int(commission.reversed_gross) - plan.gross
-    status = status_of(int(commission.gross), reversed_gross, released=bool(int(commission.released)))
     store.record_undo(tx, commission, refund_id, lines=lines, gross=plan.gross, commission_amount=plan.commission,
-                      net=plan.net, status=status)  # fmt: skip
+                      net=plan.net, delivery_fee=plan.delivery_fee,
+                      status=status_after(commission, plan, sign=-1))  # fmt: skip
     ledger_store.post(tx, undo_entry(commission, refund_id, plan))
+
+
+def courier_fee_writes(tx: WriteTransaction, *, store_id: str, order_id: str, delivery_id: str, currency: str,
+                       fee: int) -> None:  # fmt: skip
+    """For the transaction that credits a courier's wallet with a delivery's fee: the platform pays it out of the
+    delivery fees it collected (entry ``COURIER#<deliveryId>``, in the store's ledger beside the order's sale,
+    moving no store money). Posted once: a retry fails on the entry's label like the wallet's."""
+    if fee > 0:
+        ledger_store.post(tx, ledger.courier_fee(store_id, delivery_id, currency, fee=fee, order_id=order_id))
 
 
 # ---------------------------------------------------------------- the daily release

@@ -12,8 +12,9 @@ Rules (plain functions, no AWS):
   payment's orders pro rata to what each paid (less what was refunded), largest remainder
   (never more than they hold); an order's share over its commission lines as a refund of
   that amount would be (:func:`souk.finance.service.commissions.plan_reversal`: pro rata to
-  each line's remaining gross, each line at its *frozen* rate). A store's share is the sum
-  of its orders', its hold their net. Stripe's fee splits over the stores pro rata to their
+  each line's remaining gross, each line at its *frozen* rate; what exceeds the goods is the
+  order's delivery fee, the platform's). A store's share is the sum of its orders', its hold
+  their net (never the delivery fee: the store never had it). Stripe's fee splits over the stores pro rata to their
   shares.
 - **Steps** (:func:`decide`), from what the dispute's items say and the event, never from the
   order events arrive in:
@@ -23,9 +24,9 @@ Rules (plain functions, no AWS):
   - *fee* (``DISPUTE#<id>#FEE``, :func:`souk.finance.ledger.dispute_fee`, payer from
     ``funds.disputeFeePayer``) once, by the first event whose object shows the withdrawal;
   - *settle* once, by the first event whose outcome is ``lost`` or ``won``: lost
-    (``DISPUTE#<id>#LOST``) gives the gross back to the outside, the commission back from the
-    platform and the store's net out of ``held``, and the Commission records the reversal like
-    a refund (reversal ``dispute-<id>``; an order not released yet gives its net from
+    (``DISPUTE#<id>#LOST``) gives the gross back to the outside, the commission and the delivery
+    fee disputed back from the platform and the store's net out of ``held``, and the Commission
+    records the reversal like a refund (reversal ``dispute-<id>``; an order not released yet gives its net from
     ``pending``, which its release would otherwise still move, and its hold goes back to
     ``available``); won (``DISPUTE#<id>#WON``) moves the hold back to ``available``. A later
     event with the other outcome (impossible at Stripe) moves nothing: it is logged;
@@ -64,7 +65,8 @@ from souk.finance.service.commissions import (
     applied,
     largest_remainder,
     plan_reversal,
-    status_of,
+    remaining_fee,
+    status_after,
 )
 from souk.finance.store import commissions as commission_store
 from souk.finance.store import disputes as store
@@ -187,16 +189,16 @@ def split_orders(amount: int, weights: Sequence[int]) -> list[int]:
     return largest_remainder(min(amount, sum(weights)), weights) if sum(weights) else [0] * len(weights)
 
 
-def plan_order(lines: Sequence[Mapping[str, Any]], amount: int) -> ReversalPlan:
-    """An order's share of a dispute over its commission lines, each at its frozen rate (``from_bucket``
-    is decided when the dispute is lost)."""
-    return plan_reversal(lines, amount, released=True)
+def plan_order(lines: Sequence[Mapping[str, Any]], amount: int, delivery_fee: int = 0) -> ReversalPlan:
+    """An order's share of a dispute over its commission lines, each at its frozen rate, then its unrefunded
+    ``delivery_fee`` (``from_bucket`` is decided when the dispute is lost)."""
+    return plan_reversal(lines, amount, released=True, delivery_fee=delivery_fee)
 
 
 def plan_record(plan: ReversalPlan) -> dict[str, Any]:
     """How a store's Dispute item remembers an order's share."""
-    return {"gross": plan.gross, "commission": plan.commission, "lines": [[r.line, r.gross, r.commission]
-                                                                          for r in plan.lines]}  # fmt: skip
+    return {"gross": plan.gross, "commission": plan.commission, "deliveryFee": plan.delivery_fee,
+            "lines": [[r.line, r.gross, r.commission] for r in plan.lines]}  # fmt: skip
 
 
 # ---------------------------------------------------------------- the steps
@@ -253,12 +255,14 @@ def lost_postings(orders: Sequence[tuple[ReversalPlan, bool]], held: int) -> dic
     ``pending`` (its release moves only what was not reversed) and its part of the hold goes
     back to ``available``, as does any hold a reversal no longer needs.
     """
-    gross = sum(plan.gross for plan, _ in orders)
+    gross = sum(plan.total for plan, _ in orders)
     commission = sum(plan.commission for plan, _ in orders)
+    delivery_fees = sum(plan.delivery_fee for plan, _ in orders)
     from_held = sum(plan.net for plan, released in orders if released)
     from_pending = sum(plan.net for plan, released in orders if not released)
-    postings = {ledger.SALES: gross, ledger.PLATFORM_COMMISSION: -commission, ledger.STORE + "held": -held,
-                ledger.STORE + "available": held - from_held, ledger.STORE + "pending": -from_pending}  # fmt: skip
+    postings = {ledger.SALES: gross, ledger.PLATFORM_COMMISSION: -commission, ledger.PLATFORM_DELIVERY: -delivery_fees,
+                ledger.STORE + "held": -held, ledger.STORE + "available": held - from_held,
+                ledger.STORE + "pending": -from_pending}  # fmt: skip
     return {account: amount for account, amount in postings.items() if amount}
 
 
@@ -314,7 +318,8 @@ def _shares(facts: Facts, orders: Sequence[DisputedOrder]) -> dict[str, _Share]:
                 logger.warning("disputed order has no commission: nothing held for it",
                                extra={"dispute_id": facts.dispute_id, "order_id": order.order_id})  # fmt: skip
             continue
-        share.orders[order.order_id] = plan_record(plan_order(list(commission.lines or []), amount))
+        share.orders[order.order_id] = plan_record(plan_order(list(commission.lines or []), amount,
+                                                              remaining_fee(commission)))  # fmt: skip
     return {store_id: share for store_id, share in shares.items() if share.amount}
 
 
@@ -368,9 +373,11 @@ def _lost_orders(facts: Facts, item: Dispute, tx: WriteTransaction) -> list[tupl
         if commission is None:
             continue
         released = bool(int(commission.released))
-        planned = plan_reversal(list(commission.lines or []), int(share["gross"]), released=released)
-        plan = ReversalPlan(planned.lines, "held" if released else "pending")
-        if plan.gross <= 0:
+        disputed = int(share["gross"]) + int(share.get("deliveryFee", 0))
+        planned = plan_reversal(list(commission.lines or []), disputed, released=released,
+                                delivery_fee=remaining_fee(commission))  # fmt: skip
+        plan = ReversalPlan(planned.lines, "held" if released else "pending", planned.delivery_fee)
+        if plan.total <= 0:
             continue
         _record_on_commission(commission, facts.dispute_id, plan, tx)
         done.append((plan, released))
@@ -379,11 +386,9 @@ def _lost_orders(facts: Facts, item: Dispute, tx: WriteTransaction) -> list[tupl
 
 def _record_on_commission(commission: Commission, dispute_id: str, plan: ReversalPlan, tx: WriteTransaction) -> None:
     lines = applied(list(commission.lines or []), plan)
-    reversed_gross = int(commission.reversed_gross) + plan.gross
-    status = status_of(int(commission.gross), reversed_gross, released=bool(int(commission.released)))
     commission_store.record_reversal(tx, commission, reversal_id(dispute_id), plan.as_record(), lines=lines,
                                      gross=plan.gross, commission_amount=plan.commission, net=plan.net,
-                                     status=status)  # fmt: skip
+                                     delivery_fee=plan.delivery_fee, status=status_after(commission, plan))  # fmt: skip
 
 
 def _settle(facts: Facts, outcome: str, newer: bool, items: Mapping[str, Dispute], tx: WriteTransaction) -> None:

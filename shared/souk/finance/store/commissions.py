@@ -42,10 +42,11 @@ def label(order_id: str) -> str:
 
 
 def new_commission(store_id: str, order_id: str, currency: str, lines: list[dict[str, Any]], *, gross: int,
-                   commission: int, net: int, paid_at: datetime) -> Commission:  # fmt: skip
+                   commission: int, net: int, delivery_fee: int, paid_at: datetime) -> Commission:  # fmt: skip
     return Commission(pk=store_finance(store_id), sk=commission_sort(order_id), store_id=store_id, order_id=order_id,
-                      currency=currency, lines=lines, gross=gross, commission=commission, net=net, status="pending",
-                      reversals={}, released=0, paid_at=paid_at, created_at=paid_at, updated_at=paid_at)  # fmt: skip
+                      currency=currency, lines=lines, gross=gross, commission=commission, net=net,
+                      delivery_fee=delivery_fee, status="pending", reversals={}, released=0, paid_at=paid_at,
+                      created_at=paid_at, updated_at=paid_at)  # fmt: skip
 
 
 def put_new(tx: WriteTransaction, item: Commission) -> None:
@@ -80,7 +81,7 @@ def mark_delivered(tx: WriteTransaction, *, commission: Commission, delivered_at
 
 
 def record_reversal(tx: WriteTransaction, commission: Commission, refund_id: str, record: dict[str, Any], *,
-                    lines: list[dict[str, Any]], gross: int, commission_amount: int, net: int,
+                    lines: list[dict[str, Any]], gross: int, commission_amount: int, net: int, delivery_fee: int = 0,
                     status: str) -> None:  # fmt: skip
     """The reversed amounts added, the refund's reversal remembered, the status; on the version read."""
     actions = [
@@ -88,6 +89,7 @@ def record_reversal(tx: WriteTransaction, commission: Commission, refund_id: str
         Commission.reversed_gross.add(gross),
         Commission.reversed_commission.add(commission_amount),
         Commission.reversed_net.add(net),
+        Commission.reversed_delivery_fee.add(delivery_fee),
         Commission.reversals.set({**(commission.reversals or {}), refund_id: record}),
         Commission.status.set(status),
         Commission.updated_at.set(utc_now()),
@@ -96,13 +98,15 @@ def record_reversal(tx: WriteTransaction, commission: Commission, refund_id: str
 
 
 def record_undo(tx: WriteTransaction, commission: Commission, refund_id: str, *, lines: list[dict[str, Any]],
-                gross: int, commission_amount: int, net: int, status: str) -> None:  # fmt: skip
+                gross: int, commission_amount: int, net: int, delivery_fee: int = 0,
+                status: str) -> None:  # fmt: skip
     """A failed refund's reversal taken off again; on the version read."""
     actions = [
         Commission.lines.set(lines),
         Commission.reversed_gross.add(-gross),
         Commission.reversed_commission.add(-commission_amount),
         Commission.reversed_net.add(-net),
+        Commission.reversed_delivery_fee.add(-delivery_fee),
         Commission.reversals.set({k: v for k, v in (commission.reversals or {}).items() if k != refund_id}),
         Commission.status.set(status),
         Commission.updated_at.set(utc_now()),
