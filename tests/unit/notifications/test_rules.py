@@ -120,3 +120,41 @@ def test_a_broadcast_job_round_trips_through_its_message_body() -> None:
     assert BroadcastJob.model_validate_json(job.body()) == job
     with pytest.raises(ValidationError):
         BroadcastJob.model_validate({"broadcastId": "b1", "page": 0})
+
+
+# ---------------------------------------------------------------- /settings switches the per-type preferences refine
+
+
+def test_the_settings_defaults_notifications_assumes_are_identitys() -> None:
+    from souk.identity.schemas.user_settings import NotificationChannels
+
+    assert NotificationChannels().model_dump(by_alias=True) == preferences.SETTINGS_DEFAULTS
+    assert set(preferences.SETTINGS_GROUPS.values()) == set(NotificationChannels.model_fields)
+    assert set(preferences.SETTINGS_GROUPS) <= set(TYPES)
+
+
+def test_nothing_saved_in_settings_leaves_the_preferences_as_they_are() -> None:
+    channels = preferences.effective({"payment": {"sms": True}, "marketing": {"email": True}})
+    assert preferences.gated(channels, None) == channels
+    assert preferences.gated(channels, dict(preferences.SETTINGS_DEFAULTS)) == channels
+
+
+def test_a_channel_off_in_settings_is_off_for_its_type_only_and_account_emails_still_go() -> None:
+    # GIVEN order emails and account emails switched off in /settings, order emails on in the preferences
+    settings = {"orders": {"inApp": True, "email": False, "sms": True}, "account": {"inApp": True, "email": False}}
+    channels = preferences.gated(preferences.effective({"order": {"email": True}}), settings)
+    # THEN orders are not emailed, other types are, and account emails go whatever
+    assert channels["order"] == {"in_app": True, "email": False, "sms": True}
+    assert channels["delivery"]["email"] and channels["points"]["email"]
+    assert not channels["account"]["email"] and preferences.allows(channels, "account", "email")
+
+
+def test_opt_ins_are_the_preferences_alone_settings_off_by_default_channels_are_not_switches() -> None:
+    # GIVEN /settings saved with its defaults (promotions email off, payments SMS off) and opt-ins in the preferences
+    saved = {"marketing": {"email": True}, "payment": {"sms": True}}
+    channels = preferences.gated(preferences.effective(saved), dict(preferences.SETTINGS_DEFAULTS))
+    # THEN the opt-ins hold; a user opts in in one place
+    assert channels["marketing"]["email"] and channels["payment"]["sms"]
+    # AND a settings channel that is on by default does switch off (promotions in the app)
+    off = preferences.gated(channels, {"promotions": {"inApp": False, "email": True, "sms": True}})
+    assert not off["marketing"]["in_app"] and off["marketing"]["email"]

@@ -67,16 +67,19 @@ class PageOutOfOrder(Exception):
     retryable = True
 
 
-def plan_page(users: Sequence[Recipient], saved: Mapping[str, Mapping[str, Any]]) -> list[Delivery]:
+def plan_page(users: Sequence[Recipient], saved: Mapping[str, Mapping[str, Any]],
+              settings: Mapping[str, Mapping[str, Any]] | None = None) -> list[Delivery]:  # fmt: skip
     """Who on this page gets the broadcast, and how: active users only, by their ``marketing`` channels.
 
-    ``saved``: user id -> the channels they saved (absent: the defaults: in the app, no email).
+    ``saved``: user id -> the channels they saved (absent: the defaults: in the app, no email);
+    ``settings``: user id -> their ``/settings`` channels, whose ``promotions`` switch marketing off.
     """
     plan = []
     for user in users:
         if user.status != "active":
             continue
-        channels = preferences.effective(saved.get(user.user_id))
+        channels = preferences.gated(preferences.effective(saved.get(user.user_id)),
+                                     (settings or {}).get(user.user_id))  # fmt: skip
         plan.append(Delivery(user.user_id, in_app=preferences.allows(channels, KIND, "in_app"),
                              email=user.email if preferences.allows(channels, KIND, "email") else None))  # fmt: skip
     return plan
@@ -165,8 +168,8 @@ def handle_page(job: BroadcastJob, *, page_size: int | None = None) -> str:
             _queue_next(broadcast.broadcast_id, job.page + 1, store.cursor_of(broadcast))
         return "duplicate"
     users, next_cursor = store.audience_page(broadcast.role, job.cursor, page_size or PAGE_SIZE)
-    saved = preference_store.load_many(u.user_id for u in users if u.status == "active")
-    deliveries = plan_page(users, saved)
+    saved, settings = preference_store.load_many(u.user_id for u in users if u.status == "active")
+    deliveries = plan_page(users, saved, settings)
     for delivery in deliveries:
         _deliver(broadcast, delivery)
     if not store.record_page(broadcast.broadcast_id, job.page, len(deliveries), next_cursor, utc_now()):

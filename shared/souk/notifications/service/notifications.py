@@ -15,12 +15,32 @@ After its own write commits, a domain calls::
 
 ``(user, type, entity, version)`` names the event: the same four values give the same
 notification id, so an event processed twice (a retried request, a redelivered webhook or
-queue message) writes one item and queues one email. ``version`` is whatever makes two
+queue message) writes one item and sends one email. ``version`` is whatever makes two
 real events on the same entity differ (the order's new status, a counter, a timestamp).
-The user's preferences pick the channels (``account`` emails always go); the recipient's
-address and phone come from identity. It raises only when the email or SMS could not be
-queued (the item is then removed, so the caller's retry does it all again): a caller
-that treats notifications as best effort catches ``souk.notify.exceptions.NotificationError``.
+Which channels go out: ``/settings``' ``notificationChannels`` switch a type's channels off,
+the per-type preferences refine them (:mod:`souk.notifications.service.preferences`);
+``account`` emails always go. The recipient's address and phone come from identity.
+
+Delivery is at least once, deduplicated: the email/SMS is queued *before* the item is put,
+with the notification's id as its idempotency id, and the item is written only once they
+are queued. A process that dies in between leaves no item, so the event's retry queues the
+email again (the email worker sends a given idempotency id once) and writes the item; a
+retry that finds the item knows its email was queued and does nothing. Two tries racing may
+both queue the job: the worker still sends it once. ``notify`` raises when the email or SMS
+could not be queued (nothing written: the caller's retry does it all again); a caller that
+treats notifications as best effort catches ``souk.notify.exceptions.NotificationError``.
+
+Not through here: identity's verification codes and password-reset links
+(``souk.identity.service.accounts`` / ``recovery``). They are ``account`` emails (always
+sent) that carry secrets, so they must never be stored as in-app items: identity queues
+them directly with ``souk.notify.service.enqueue_email``.
+
+How the domains being built call it: reviews (``review``: the store owner on a new review,
+entity the review id, version ``"received"``; the author on a reply, version ``"response"``),
+disputes (``dispute``: each party on each message or status move, entity the dispute or
+return id, version the thread's length or the new status) and points (``points``: entity the
+lot id, version ``"earned"`` / ``"expiring"`` / ``"expired"``), each from its own
+``service/notifications.py`` after its commit, with its ``emails.py`` template as ``email=``.
 """
 
 from __future__ import annotations
@@ -28,17 +48,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from souk.db.base import utc_now
 from souk.db.paging import encode_cursor
 from souk.db.transactions import CONTENTION, Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, NotFound
-from souk.identity.service.users import get_user
 from souk.notifications.schemas import TYPES, NotificationOut, ReadAllOut, notification_out
 from souk.notifications.service import preferences
 from souk.notifications.store import notifications as store
+from souk.notifications.store.preferences import load_recipient
 from souk.notify.service import enqueue_email, enqueue_sms
 from souk.notify.templates import validate
 from souk.observability import logger
@@ -82,27 +102,25 @@ def plan(channels: preferences.ChannelMap, kind: str, *, email: bool, sms: bool,
 @dataclass(frozen=True)
 class NotifyResult:
     notification_id: str
-    created: bool  # False: this event was notified before (nothing was written or queued now)
-    email_queued: bool = False
+    created: bool  # False: this event was notified before (or by a try racing this one)
+    email_queued: bool = False  # this call put the email on the queue (a racing try may have too: sent once)
     sms_queued: bool = False
 
 
-def write_once(item: Notification, send: Callable[[], None] | None) -> bool:
-    """Put ``item`` unless it exists; only when this call created it, ``send()`` its email/SMS.
+def write_once(item: Notification, send: Callable[[], None] | None, *, absent: bool = False) -> bool:
+    """Queue ``item``'s email/SMS (``send()``), then put ``item`` unless it exists; True when this call wrote it.
 
-    When ``send`` raises, the item is removed again and the error propagates: the event's
-    retry then writes and sends it (the email jobs carry the notification's id, so the
-    email worker sends each once even if an earlier try had queued it).
+    Queue first: a process that dies between the two leaves no item, so the retry sends again
+    (deduplicated by the email worker on the notification's idempotency id) instead of finding
+    the item and sending nothing. A try that finds the item sends nothing: its email was queued
+    before it was written. ``absent``: the caller has just read that the item does not exist
+    (skips the GetItem). When ``send`` raises, nothing is written and the error propagates.
     """
-    if not store.put_once(item):
-        return False
     if send is not None:
-        try:
-            send()
-        except Exception:
-            store.remove(item)
-            raise
-    return True
+        if not absent and store.exists(item):
+            return False
+        send()
+    return store.put_once(item)
 
 
 def notify(user_id: str, kind: str, entity_id: str, version: str | int, *, title: str, body: str,
@@ -122,13 +140,14 @@ def notify(user_id: str, kind: str, entity_id: str, version: str | int, *, title
     title, body, data
         What the app shows; ``data`` is small JSON for the client (ids to link to).
     email, sms
-        The message to send on that channel, if the event has one; sent only when the put
-        created the notification and the user's preferences allow it (``account`` emails always).
+        The message to send on that channel, if the event has one; queued (before the item
+        is written) unless an earlier try wrote the notification, and only on the channels the
+        user's settings and preferences allow (``account`` emails always).
 
     Returns
     -------
     NotifyResult
-        The id and what this call did (``created=False``: a duplicate, nothing done).
+        The id and what this call did (``created=False`` and nothing queued: notified before).
 
     Raises
     ------
@@ -145,31 +164,29 @@ def notify(user_id: str, kind: str, entity_id: str, version: str | int, *, title
         if message is not None:
             validate(message.template, message.variables)
     identifier = notification_id(user_id, kind, entity_id, version)
-    channels = preferences.channels_for(user_id)
-    wanted = plan(channels, kind, email=email is not None, sms=sms is not None, phone=True)  # phone: known below
-    address, phone = None, None
-    if wanted.email or wanted.sms:
-        try:
-            user = get_user(user_id)
-        except NotFound:
-            logger.info("notification skipped: no such user", extra={"notification_id": identifier})
-            return NotifyResult(identifier, created=False)
-        address, phone = user.email, user.phone
-    if wanted.sms and not phone:
-        wanted = replace(wanted, sms=False)  # no phone number on the account
+    recipient = load_recipient(user_id, identifier)
+    if recipient.user is None:
+        logger.info("notification skipped: no such user", extra={"notification_id": identifier})
+        return NotifyResult(identifier, created=False)
+    if recipient.notified is not None:  # an earlier try wrote it, hence had queued its email
+        return NotifyResult(identifier, created=False)
+    channels = preferences.gated(preferences.effective(recipient.saved), recipient.settings)
+    address, phone = recipient.user.email, recipient.user.phone
+    wanted = plan(channels, kind, email=email is not None and bool(address), sms=sms is not None,
+                  phone=bool(phone))  # fmt: skip
     item = store.new_notification(notification_id=identifier, user_id=user_id, kind=kind, entity_id=entity_id,
                                   version=str(version), title=title, body=body, data=dict(data) if data else None,
                                   in_app=wanted.in_app, now=utc_now())  # fmt: skip
 
     def send() -> None:
-        if wanted.email and email is not None and address:
+        if wanted.email and email is not None:
             enqueue_email(email.template, address, email.variables, idempotency_id=f"notification:{identifier}")
         if wanted.sms and sms is not None and phone:
             enqueue_sms(sms.template, phone, sms.variables, idempotency_id=f"notification:{identifier}:sms")
 
-    created = write_once(item, send if (wanted.email or wanted.sms) else None)
-    return NotifyResult(identifier, created=created, email_queued=created and wanted.email,
-                        sms_queued=created and wanted.sms)  # fmt: skip
+    sending = wanted.email or wanted.sms
+    created = write_once(item, send if sending else None, absent=True)
+    return NotifyResult(identifier, created=created, email_queued=wanted.email, sms_queued=wanted.sms)
 
 
 # ---------------------------------------------------------------- the caller's inbox

@@ -1,8 +1,23 @@
 """Which channels carry each type of notification to a user: the defaults, a user's changes, the rules.
 
-The rules are plain functions over the saved channels (:func:`effective`, :func:`merge`,
-:func:`allows`), unit-tested without AWS; reading and saving is one GetItem and one
-conditional PutItem (:mod:`souk.notifications.store.preferences`).
+Two documents say it, one rule joins them:
+
+- ``/settings``' ``notificationChannels`` (identity's ``UserSettings``) are the **switches**:
+  seven groups (orders, deliveries, payments, reviews, disputes, promotions, account), each
+  mapped to a type (:data:`SETTINGS_GROUPS`). A channel turned off there is off for its type,
+  whatever the per-type preferences say; ``account`` emails still go (codes, resets, account
+  changes). Only the channels on by default in ``/settings`` are switches: the opt-ins (the
+  promotions email, SMS outside orders and deliveries) are granted by the per-type preferences
+  alone. ``points`` and ``team`` have no group: the preferences alone decide them.
+- ``/notifications/preferences`` are the per-type **refinements**: a channel goes out only
+  when both allow it (:func:`gated`). ``GET /notifications/preferences`` shows the
+  refinements as saved over their defaults; the defaults of both documents agree, so a user
+  who changed neither gets :data:`DEFAULTS`.
+
+The rules are plain functions over the saved channels (:func:`effective`, :func:`gated`,
+:func:`merge`, :func:`allows`), unit-tested without AWS; :func:`notify
+<souk.notifications.service.notifications.notify>` reads both documents (and the user) in one
+BatchGetItem; saving is one conditional PutItem (:mod:`souk.notifications.store.preferences`).
 """
 
 from __future__ import annotations
@@ -32,6 +47,18 @@ DEFAULTS: Mapping[str, Mapping[Channel, bool]] = {
 # Codes, resets, account changes: sent by email whatever the user chose.
 ALWAYS_EMAILED = frozenset({"account"})
 
+# The /settings group that switches each type's channels (identity's NotificationChannels).
+SETTINGS_GROUPS: Mapping[str, str] = {
+    "order": "orders", "delivery": "deliveries", "payment": "payments", "review": "reviews",
+    "dispute": "disputes", "marketing": "promotions", "account": "account",
+}  # fmt: skip
+# Their defaults while a user saved none (identity's NotificationChannels; a unit test keeps them equal).
+SETTINGS_DEFAULTS: Mapping[str, Mapping[str, bool]] = {
+    group: {"inApp": True, "email": group != "promotions", "sms": group in ("orders", "deliveries")}
+    for group in SETTINGS_GROUPS.values()
+}
+_WIRE: Mapping[Channel, str] = {"in_app": "inApp", "email": "email", "sms": "sms"}
+
 
 def effective(saved: Mapping[str, Any] | None) -> ChannelMap:
     """Every type's channels: the defaults, overlaid with what the user saved.
@@ -42,6 +69,26 @@ def effective(saved: Mapping[str, Any] | None) -> ChannelMap:
     for kind, channels in (saved or {}).items():
         if kind in result and isinstance(channels, Mapping):
             result[kind].update({c: v for c, v in channels.items() if c in CHANNELS and isinstance(v, bool)})
+    return result
+
+
+def gated(channels: ChannelMap, settings: Mapping[str, Any] | None) -> ChannelMap:
+    """``channels`` (:func:`effective`) with what ``/settings`` switched off turned off.
+
+    ``settings`` is the saved ``notificationChannels`` (camelCase, as identity stores them;
+    None: nothing saved). Only a channel on by default there is a switch (its ``false`` turns
+    the type's channel off); a channel off by default there (promotions email, SMS outside
+    orders and deliveries) is an opt-in only the per-type preferences grant, so its value in
+    ``/settings`` is not read.
+    """
+    result: ChannelMap = {kind: dict(c) for kind, c in channels.items()}
+    for kind, group in SETTINGS_GROUPS.items():
+        saved = (settings or {}).get(group)
+        if not isinstance(saved, Mapping):
+            continue
+        for channel in CHANNELS:
+            if SETTINGS_DEFAULTS[group][_WIRE[channel]] and saved.get(_WIRE[channel]) is False:
+                result[kind][channel] = False
     return result
 
 
@@ -64,14 +111,10 @@ def to_out(channels: ChannelMap) -> Preferences:
     return Preferences.model_validate(channels)
 
 
-def channels_for(user_id: str) -> ChannelMap:
-    """The user's effective channels (one GetItem)."""
-    item = store.load(user_id)
-    return effective(item.channels if item else None)
-
-
 def get_preferences(principal: Principal) -> Preferences:
-    return to_out(channels_for(principal.user_id))
+    """The caller's per-type refinements (the ``/settings`` switches are not folded in: see the module doc)."""
+    item = store.load(principal.user_id)
+    return to_out(effective(item.channels if item else None))
 
 
 def update_preferences(principal: Principal, patch: PreferencesPatch) -> Preferences:

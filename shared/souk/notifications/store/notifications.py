@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 
 from souk.db.paging import decode_cursor_for, one_page
 from souk.db.transactions import WriteTransaction
@@ -49,9 +49,13 @@ def put_once(item: Notification) -> bool:
     return True
 
 
-def remove(item: Notification) -> None:
-    """Undo :func:`put_once` (its email could not be queued: a retry of the event must write it again)."""
-    item.delete()
+def exists(item: Notification) -> bool:
+    """Whether ``item``'s key is written (one consistent GetItem of the key alone)."""
+    try:
+        Notification.get(item.pk, item.sk, consistent_read=True, attributes_to_get=["pk", "sk", "entity"])
+    except DoesNotExist:
+        return False
+    return True
 
 
 def inbox_page(user_id: str, *, unread: bool, limit: int, cursor: str | None
