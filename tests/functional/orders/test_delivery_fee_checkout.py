@@ -1,8 +1,10 @@
 """POST /api/v1/orders charges each store order the delivery fee of the quote's rule, to the chosen address.
 
-The fee is in the order's deliveryFee and total, the payment's amount (the card PaymentIntent's,
-the wallet debit), the store's commission (a ``delivery`` line, at rate 0 unless
-``commission.commissionDeliveryFees``) and so the store's ledger; a refund in full gives it all back.
+The fee is in the order's deliveryFee and total and the payment's amount (the card PaymentIntent's,
+the wallet debit). It is the platform's (its couriers deliver): the commission keeps it beside the
+goods (``deliveryFee``), never in the store's net; a refund takes the goods first and a refund in
+full gives the fee back too, leaving the store at zero. (Paying the courier: tests/functional/dispatch/
+test_delivery_fee_money.py.)
 Every test's teardown checks each store's balance is the sum of its ledger entries.
 """
 
@@ -16,7 +18,6 @@ from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY
 from souk.admin_settings import service as admin_settings
-from souk.admin_settings.schemas import AdminSettingsUpdate
 from souk.cart import keys as cart_keys
 from souk.cart.models import Cart
 from souk.catalog import keys as catalog_keys
@@ -35,7 +36,7 @@ from tests.commerce_factories import fund_wallet, make_cart, stored_order, store
 from tests.factories import create_user, token_for
 from tests.finance_support import stored_commission
 from tests.functional.catalog_helpers import admin_token
-from tests.functional.product_support import ADMIN, Seller, make_seller, principal_of
+from tests.functional.product_support import Seller, make_seller, principal_of
 from tests.support import ApiClient, assert_error
 
 PATH = "/api/v1/orders"
@@ -112,7 +113,7 @@ def _refund_in_full(api: ApiClient, payment_id: str) -> dict[str, Any]:
     return response.json["data"]  # type: ignore[no-any-return]
 
 
-def test_a_wallet_checkout_charges_the_fee_the_store_keeps_it_and_a_full_refund_gives_it_back(
+def test_a_wallet_checkout_charges_the_fee_the_platform_keeps_it_and_a_full_refund_gives_it_back(
     api: ApiClient, zone: dict[str, Any]
 ) -> None:
     # GIVEN 2 shoes of a store ~20 km from the customer's address, in a zone with a per-km fee
@@ -133,40 +134,63 @@ def test_a_wallet_checkout_charges_the_fee_the_store_keeps_it_and_a_full_refund_
     stored = stored_order(order["id"])
     assert (int(stored.delivery_fee), int(stored.total)) == (FEE_HOME, total)
     assert shopper.balance() == FUNDS - total
-    # AND the commission has a delivery line at rate 0 (commissionDeliveryFees is off): the store keeps the fee
+    # AND the commission is the goods' (10% of the shoes); the fee stands beside it, the platform's
     commission = stored_commission(seller.store.store_id, order["id"])
-    delivery = [line for line in commission.lines if line["kind"] == "delivery"]
-    assert [(line["gross"], line["rateBps"], line["commission"]) for line in delivery] == [(FEE_HOME, 0, 0)]
-    assert int(commission.gross) == total and int(commission.commission) == 1200  # 10% of the shoes only
+    assert [line["kind"] for line in commission.lines] == ["product"]
+    goods_net = 2 * PRICE - 1200
+    assert (int(commission.gross), int(commission.commission), int(commission.net)) == (2 * PRICE, 1200, goods_net)
+    assert int(commission.delivery_fee) == FEE_HOME
+    # AND the store's net excludes the fee: its pending is the goods less the commission
     check = reconcile(seller.store.store_id)
-    assert check.matches and check.stored["pending"] == total - 1200
-    # WHEN the payment is refunded in full
+    assert check.matches and check.stored["pending"] == 2 * PRICE - 1200
+    # AND the owner's commissions route shows the goods' split and the fee passed to the platform
+    listed = api.get(f"/api/v1/stores/{seller.store.store_id}/commissions", token=seller.token)
+    assert listed.status == 200, listed.body
+    [entry] = listed.json["data"]
+    assert [entry[k]["amount"] for k in ("gross", "commission", "net", "deliveryFee")] == [
+        2 * PRICE, 1200, 2 * PRICE - 1200, FEE_HOME]  # fmt: skip
+    assert entry["rateBps"] == 1000
+    # WHEN the payment is refunded in full, before delivery
     refund = _refund_in_full(api, data["payment"]["id"])
-    # THEN the customer gets the fee back too, the commission is reversed whole and the store reconciles at 0
+    # THEN the customer gets the fee back too, the commission is reversed whole and the store is at 0
     assert refund["amount"] == {"amount": total, "currency": "usd"}
     assert shopper.balance() == FUNDS
     reversed_ = stored_commission(seller.store.store_id, order["id"])
-    assert reversed_.status == "reversed" and int(reversed_.reversed_gross) == total
+    assert reversed_.status == "reversed"
+    assert (int(reversed_.reversed_gross), int(reversed_.reversed_net)) == (2 * PRICE, 2 * PRICE - 1200)
+    assert int(reversed_.reversed_delivery_fee) == FEE_HOME
     check = reconcile(seller.store.store_id)
-    assert check.matches and check.stored["pending"] == 0
+    assert check.matches and (check.stored["pending"], check.stored["available"]) == (0, 0)
 
 
-def test_commissioned_delivery_fees_take_the_store_rate(api: ApiClient, zone: dict[str, Any]) -> None:
-    # GIVEN the admins commission delivery fees (at the default 10%)
-    admin_settings.update(ADMIN, AdminSettingsUpdate.model_validate(
-        {"version": 0, "commission": {"commissionDeliveryFees": True}}))  # fmt: skip
+def test_a_partial_refund_takes_the_goods_net_from_the_store_never_the_fee(
+    api: ApiClient, zone: dict[str, Any]
+) -> None:
+    # GIVEN two shoes paid from the wallet with the delivery fee
     seller = make_seller()
     shopper = Shopper(funds=FUNDS)
-    shopper.fill(seller.create(api))
-    # WHEN the customer pays from the wallet
+    shopper.fill(seller.create(api), quantity=2)
     response = shopper.checkout(api, "wallet")
     assert response.status == 201, response.body
-    order_id = response.json["data"]["orders"][0]["id"]
-    # THEN the fee's line is commissioned at 10%, rounded half up
+    data = response.json["data"]
+    order_id = data["orders"][0]["id"]
+    # WHEN one shoe's price is refunded
+    response = api.post(f"/api/v1/payments/{data['payment']['id']}/refund", token=token_for(create_user("admin")),
+                        json_body={"reason": "one was scuffed", "to": "wallet",
+                                   "amount": {"amount": PRICE, "currency": "usd"}})  # fmt: skip
+    assert response.status == 201, response.body
+    # THEN it is all goods: the store gives back one shoe's net at its frozen 10%, the fee stays the platform's
     commission = stored_commission(seller.store.store_id, order_id)
-    line = next(line for line in commission.lines if line["kind"] == "delivery")
-    assert (line["gross"], line["rateBps"], line["commission"]) == (FEE_HOME, 1000, math.floor(FEE_HOME / 10 + 0.5))
-    assert reconcile(seller.store.store_id).stored["pending"] == PRICE + FEE_HOME - int(commission.commission)
+    assert commission.status == "partially_reversed"
+    assert (int(commission.reversed_gross), int(commission.reversed_commission)) == (PRICE, 600)
+    assert int(commission.reversed_delivery_fee) == 0
+    assert reconcile(seller.store.store_id).stored["pending"] == (2 * PRICE - 1200) - (PRICE - 600)
+    # WHEN the rest is refunded THEN the fee goes back too and the store is at zero for the order
+    _refund_in_full(api, data["payment"]["id"])
+    commission = stored_commission(seller.store.store_id, order_id)
+    assert commission.status == "reversed" and int(commission.reversed_delivery_fee) == FEE_HOME
+    assert reconcile(seller.store.store_id).stored["pending"] == 0
+    assert shopper.balance() == FUNDS  # both refunds went back to the wallet: goods and fee
 
 
 def test_a_card_checkout_asks_stripe_for_goods_and_fees_of_every_store(
