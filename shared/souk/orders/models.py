@@ -52,6 +52,9 @@ class Order(SoukItem, discriminator="Order"):
     reserved_until = UTCDateTimeAttribute(attr_name="reservedUntil", null=True)
     # [{"status", "at", "actorId", "role", "reason"}], oldest first, appended with list_append.
     history = ListAttribute(of=JSONAttribute, default=list)
+    # Loyalty points redeemed at checkout (souk.points): {"redeemed", "value", "draws": [{"lot", "points",
+    # "expiresAt"}]}; ``value`` is part of ``discount``. What a cancellation or full refund gives back.
+    points = JSONAttribute(null=True)
 
 
 class Purchase(SoukItem, discriminator="Purchase"):

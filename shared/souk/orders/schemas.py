@@ -88,7 +88,12 @@ class CheckoutRequest(CamelModel):
     address_id: str = Field(min_length=1, max_length=64, description="One of the caller's addresses.")
     payment_method: Literal["card", "wallet"]
     points_to_redeem: int | None = Field(
-        None, ge=0, le=10**9, strict=True, description="Loyalty points; any above 0 is refused until loyalty ships."
+        None,
+        ge=0,
+        le=10**9,
+        strict=True,
+        description="Loyalty points to spend (value from the admin settings' `points.redeemValue`); they pay for "
+        "goods, never more than the balance or the goods' total, and lower each order's total and discount.",
     )
 
 

@@ -36,6 +36,7 @@ from souk.orders.schemas import CheckoutOut, CheckoutPayment, CheckoutRequest, o
 from souk.orders.service import notifications
 from souk.orders.store import checkout as store
 from souk.orders.store.checkout import CheckoutPlan, Reservation
+from souk.points.service import redemption as points
 from souk.settings import get_settings
 from souk.wallet import service as ledger
 
@@ -52,6 +53,8 @@ MAX_ATTEMPTS = 25  # transactions lost to a concurrent one on the same item (Tra
 # A paid order adds 3 items (commission, ledger entry, store balance): 30 reservations + 15 x 4 + 7 = 97 <= 100
 # for a wallet checkout, and 15 x 4 + 3 for the card payment's webhook (docs/commerce.md).
 MAX_STORES = 15
+# Redeeming points adds 1 + up to 8 lots + one entry per store: 30 + 10 x 4 + 7 + 19 = 96 <= 100.
+MAX_STORES_WITH_POINTS = 10
 
 
 # ---------------------------------------------------------------- rules: plain functions over loaded values
@@ -99,11 +102,13 @@ def _store_name(group: StoreGroup) -> str:
     return group.store.name if group.store is not None else group.store_id
 
 
-def checkout_terms(priced: PricedCart, method: str, wallet_currency: str) -> Terms:
+def checkout_terms(priced: PricedCart, method: str, wallet_currency: str, *, redeeming: bool = False) -> Terms:
     """One currency (422 for a mixed cart, or a wallet payment in another currency than the wallet's), at most
-    :data:`MAX_STORES` stores (422), the total."""
-    if len(priced.groups) > MAX_STORES:
-        raise UnprocessableEntity(f"A checkout covers at most {MAX_STORES} stores; check out the rest separately.")
+    :data:`MAX_STORES` stores (:data:`MAX_STORES_WITH_POINTS` when redeeming points) (422), the total."""
+    most = MAX_STORES_WITH_POINTS if redeeming else MAX_STORES
+    if len(priced.groups) > most:
+        raise UnprocessableEntity(f"A checkout {'redeeming points ' if redeeming else ''}covers at most {most} "
+                                  "stores; check out the rest separately.")  # fmt: skip
     currencies = {group.currency for group in priced.groups}
     if len(currencies) != 1:
         raise UnprocessableEntity("Your cart mixes currencies; check out one currency at a time.")
@@ -112,6 +117,12 @@ def checkout_terms(priced: PricedCart, method: str, wallet_currency: str) -> Ter
         raise UnprocessableEntity(f"Your wallet holds {wallet_currency}; pay this {currency} order by card.")
     total = sum(group.total for group in priced.groups)
     return Terms(currency=currency, total=total, settled=method == "wallet" or total == 0)
+
+
+def less_points(terms: Terms, method: str, value: int) -> Terms:
+    """The terms once redeemed points pay ``value`` of the total (all of it: settled at checkout)."""
+    total = terms.total - value
+    return Terms(currency=terms.currency, total=total, settled=method == "wallet" or total == 0)
 
 
 def reservations(priced: PricedCart) -> list[Reservation]:
@@ -137,6 +148,9 @@ def refusal(plan: CheckoutPlan, cancelled: TransactionCancelled) -> Exception | 
         return InsufficientFunds("Your wallet balance does not cover this order.")
     if failed & {COUPON_LABEL, COUPON_USE_LABEL}:
         return Conflict("This coupon was just used up.")
+    spent = points.refusal(sorted(failed))
+    if spent is not None:
+        return spent
     if store.CART_LABEL in failed:
         return Conflict("Your cart changed; review it and retry.")
     if set(cancelled.reasons.values()) <= CONTENTION:
@@ -152,7 +166,8 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
     """Read the cart, catalog and address, apply the rules, and build the items to write.
 
     Reads: the cart (GetItem, unless given), the address (GetItem), the catalog view (one
-    BatchGetItem), all consistent, and the delivery zones (one Query). Each store's order is
+    BatchGetItem), all consistent, and the delivery zones (one Query); with ``pointsToRedeem``, the points
+    account (GetItem) and the open lots (one Query). Each store's order is
     charged the delivery fee from the store to the address (:func:`souk.delivery.terms.delivery_terms`,
     the rule of the quote and the cart's estimate). Nothing is written.
 
@@ -180,7 +195,13 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
     refuse_problems(priced)
     refuse_undeliverable(priced)
     method = request.payment_method
-    terms = checkout_terms(priced, method, ledger.wallet_currency())
+    terms = checkout_terms(priced, method, ledger.wallet_currency(), redeeming=bool(request.points_to_redeem))
+    # Loyalty points pay for goods (subtotal less coupon), split over the orders pro rata (souk.points).
+    redemption = points.plan_redemption(user_id, request.points_to_redeem or 0,
+                                        [group.subtotal - group.discount for group in priced.groups],
+                                        terms.currency, now=now)  # fmt: skip
+    values = redemption.values if redemption is not None else [0] * len(priced.groups)
+    terms = less_points(terms, method, sum(values))
     checkout_id, payment_id = new_id(), new_id()
     actor = principal.actor
     history = [order_status.history_entry("pending_payment", actor)]
@@ -189,7 +210,7 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
     until = now + timedelta(minutes=get_settings().payment_window_minutes)
     coupon_code = priced.coupon.code if priced.coupon is not None and cart.coupon_code else None
     orders = []
-    for group in priced.groups:
+    for index, group in enumerate(priced.groups):
         # categoryId: the product's primary category, so the commission rate needs no read when it is paid.
         lines = [{"productId": line.line["productId"], "sku": line.line["sku"],
                   "name": line.product.name if line.product else line.line["sku"],
@@ -201,10 +222,11 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
             order_id=new_id(), checkout_id=checkout_id, payment_id=payment_id, user_id=user_id,
             store_id=group.store_id, owner_id=group.store.owner_id if group.store is not None else "",
             status="paid" if terms.settled else "pending_payment", lines=lines, currency=terms.currency,
-            subtotal=group.subtotal, discount=group.discount, delivery_fee=group.delivery_fee, total=group.total,
-            coupon_code=coupon_code if group.discount else None, address=address, method=method,
-            paid=group.total if terms.settled else 0, history=list(history), now=now,
-            reserved_until=None if terms.settled else until))  # fmt: skip
+            subtotal=group.subtotal, discount=group.discount + values[index], delivery_fee=group.delivery_fee,
+            total=group.total - values[index], coupon_code=coupon_code if group.discount else None, address=address,
+            method=method, paid=group.total - values[index] if terms.settled else 0, history=list(history), now=now,
+            reserved_until=None if terms.settled else until,
+            points=redemption.record(index) if redemption is not None else None))  # fmt: skip
     payment = store.new_payment(payment_id=payment_id, user_id=user_id, method=method, orders=orders,
                                 amount=terms.total, currency=terms.currency,
                                 status="succeeded" if terms.settled else "pending", now=now)  # fmt: skip
@@ -212,7 +234,8 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
     return CheckoutPlan(user_id=user_id, actor=actor, method=method, checkout_id=checkout_id, payment_id=payment_id,
                         currency=terms.currency, total=terms.total, cart=cart,
                         coupon=priced.coupon if coupon_code else None, reservations=held, orders=orders,
-                        payment=payment, product_ids=list(dict.fromkeys(r.product_id for r in held)))  # fmt: skip
+                        payment=payment, product_ids=list(dict.fromkeys(r.product_id for r in held)),
+                        redemption=redemption)  # fmt: skip
 
 
 # ---------------------------------------------------------------- the transaction
@@ -320,11 +343,11 @@ def checkout(principal: Principal, request: CheckoutRequest, *, idempotency_key:
     Raises
     ------
     UnprocessableEntity
-        Loyalty points asked for, or a business rule of :func:`plan_checkout`.
+        A business rule of :func:`plan_checkout` (loyalty points included: :mod:`souk.points.service.redemption`).
+    Conflict
+        The points redeemed were spent or expired meanwhile (another checkout, the daily expiry).
     UpstreamError, ServiceUnavailable
         Stripe refused or could not be reached; nothing was written.
     """
-    if request.points_to_redeem:
-        raise UnprocessableEntity("Loyalty points are not available yet.")
     return idempotent_call(IDEMPOTENCY_SCOPE, principal.user_id, idempotency_key, request,
                            lambda: place_order(principal, request), CheckoutOut, context=context)  # fmt: skip

@@ -9,9 +9,10 @@ passed; :func:`cancel_unpaid_checkout` is the same cancellation without the time
 One transaction per checkout (:func:`souk.orders.store.unpaid.write_cancel_unpaid`): every
 still ``pending_payment`` order → ``cancelled`` (conditional on that status, out of the
 expiry index), each line's stock released, the payment ``pending|failed → canceled``, the
-coupon's use given back, one audit record. The webhook marking the payment paid updates the
-same payment and orders conditionally, so of the two exactly one applies: the loser changes
-nothing. After the commit the intent is cancelled at Stripe and the products' stock flags
+coupon's use given back, the loyalty points redeemed given back to their lots
+(:func:`souk.points.service.redemption.restore_writes`), one audit record. The webhook marking the
+payment paid updates the same payment and orders conditionally, so of the two exactly one
+applies: the loser changes nothing. After the commit the intent is cancelled at Stripe and the products' stock flags
 refreshed, both best effort.
 """
 
@@ -33,6 +34,7 @@ from souk.orders.models import Order
 from souk.orders.store import orders as store
 from souk.orders.store.unpaid import PAYMENT_LABEL, order_label, write_cancel_unpaid
 from souk.payments.models import Payment
+from souk.points.service import redemption as points
 
 if TYPE_CHECKING:
     from souk.audit.models import AuditRecord
@@ -116,14 +118,17 @@ def _cancel(payment: Payment | None, orders: list[Order], reason: str, actor: Ac
         units = releases(pending)
         codes = coupon_codes(pending) if with_coupons else []
         record = _record(payment, pending, reason, actor, units, gone, codes)
+        restore = points.restore_writes(pending)
         try:
             write_cancel_unpaid(payment, pending, reason, actor, releases=units, gone=gone, coupon_codes=codes,
-                                record=record)  # fmt: skip
+                                record=record, extras=[restore] if restore is not None else [])  # fmt: skip
         except TransactionCancelled as cancelled:
             failed = set(cancelled.failed())
             if failed & ({PAYMENT_LABEL} | {order_label(o.order_id) for o in pending}):
                 payment, orders = reload()  # a webhook or another cancel got there first: decide again
                 raise Retry from cancelled
+            if points.lost_race(sorted(failed)):
+                raise Retry from cancelled  # a lot expired meanwhile: decide the points again
             if failed & COUPON_LABELS:
                 with_coupons = False  # no use left to give back: cancel without it
                 logger.warning("unpaid checkout: coupon use not given back", extra={"labels": sorted(failed)})

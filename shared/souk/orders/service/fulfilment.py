@@ -12,7 +12,8 @@ One transaction: the order's update, conditional on the status it was read with 
 appended in the same write), its audit record and, when it becomes ``delivered``, its
 commission's ``deliveredAt``/``availableAt`` and release index entry
 (:func:`souk.finance.service.commissions.delivery_writes`) and the customer's purchases
-(:func:`souk.orders.service.purchases.delivered_writes`). Of two racing moves only one applies;
+(:func:`souk.orders.service.purchases.delivered_writes`) and the loyalty points it earns (one lot per
+order, put once: :func:`souk.points.service.earning.delivered_writes`). Of two racing moves only one applies;
 the other re-reads the order and answers 409 INVALID_STATE. ``cancelled`` has its own
 route (POST /orders/{id}/cancel: stock and money go back); ``paid`` and the refund
 statuses are set by payments and refunds only.
@@ -41,6 +42,7 @@ from souk.orders.schemas import OrderOut, StatusRequest, order_out
 from souk.orders.service import notifications, purchases
 from souk.orders.service.orders import load_order
 from souk.orders.store import orders as store
+from souk.points.service import earning as points
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -152,9 +154,11 @@ def move_order(principal: Principal, order_id: str, request: StatusRequest, *, a
         finance = commissions.delivery_writes(order, utc_now()) if target == "delivered" else None
         # ... and what the customer received is recorded (purchases: read by reviews above orders).
         bought = purchases.delivered_writes(order, utc_now()) if target == "delivered" else None
+        # ... and the customer earns loyalty points (a lot keyed by the order: never twice).
+        earned = points.delivered_writes(order, utc_now()) if target == "delivered" else None
         joined = also(order) if also is not None else None
         part = joined if isinstance(joined, Joined) else Joined(writes=joined)
-        extras = [writes for writes in (finance, bought, part.writes) if writes is not None]
+        extras = [writes for writes in (finance, bought, earned, part.writes) if writes is not None]
         try:
             store.write_move(order, target, principal.actor, request.reason, record, extras, part.order_actions)
         except TransactionCancelled as cancelled:

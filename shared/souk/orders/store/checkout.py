@@ -2,7 +2,8 @@
 
 The transaction: a stock reservation per variant, an order per store, the payment, the
 coupon's use, the wallet debit, the cart cleared, the audit record and, for each order paid
-at checkout, its commission, ledger entry and store balance (at most 97 items).
+at checkout, its commission, ledger entry and store balance (at most 97 items); with loyalty points,
+the lots drawn, the points balance and a ``redeemed`` entry per order (at most 10 stores then: 96 items).
 If any of them fails, nothing is written.
 """
 
@@ -32,6 +33,7 @@ from souk.orders.models import Order
 from souk.orders.store.orders import put_audit
 from souk.payments import models as payment_models
 from souk.payments.models import Payment
+from souk.points.service.redemption import Redemption
 from souk.wallet import service as ledger
 
 if TYPE_CHECKING:
@@ -68,6 +70,7 @@ class CheckoutPlan:
     orders: list[Order]
     payment: Payment
     product_ids: list[str] = field(default_factory=list)
+    redemption: Redemption | None = None  # loyalty points spent (their value is in the orders' discount)
 
     @property
     def settled(self) -> bool:
@@ -97,7 +100,8 @@ def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str,
               status: str, lines: list[dict[str, Any]], currency: str, subtotal: int, discount: int,
               delivery_fee: int, total: int,
               coupon_code: str | None, address: dict[str, Any], method: str, paid: int,
-              history: list[dict[str, Any]], now: datetime, reserved_until: datetime | None) -> Order:  # fmt: skip
+              history: list[dict[str, Any]], now: datetime, reserved_until: datetime | None,
+              points: dict[str, Any] | None = None) -> Order:  # fmt: skip
     """An unsaved order on its customer's, its seller's and the admins' timelines (and the expiry index while
     its stock is held until ``reserved_until``)."""
     stamp = expiry.stamp(now)
@@ -105,7 +109,7 @@ def new_order(*, order_id: str, checkout_id: str, payment_id: str, user_id: str,
                   customer_id=user_id, store_id=store_id, store_owner_id=owner_id, status=status, lines=lines,
                   currency=currency, subtotal=subtotal, discount=discount, delivery_fee=delivery_fee, total=total,
                   coupon_code=coupon_code, address=address, payment_method=method, payment_id=payment_id,
-                  paid_amount=paid, history=history,
+                  paid_amount=paid, history=history, points=points,
                   gsi1pk=keys.customer_orders(user_id), gsi1sk=db_keys.timeline_sort(stamp, order_id),
                   gsi2pk=keys.seller_orders(owner_id), gsi2sk=db_keys.timeline_sort(stamp, order_id),
                   gsi3pk=keys.ORDERS_ALL, gsi3sk=db_keys.timeline_sort(stamp, order_id),
@@ -151,6 +155,8 @@ def write_checkout(tx: WriteTransaction, plan: CheckoutPlan, record: AuditRecord
     tx.put(plan.payment, Payment.pk.does_not_exist(), label=PAYMENT_LABEL)
     if plan.coupon is not None:
         use_coupon(tx, plan.coupon, plan.user_id)
+    if plan.redemption is not None:  # each lot drawn (conditional on what it held), the balance, the entries
+        plan.redemption.add_to(tx, [o.order_id for o in plan.orders])
     if plan.method == "wallet" and plan.total > 0:
         ledger.debit(tx, plan.user_id, plan.total, entry_type="debit",
                      reference=ledger.Reference("payment", plan.payment_id),

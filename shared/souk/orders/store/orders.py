@@ -125,12 +125,16 @@ def write_return(order: Order, actor: Actor, reason: str, record: AuditRecord,
 
 
 def write_cancel(order: Order, actor: Actor, reason: str | None, releases: dict[tuple[str, str], int],
-                 gone: set[str], record: AuditRecord) -> None:  # fmt: skip
-    """The order → ``cancelled`` and each line's stock released (but the ``gone`` variants'), in one transaction."""
+                 gone: set[str], record: AuditRecord,
+                 extras: Sequence[Callable[[WriteTransaction], None]] = ()) -> None:  # fmt: skip
+    """The order → ``cancelled``, each line's stock released (but the ``gone`` variants') and the ``extras``'
+    items (its loyalty points given back), in one transaction."""
     actions, condition = move_actions(order, "cancelled", actor, reason)
     with WriteTransaction() as tx:
         tx.update(order, actions, condition, label=ORDER_LABEL)
         for (product_id, sku), quantity in releases.items():
             if inventory.stock_label(product_id, sku) not in gone:
                 inventory.release_stock(tx, product_id, sku, quantity)
+        for extra in extras:
+            extra(tx)
         put_audit(tx, record)

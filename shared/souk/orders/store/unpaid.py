@@ -13,6 +13,8 @@ from souk.orders.store.orders import put_audit
 from souk.payments.models import Payment
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from souk.audit.models import AuditRecord
     from souk.caller import Actor
 
@@ -25,9 +27,11 @@ def order_label(order_id: str) -> str:
 
 def write_cancel_unpaid(payment: Payment | None, orders: list[Order], reason: str, actor: Actor | None, *,
                         releases: dict[tuple[str, str], int], gone: set[str], coupon_codes: list[str],
-                        record: AuditRecord) -> None:  # fmt: skip
+                        record: AuditRecord, extras: Sequence[Callable[[WriteTransaction], None]] = ()
+                        ) -> None:  # fmt: skip
     """Every order → ``cancelled`` (conditional on its status read), the stock released (but the ``gone``
-    variants'), the payment → ``canceled`` (or checked so), the coupons' uses given back, the audit record.
+    variants'), the payment → ``canceled`` (or checked so), the coupons' uses given back, the ``extras``' items
+    (the loyalty points the orders redeemed, given back), the audit record.
 
     Raises TransactionCancelled when a condition fails.
     """
@@ -46,4 +50,6 @@ def write_cancel_unpaid(payment: Payment | None, orders: list[Order], reason: st
                           Payment.status == payment.status, label=PAYMENT_LABEL)  # fmt: skip
         for code in coupon_codes:
             release_coupon(tx, code, orders[0].customer_id)
+        for extra in extras:
+            extra(tx)
         put_audit(tx, record)
