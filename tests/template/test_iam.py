@@ -33,6 +33,7 @@ DOMAIN_ROLES = {
     "reviews": "ReviewsRole",
     "disputes": "DisputesRole",
     "notifications": "NotificationsRole",
+    "points": "PointsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -107,6 +108,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
         "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole", "DisputesRole",
+        "PointsRole",
     }  # fmt: skip
 
 
@@ -139,7 +141,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
-        "DisputesRole",
+        "DisputesRole", "PointsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
