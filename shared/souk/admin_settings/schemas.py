@@ -77,7 +77,7 @@ class PointsTier(Section):
     """A loyalty tier: reached with at least ``spend12m`` paid over the last 12 months."""
 
     name: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_ -]+$")
-    spend12m: Money
+    spend12m: Money = Field(alias="spend12m")  # the contract's spelling (camelCase would make it spend12M)
 
 
 class PointsSettings(Section):

@@ -22,8 +22,8 @@ class NextExpiry(CamelModel):
 class PointsOut(CamelModel):
     balance: int = Field(description="The sum of the entries; below 0 after a refund took back spent points.")
     tier: str | None = Field(description="The highest tier the last 12 months' paid spend reaches; null below all.")
-    spend12m: Money = Field(description="Paid for delivered orders this UTC month and the 11 before, in the "
-                                        "points' currency, less refunds.")  # fmt: skip
+    spend12m: Money = Field(alias="spend12m", description="Paid for delivered orders this UTC month and the 11 "
+                                                         "before, in the points' currency, less refunds.")  # fmt: skip
     next_expiry: NextExpiry | None = Field(description="The lot that expires first; null when none holds points.")
 
 
