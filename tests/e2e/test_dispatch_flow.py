@@ -3,19 +3,25 @@
 The seeded couriers (approved) say where they are; a customer pays a Cairo store's order by card;
 the owner makes it ready, which offers its delivery to the nearest courier; both couriers accept at
 the same instant and exactly one wins; the order then shows on the winner's GET /orders. The
-every-minute re-offer schedule is fired once by hand and reports nothing left to do.
+every-minute re-offer schedule is fired once by hand and reports nothing left to do. Then the trip:
+the courier reports positions, picks up, the customer tracks it (a stranger may not), a photo proof
+uploaded through the presigned form is refused at the store and accepted at the door, the order is
+delivered and the courier's wallet holds its delivery fee, once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
-from tests.e2e.client import call, login, ok, pay_with_test_card, seed
+from tests.e2e.client import call, login, new_customer, ok, pay_with_test_card, seed
 from tests.e2e.conftest import Reply, RunnerProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -95,3 +101,57 @@ def test_a_ready_order_is_offered_and_exactly_one_of_two_racing_couriers_gets_it
     fired = ok(call(runner, "POST", f"/api/_dev/schedules/{REOFFER}"))
     assert fired["ok"] is True, fired
     assert ok(call(runner, "GET", f"/api/v1/deliveries/{delivery_id}", token=admin))["status"] == "assigned"
+
+    # --- then the trip: positions, pickup, tracking, proof at the door, the courier paid ---
+    courier = near  # the offer went to the nearer courier, who won
+
+    def now_iso(seconds: float = 0) -> str:
+        moment = datetime.now(UTC) + timedelta(seconds=seconds)
+        return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+    def report(lat: float, lng: float) -> dict[str, Any]:
+        return dict(ok(call(runner, "POST", f"/api/v1/deliveries/{delivery_id}/locations",
+                            {"points": [{"lat": lat, "lng": lng, "at": now_iso(1)}]}, courier)))  # fmt: skip
+
+    time.sleep(1.1)  # points taken before the assignment are ignored: report one from after it
+    assert report(STORE_AT[0] + 0.0005, STORE_AT[1])["accepted"] == 1
+    picked = ok(call(runner, "PATCH", f"/api/v1/deliveries/{delivery_id}/status", {"status": "picked_up"}, courier))
+    assert picked["status"] == "picked_up"
+    assert _order_status(runner, order_id, customer) == "picked_up"
+
+    # the customer tracks it; another customer may not
+    tracking = ok(call(runner, "GET", f"/api/v1/orders/{order_id}/tracking", token=customer))
+    assert tracking["status"] == "picked_up" and tracking["courier"]["lat"] is not None, tracking
+    assert tracking["distanceKm"] > 0 and tracking["etaMinutes"] >= 1 and len(tracking["trail"]) == 1, tracking
+    stranger, _ = new_customer(runner, "Stranger")
+    hidden = call(runner, "GET", f"/api/v1/orders/{order_id}/tracking", token=stranger)
+    assert (hidden.status, hidden.json["error"]["code"]) == (404, "NOT_FOUND")
+
+    # the proof: a photo uploaded the way a phone does (the presigned form, straight to the bucket)
+    form = ok(call(runner, "POST", "/api/v1/uploads", {"filename": "door.jpg", "contentType": "image/jpeg",
+                                                        "size": 4, "purpose": "attachment"}, courier), 201)  # fmt: skip
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("door.jpg", b"\xff\xd8\xff\xe0")},
+                           timeout=10)  # fmt: skip
+    assert posted.status_code in (200, 201, 204), posted.text[:300]
+    dropoff = ok(call(runner, "GET", f"/api/v1/deliveries/{delivery_id}", token=courier))["dropoff"]
+    proof = {"status": "delivered", "proofUploadId": form["uploadId"]}
+
+    # still at the store: refused, nothing moves
+    far_away = call(runner, "PATCH", f"/api/v1/deliveries/{delivery_id}/status", proof, courier)
+    assert (far_away.status, far_away.json["error"]["code"]) == (422, "UNPROCESSABLE_ENTITY"), far_away.body[:400]
+    assert _order_status(runner, order_id, customer) == "picked_up"
+
+    # at the door: delivered, the order follows, the courier's wallet holds the order's delivery fee
+    time.sleep(1.1)
+    assert report(dropoff["lat"], dropoff["lng"])["accepted"] == 1
+    done = ok(call(runner, "PATCH", f"/api/v1/deliveries/{delivery_id}/status", proof, courier))
+    assert (done["status"], done["proofUploadId"]) == ("delivered", form["uploadId"])
+    order = ok(call(runner, "GET", f"/api/v1/orders/{order_id}", token=customer))
+    assert order["status"] == "delivered"
+    wallet = ok(call(runner, "GET", "/api/v1/wallet", token=courier))
+    assert wallet["balance"]["amount"] == order["deliveryFee"]["amount"], (wallet, order["deliveryFee"])
+    twice = call(runner, "PATCH", f"/api/v1/deliveries/{delivery_id}/status", proof, courier)
+    assert (twice.status, twice.json["error"]["code"]) == (409, "INVALID_STATE")
+    assert ok(call(runner, "GET", "/api/v1/wallet", token=courier))["balance"] == wallet["balance"]
+    finished = ok(call(runner, "GET", f"/api/v1/orders/{order_id}/tracking", token=customer))
+    assert (finished["status"], finished["distanceKm"]) == ("delivered", 0), finished
