@@ -9,6 +9,9 @@ import pytest
 
 from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.caller import Principal
+from souk.disputes.schemas.disputes import ResolutionIn
+from souk.disputes.service import disputes as service
 from souk.finance.store import ledger as ledger_store
 from souk.wallet import keys as wallet_keys
 from souk.wallet.models import Wallet
@@ -290,3 +293,26 @@ def test_a_rejection_closes_it_without_money(api: ApiClient) -> None:
     assert (response.json["data"]["status"], response.json["data"]["amount"]) == ("rejected", None)
     assert stored_order(sale.order_id).status == "delivered"
     assert_error(_resolve(api, dispute["id"], admin_token, resolution="rejected"), 409, "INVALID_STATE")
+
+
+def test_an_admin_who_reads_the_order_after_another_admins_full_refund_gets_409(
+    api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an open dispute, and a second admin whose full refund commits just after the first read it open
+    sale = make_sale(api, quantity=1)
+    dispute = _opened(api, sale)
+    (_, first), (second, _) = admin(), admin()
+    real_load = service.load_order
+
+    def load_after_the_other_admin(order_id: str) -> Any:
+        monkeypatch.setattr(service, "load_order", real_load)
+        other = Principal(second.user_id, "admin", None)
+        assert service.resolve(other, dispute["id"], ResolutionIn(resolution="refund_wallet")).status == "resolved"
+        return real_load(order_id)
+
+    monkeypatch.setattr(service, "load_order", load_after_the_other_admin)
+    # WHEN the first admin's resolution goes on with the order as it is now (nothing left to refund)
+    response = _resolve(api, dispute["id"], first, resolution="refund_original")
+    # THEN it is told the dispute is closed (409), not that nothing is left (422); one refund was made
+    assert_error(response, 409, "INVALID_STATE")
+    assert len(stored_refunds(stored_order(sale.order_id).payment_id)) == 1

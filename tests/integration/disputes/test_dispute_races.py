@@ -104,7 +104,8 @@ def test_admins_resolving_one_dispute_with_refunds_at_once_make_one_refund(table
     results = _at_once([lambda r=r: disputes.resolve(ADMIN, dispute.id, r) for r in requests])
     # THEN one resolves it, the others are told it is closed
     errors = [r for r in results if isinstance(r, SoukError)]
-    assert len(errors) == racers - 1 and all(isinstance(e, InvalidState) for e in errors), results
+    assert len(errors) == racers - 1, results
+    assert all(isinstance(e, InvalidState) for e in errors), [(type(e).__name__, e.message) for e in errors]
     # AND there is one refund of what was paid, one reversal of the store's share, and the balance reconciles
     refunds = stored_refunds(order.payment_id)
     assert [int(r.amount) for r in refunds] == [2 * PRICE]

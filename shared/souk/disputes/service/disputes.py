@@ -200,7 +200,11 @@ def resolve(principal: Principal, dispute_id: str, request: ResolutionIn) -> Dis
     if request.resolution in REFUND_TO:
         order = load_order(dispute.order_id)
         requested = None if request.amount is None else amount_in(request.amount, order.currency, field="amount")
-        amount, refund_id = refund_amount(order, requested), new_id()
+        try:
+            amount, refund_id = refund_amount(order, requested), new_id()
+        except UnprocessableEntity:
+            _closed_meanwhile(dispute_id)  # the order read after another admin's refund: answer as the loser
+            raise
     record = audit.build_record(principal.actor, "dispute.resolve", "dispute", dispute_id, before={"status": OPEN},
                                 after={"status": status, "resolution": request.resolution, "amount": amount,
                                        "refundId": refund_id, "note": request.note})  # fmt: skip

@@ -244,7 +244,12 @@ def move_return(principal: Principal, return_id: str, request: ReturnStatusIn) -
     order = amount = refund_id = None
     if target == REFUNDED:
         order = load_order(item.order_id)
-        amount, refund_id = refund_value(item, order), new_id()
+        try:
+            amount, refund_id = refund_value(item, order), new_id()
+        except UnprocessableEntity:
+            if _load(return_id).status != item.status:  # the order read after a racing refund of this return
+                raise _moved_meanwhile(item) from None
+            raise
         actions += [ProductReturn.refund_id.set(refund_id), ProductReturn.refunded_amount.set(amount)]
         after |= {"refundId": refund_id, "amount": amount}
     record = audit.build_record(principal.actor, "return.status", "return", return_id,
