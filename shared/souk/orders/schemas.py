@@ -42,6 +42,9 @@ class OrderOut(CamelModel):
     customer_id: str
     store_id: str
     courier_id: str | None = None
+    delivery_id: str | None = Field(
+        None, description="Its current delivery, once the order is ready (GET /api/v1/deliveries/{id})."
+    )
     lines: list[OrderLineOut]
     subtotal: Money
     discount: Money
@@ -71,7 +74,8 @@ def order_out(order: Order) -> OrderOut:
              for line in order.lines or []]  # fmt: skip
     return OrderOut(
         id=order.order_id, checkout_id=order.checkout_id, status=order.status, customer_id=order.customer_id,  # type: ignore[arg-type]
-        store_id=order.store_id, courier_id=order.courier_id, lines=lines, subtotal=m(order.subtotal),
+        store_id=order.store_id, courier_id=order.courier_id,
+        delivery_id=order.delivery_id, lines=lines, subtotal=m(order.subtotal),
         discount=m(order.discount), delivery_fee=m(order.delivery_fee), total=m(order.total),
         paid=m(order.paid_amount), refunded=m(order.refunded_amount), coupon_code=order.coupon_code,
         address=order.address, payment_method=order.payment_method, payment_id=order.payment_id,
