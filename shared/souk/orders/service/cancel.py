@@ -25,7 +25,7 @@ from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import CancelOut, CancelRequest, order_out
-from souk.orders.service import expiry
+from souk.orders.service import expiry, notifications
 from souk.orders.service.refunds import refund_order
 from souk.orders.store import orders as store
 from souk.payments.models import Payment
@@ -162,6 +162,7 @@ def cancel_order(principal: Principal, order_id: str, request: CancelRequest) ->
     else:
         cancelled = cancel_paid_order(principal.actor, order, request.reason)
         inventory.refresh_after_commit([p for p, _ in expiry.releases([order])])
+        notifications.cancelled(cancelled)
     if left > 0:
         refund_order(principal.actor, cancelled, _payment(cancelled.payment_id), None, to="original",
                      reason=REFUND_REASON)  # fmt: skip

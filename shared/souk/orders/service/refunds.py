@@ -36,6 +36,7 @@ from souk.observability import logger
 from souk.orders import status as order_status
 from souk.orders.models import Order
 from souk.orders.schemas import RefundReplay, RefundRequest
+from souk.orders.service import notifications
 from souk.orders.store import orders as order_store
 from souk.orders.store import refunds as store
 from souk.orders.store.refunds import ORDER_LABEL, PAYMENT_LABEL, REFUND_LABEL, REFUNDABLE_PAYMENTS, RefundPlan
@@ -290,6 +291,7 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
                                                           headers={"Retry-After": "1"}))  # fmt: skip
     if clawed:
         _claw_back(order.store_id)
+    notifications.refunded(order, done)
     return done
 
 
