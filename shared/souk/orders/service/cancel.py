@@ -4,7 +4,9 @@
   cancelled together by :func:`souk.orders.service.expiry.cancel_unpaid_checkout` (stock
   released, payment ``canceled``, intent cancelled).
 - ``paid`` / ``accepted`` / ``preparing``: one transaction moves the order to ``cancelled``
-  (conditional on the status read), releases each line's stock and records the audit;
+  (conditional on the status read), releases each line's stock, gives back the loyalty points it
+  redeemed (to their lots, with their expiry: :func:`souk.points.service.redemption.restore_writes`)
+  and records the audit;
   then what was paid goes back to where it came from through
   :func:`souk.orders.service.refunds.refund_order` (the order stays ``cancelled``), and the
   product flags catch up with the stock.
@@ -29,6 +31,7 @@ from souk.orders.service import expiry, notifications
 from souk.orders.service.refunds import refund_order
 from souk.orders.store import orders as store
 from souk.payments.models import Payment
+from souk.points.service import redemption as points
 
 if TYPE_CHECKING:
     from souk.caller import Actor, Principal
@@ -101,8 +104,9 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
                                     after={"status": "cancelled", "reason": reason,
                                            "released": [{"productId": p, "sku": s, "quantity": q}
                                                         for (p, s), q in releases.items()]})  # fmt: skip
+        restore = points.restore_writes([order])
         try:
-            store.write_cancel(order, actor, reason, releases, gone, record)
+            store.write_cancel(order, actor, reason, releases, gone, record, [restore] if restore is not None else [])
         except TransactionCancelled as cancelled:
             failed = set(cancelled.failed())
             if store.ORDER_LABEL in failed:
@@ -111,6 +115,8 @@ def cancel_paid_order(actor: Actor, order: Order, reason: str | None) -> Order:
                 recomputed = True
                 order = _load(order.order_id)
                 raise Retry from cancelled
+            if points.lost_race(sorted(failed)):
+                raise Retry from cancelled  # a lot expired meanwhile: decide the points again
             if failed:  # only stock labels: those variants no longer exist
                 gone |= failed
                 logger.warning("cancel: variants gone, stock not released", extra={"labels": sorted(failed)})

@@ -12,6 +12,9 @@ the refund ``failed``, gives the amount back and undoes the reversal
 (``REVERSAL#<refundId>#UNDONE``), and the 502/503 reaches the client. A refund that went
 through and reversed a commission then asks finance to claw back what a reversal after the
 payout left owing (:func:`souk.finance.service.clawbacks.recover_after_refund`, best effort).
+Loyalty points follow a refund that went through, right after it in their own transactions
+with idempotent keys (:func:`souk.points.service.earning.after_refund`): not in the reservation,
+which a refused card refund compensates.
 
 The conditions (:mod:`souk.orders.store.refunds`) are exact, so concurrent partial refunds
 commute and the total never exceeds what was paid. A transaction that loses on a condition
@@ -42,6 +45,7 @@ from souk.orders.store import refunds as store
 from souk.orders.store.refunds import ORDER_LABEL, PAYMENT_LABEL, REFUND_LABEL, REFUNDABLE_PAYMENTS, RefundPlan
 from souk.payments.models import Payment, Refund
 from souk.payments.schemas import RefundOut, refund_out
+from souk.points.service import earning as points
 from souk.wallet import service as ledger
 
 if TYPE_CHECKING:
@@ -253,11 +257,12 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
         Stripe refused or could not be reached; the refund was compensated (``failed``).
     """
     refund_id = refund_id or new_id()
-    recomputed = clawed = False
+    recomputed = clawed = full = False
 
     def attempt() -> Refund:
-        nonlocal order, payment, recomputed, clawed
+        nonlocal order, payment, recomputed, clawed, full
         plan = plan_refund(order, payment, amount, to, ledger.wallet_currency())
+        full = plan.order_full
         refund = store.new_refund(plan, refund_id, to, reason, actor.user_id, utc_now())
         # The store's net and the platform's cut go back at the lines' frozen rates (none: paid before commissions).
         reversal = commissions.reversal_writes(order.store_id, order.order_id, refund_id, plan.amount)
@@ -291,6 +296,9 @@ def refund_order(actor: Actor, order: Order, payment: Payment, amount: int | Non
                                                           headers={"Retry-After": "1"}))  # fmt: skip
     if clawed:
         _claw_back(order.store_id)
+    # The money went back: the loyalty points follow (earned ones taken back pro rata; redeemed ones given back
+    # on a full refund), in their own transactions keyed by the refund and the order (best effort, logged).
+    points.after_refund(order, refund_id, int(done.amount), full=full)
     notifications.refunded(order, done)
     return done
 
