@@ -48,9 +48,9 @@ from souk.dispatch.service.deliveries import is_courier_of, load_delivery
 from souk.dispatch.store import status as store
 from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
 from souk.finance.service import commissions
-from souk.identity.service.users import get_user
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify
 from souk.notify.exceptions import NotificationError
-from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.orders.schemas import StatusRequest
 from souk.orders.service import fulfilment
@@ -258,8 +258,10 @@ def _emails(delivery: Delivery, target: str) -> list[tuple[str, dict[str, Any]]]
 def _notify(delivery: Delivery, target: str) -> None:
     for user_id, variables in _emails(delivery, target):
         try:
-            enqueue_email("delivery_status_changed", get_user(user_id).email, variables,
-                          idempotency_id=f"delivery-status:{delivery.delivery_id}:{target}:{user_id}")  # fmt: skip
-        except (NotFound, NotificationError) as exc:
+            notify(user_id, "delivery", delivery.delivery_id, target,
+                   title=f"Order {delivery.order_id}: {variables['headline']}", body=str(variables["detail"]),
+                   data={"deliveryId": delivery.delivery_id, "orderId": delivery.order_id, "status": target},
+                   email=Message("delivery_status_changed", variables))  # fmt: skip
+        except NotificationError as exc:
             logger.warning("delivery email not queued", extra={"delivery_id": delivery.delivery_id,
                                                                "error_type": type(exc).__name__})  # fmt: skip
