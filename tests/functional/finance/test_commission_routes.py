@@ -31,20 +31,23 @@ def _url(store_id: str, query: str = "") -> str:
     return f"/api/v1/stores/{store_id}/commissions{query}"
 
 
-def _commission(store_id: str, *, gross: int = 1000, rate: int = 1000, status: str = "pending") -> str:
-    """A commission as a paid order leaves it (one line), with its sale entry; returns the order id."""
+def _commission(store_id: str, *, gross: int = 1000, rate: int = 1000, status: str = "pending", fee: int = 0) -> str:
+    """A commission as a paid order leaves it (one line, the delivery ``fee`` beside it), with its sale entry;
+    returns the order id."""
     order_id = new_id()
     frozen = commissions.Frozen([{"line": 0, "kind": "product", "productId": "p1", "sku": "s1", "quantity": 1,
                                   "categoryId": None, "gross": gross, "rateBps": rate,
                                   "commission": commissions.commission_of(gross, rate),
                                   "net": gross - commissions.commission_of(gross, rate), "reversedGross": 0,
-                                  "reversedCommission": 0, "reversedNet": 0}])  # fmt: skip
+                                  "reversedCommission": 0, "reversedNet": 0}], fee)  # fmt: skip
     item = store.new_commission(store_id, order_id, "usd", frozen.lines, gross=frozen.gross,
-                                commission=frozen.commission, net=frozen.net, paid_at=datetime.now(UTC))  # fmt: skip
+                                commission=frozen.commission, net=frozen.net, delivery_fee=frozen.delivery_fee,
+                                paid_at=datetime.now(UTC))  # fmt: skip
     item.status = status
     with WriteTransaction() as tx:
         store.put_new(tx, item)
-        post(tx, ledger.sale(store_id, order_id, "usd", gross=frozen.gross, commission=frozen.commission))
+        post(tx, ledger.sale(store_id, order_id, "usd", gross=frozen.gross, commission=frozen.commission,
+                             delivery_fee=frozen.delivery_fee))  # fmt: skip
     return order_id
 
 
@@ -52,7 +55,7 @@ def test_the_owner_pages_through_their_commissions_newest_first(
     api: ApiClient, shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN three commissions, the last at 5%
-    ids = [_commission(shop["id"]), _commission(shop["id"]), _commission(shop["id"], gross=2001, rate=500)]
+    ids = [_commission(shop["id"]), _commission(shop["id"]), _commission(shop["id"], gross=2001, rate=500, fee=350)]
     calls = record_dynamodb_calls(monkeypatch)
     # WHEN the owner reads two at a time
     first = api.get(_url(shop["id"], "?limit=2"), token=shop["owner"])
@@ -63,6 +66,9 @@ def test_the_owner_pages_through_their_commissions_newest_first(
     newest = first.json["data"][0]
     assert newest["gross"] == {"amount": 2001, "currency": "usd"}
     assert (newest["commission"]["amount"], newest["net"]["amount"], newest["rateBps"]) == (100, 1901, 500)
+    # the delivery fee beside the goods: the platform's, in neither gross nor net
+    assert (newest["deliveryFee"]["amount"], newest["reversedDeliveryFee"]["amount"]) == (350, 0)
+    assert [c["deliveryFee"]["amount"] for c in first.json["data"][1:]] == [0]
     assert newest["status"] == "pending" and newest["availableAt"] is None
     assert newest["lines"][0]["rateBps"] == 500 and newest["lines"][0]["kind"] == "product"
     pagination = first.json["pagination"]

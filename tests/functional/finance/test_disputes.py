@@ -163,7 +163,8 @@ def test_a_dispute_opened_holds_the_stores_net_and_tells_the_owner_and_the_admin
     assert (int(item.amount), int(item.held), item.status, int(item.event_created), item.settlement) == (
         2000, 1800, "needs_response", 1000, "open")  # fmt: skip
     assert item.evidence_due_by is not None and int(item.evidence_due_by.timestamp()) == DUE_BY
-    assert item.orders == {paid.orders[0].order_id: {"gross": 2000, "commission": 200, "lines": [[0, 2000, 200]]}}
+    assert item.orders == {paid.orders[0].order_id: {"gross": 2000, "commission": 200, "deliveryFee": 0,
+                                                     "lines": [[0, 2000, 200]]}}  # fmt: skip
     # AND the balance route shows it held
     shown = api.get(f"/api/v1/stores/{store_id}/balance", token=seller.token).json["data"]
     assert (shown["held"]["amount"], shown["available"]["amount"]) == (1800, -1800)
