@@ -263,17 +263,17 @@ def test_an_empty_idempotency_key_is_400(api: ApiClient) -> None:
     assert payload["error"]["details"][0]["field"] == "Idempotency-Key"
 
 
-def test_loyalty_points_are_not_available_yet(api: ApiClient) -> None:
-    # GIVEN a customer with something in the cart
+def test_redeeming_points_one_does_not_have_is_422(api: ApiClient) -> None:
+    # GIVEN a customer without loyalty points and something in the cart (spending points: tests/functional/points)
     seller = make_seller()
     product = seller.create(api)
     customer = _customer()
     cart = _cart(customer, _line(product, "TRS-42", 1, PRICE_42))
     # WHEN they ask to redeem points
     response = _checkout(api, customer, "wallet", pointsToRedeem=100)
-    # THEN 422 and nothing written
+    # THEN 422 naming the balance, and nothing written
     payload = assert_error(response, 422, "UNPROCESSABLE_ENTITY")
-    assert "Loyalty points" in payload["error"]["message"]
+    assert payload["error"]["message"] == "You have 0 points."
     _assert_nothing_written(customer, cart, {(product["id"], "TRS-42"): 10})
 
 

@@ -226,7 +226,7 @@ def plan_checkout(principal: Principal, request: CheckoutRequest, cart: Cart | N
             total=group.total - values[index], coupon_code=coupon_code if group.discount else None, address=address,
             method=method, paid=group.total - values[index] if terms.settled else 0, history=list(history), now=now,
             reserved_until=None if terms.settled else until,
-            points=redemption.record(index) if redemption is not None else None))  # fmt: skip
+            points=redemption.order_points(index) if redemption is not None else None))  # fmt: skip
     payment = store.new_payment(payment_id=payment_id, user_id=user_id, method=method, orders=orders,
                                 amount=terms.total, currency=terms.currency,
                                 status="succeeded" if terms.settled else "pending", now=now)  # fmt: skip

@@ -61,12 +61,12 @@ class Redemption:
     draws: list[list[Draw]]
     now: datetime
 
-    def record(self, index: int) -> dict[str, Any] | None:
+    def order_points(self, index: int) -> dict[str, Any] | None:
         """What order ``index`` keeps of it (``Order.points``): None when it got no points."""
         if not self.per_order[index]:
             return None
         return {"redeemed": self.per_order[index], "value": self.values[index],
-                "draws": [d.record() for d in self.draws[index]]}  # fmt: skip
+                "draws": [d.as_dict() for d in self.draws[index]]}  # fmt: skip
 
     def changes(self, order_ids: Sequence[str]) -> Changes:
         changes = Changes(self.user_id, balance=-self.points, at_least=self.points)
@@ -85,7 +85,7 @@ class Redemption:
             if points:
                 changes.entries.append(store.new_entry(
                     self.user_id, f"{REDEEMED}-{order_id}", REDEEMED, -points, order_id=order_id, at=self.now,
-                    expires_at=min(d.expires_at for d in draws), draws=[d.record() for d in draws]))  # fmt: skip
+                    expires_at=min(d.expires_at for d in draws), draws=[d.as_dict() for d in draws]))  # fmt: skip
         return changes
 
     @property

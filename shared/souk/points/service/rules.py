@@ -56,7 +56,7 @@ class Draw:
     expires_at: datetime
     remaining_before: int = 0  # the lot's remaining as read (the condition of its update)
 
-    def record(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, object]:
         return {"lot": self.lot_id, "points": self.points, "expiresAt": self.expires_at.astimezone(UTC).isoformat()}
 
 
