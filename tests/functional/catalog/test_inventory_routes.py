@@ -77,6 +77,13 @@ def test_a_product_stays_in_stock_while_another_variant_has_some(api: ApiClient)
     assert api.get(f"/api/v1/products/{product['id']}").json["data"]["inStock"] is True
 
 
+def _inbox(api: ApiClient, token: str, kind: str) -> list[tuple[str, str]]:
+    """(entityId, title) of the caller's in-app notifications of one type (GET /notifications)."""
+    response = api.get("/api/v1/notifications", token=token)
+    assert response.status == 200, response.body
+    return [(n["entityId"], n["title"]) for n in response.json["data"] if n["type"] == kind]
+
+
 def test_falling_below_the_threshold_lists_the_variant_and_emails_the_owner_once(
     api: ApiClient, aws_resources: dict
 ) -> None:
@@ -95,6 +102,7 @@ def test_falling_below_the_threshold_lists_the_variant_and_emails_the_owner_once
     jobs = [j for j in queued_jobs(aws_resources["EmailQueue"]) if j["template"] == "low_stock"]
     assert len(jobs) == 1 and jobs[0]["to"] == seller.user.email
     assert jobs[0]["variables"]["stock"] == 5 and jobs[0]["variables"]["variant_sku"] == "SKU-1"
+    assert _inbox(api, seller.token, "order") == [(f"{product_id}:SKU-1", "Low stock: Trail Running Shoes (SKU-1)")]
     # WHEN it is restocked above the threshold, then falls again
     _adjust(api, seller, product_id, "SKU-1", 10)
     assert api.get(low_path, token=seller.token).json["data"] == []
@@ -102,6 +110,7 @@ def test_falling_below_the_threshold_lists_the_variant_and_emails_the_owner_once
     # THEN it is listed again and a second email goes out (the flag was reset)
     assert len(api.get(low_path, token=seller.token).json["data"]) == 1
     assert len([j for j in queued_jobs(aws_resources["EmailQueue"]) if j["template"] == "low_stock"]) == 1
+    assert len(_inbox(api, seller.token, "order")) == 2  # one per movement that crossed the threshold
 
 
 def test_adjust_another_owners_product_is_404(api: ApiClient) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from souk.audit import keys
 from souk.audit.models import AuditRecord
+from souk.catalog.service import review, stores
 from souk.catalog.service.stores import require_selling_store
 from souk.errors import NotFound, UnprocessableEntity
 from tests.factories import create_user, queued_jobs, token_for
@@ -271,6 +272,13 @@ def test_get_unknown_store_is_404_and_a_bad_token_is_401(api: ApiClient) -> None
     assert_error(api.get("/api/v1/stores/01NOSUCHSTORE", token="not.a.jwt"), 401, "INVALID_TOKEN")
 
 
+def _inbox(api: ApiClient, token: str, kind: str) -> list[tuple[str, str]]:
+    """(entityId, title) of the caller's in-app notifications of one type (GET /notifications)."""
+    response = api.get("/api/v1/notifications", token=token)
+    assert response.status == 200, response.body
+    return [(n["entityId"], n["title"]) for n in response.json["data"] if n["type"] == kind]
+
+
 # --- PATCH a store
 def test_owner_edits_store_and_the_indexes_follow(api: ApiClient, world: dict) -> None:
     # GIVEN an approved store found by its name and near its address
@@ -390,6 +398,10 @@ def test_admin_approval_lists_indexes_and_emails_the_owner(api: ApiClient, world
     jobs = [j for j in queued_jobs(aws_resources["EmailQueue"]) if j["template"] == "store_status_changed"]
     assert len(jobs) == 1 and jobs[0]["to"] == world["owner_a"].email
     assert jobs[0]["variables"] == {"store_name": "Sunny Side", "status": "approved"}
+    # AND has it in the app (an account notification), once even if the decision is told again
+    assert _inbox(api, world["a"], "account") == [(store["id"], "Sunny Side is approved")]
+    review._email_owner(stores.get_store(store["id"]))
+    assert len(_inbox(api, world["a"], "account")) == 1 and queued_jobs(aws_resources["EmailQueue"]) == []
     # AND the decision is audited
     records = [r for r in AuditRecord.gsi2.query(keys.audit_resource("store", store["id"]))
                if r.action == "store.status_change"]  # fmt: skip

@@ -32,9 +32,9 @@ from souk.catalog.store import inventory as store
 from souk.catalog.store.products import refresh_search
 from souk.db.transactions import WriteTransaction, retry_on_contention
 from souk.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
-from souk.identity.service.users import get_user
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify
 from souk.notify.exceptions import NotificationError
-from souk.notify.service import enqueue_email
 from souk.observability import logger
 
 if TYPE_CHECKING:
@@ -160,15 +160,20 @@ def adjust_stock(principal: Principal, product_id: str, request: AdjustmentReque
 
 
 def _email_low_stock(product: Product, variant: Variant, movement_id: str) -> None:
-    """Best effort after the commit: the adjustment stands even if the email cannot be queued."""
+    """Best effort after the commit: the adjustment stands even if it cannot be notified.
+
+    An ``order`` notification to the store owner (stock is what orders draw on), once per stock
+    movement that crossed the threshold: the movement id names it."""
     try:
-        owner = get_user(product.owner_id)
         selling = stores.get_store(product.store_id)
-        variables: dict[str, object] = {"product_name": product.name, "variant_sku": variant.sku,
-                                        "store_name": selling.name, "stock": int(variant.stock),
-                                        "threshold": int(variant.low_stock_threshold)}  # fmt: skip
-        enqueue_email("low_stock", owner.email, variables,
-                      idempotency_id=f"low-stock:{product.product_id}:{variant.sku}:{movement_id}")  # fmt: skip
+        variables: dict[str, str | int | float] = {"product_name": product.name, "variant_sku": variant.sku,
+                                                   "store_name": selling.name, "stock": int(variant.stock),
+                                                   "threshold": int(variant.low_stock_threshold)}  # fmt: skip
+        notify(product.owner_id, "order", f"{product.product_id}:{variant.sku}", movement_id,
+               title=f"Low stock: {product.name} ({variant.sku})",
+               body=f"{int(variant.stock)} left, at or below your threshold of {int(variant.low_stock_threshold)}.",
+               data={"productId": product.product_id, "sku": variant.sku},
+               email=Message("low_stock", variables))  # fmt: skip
     except (NotFound, NotificationError) as exc:
         logger.warning("low stock email not queued", extra={"product_id": product.product_id,
                                                              "error_type": type(exc).__name__})  # fmt: skip

@@ -13,10 +13,9 @@ from souk.catalog.models import APPROVED, Store
 from souk.catalog.schemas.stores import StoreStatusRequest
 from souk.catalog.service import stores
 from souk.catalog.store.products import relist_store_products
-from souk.errors import NotFound
-from souk.identity.service.users import get_user
-from souk.notify.exceptions import EnqueueError, NotificationConfigError
-from souk.notify.service import enqueue_email
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify
+from souk.notify.exceptions import NotificationError
 from souk.observability import logger
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ def set_store_status(principal: Principal, store_id: str, request: StoreStatusRe
     """An admin's decision: approve, reject or suspend, along the allowed transitions only.
 
     Approval adds the store to the search and near indexes, suspension removes it; the
-    owner is emailed (``store_status_changed``) once the change is saved.
+    owner is notified (``account``, emailed ``store_status_changed``) once the change is saved.
     """
     store, was = stores.apply_status(principal, store_id, request)
     if (was == APPROVED) != (store.status == APPROVED):
@@ -47,14 +46,16 @@ def _relist_products(store: Store) -> None:
 
 
 def _email_owner(store: Store) -> None:
-    """Best effort after the commit: the decision stands even if the email cannot be queued."""
-    variables: dict[str, object] = {"store_name": store.name, "status": store.status.replace("_", " ")}
+    """Best effort after the commit: the decision stands even if it cannot be notified (once per store version)."""
+    status = store.status.replace("_", " ")
+    variables: dict[str, str | int | float] = {"store_name": store.name, "status": status}
     if store.status_reason:
         variables["reason"] = store.status_reason
     try:
-        owner = get_user(store.owner_id)
-        enqueue_email("store_status_changed", owner.email, variables,
-                      idempotency_id=f"store-status:{store.store_id}:{store.version}")  # fmt: skip
-    except (NotFound, EnqueueError, NotificationConfigError) as exc:
+        notify(store.owner_id, "account", store.store_id, int(store.version), title=f"{store.name} is {status}",
+               body=store.status_reason or f"An admin set your store {store.name} to {status}.",
+               data={"storeId": store.store_id, "status": store.status},
+               email=Message("store_status_changed", variables))  # fmt: skip
+    except NotificationError as exc:
         logger.warning("store status email not queued", extra={"store_id": store.store_id,
                                                                 "error_type": type(exc).__name__})  # fmt: skip
