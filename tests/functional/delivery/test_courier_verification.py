@@ -13,6 +13,7 @@ import pytest
 from souk.admin_settings import service as admin_settings
 from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
+from souk.delivery.service import verification
 from souk.identity.models import User
 from tests.factories import create_user, queued_jobs, ready_upload, token_for
 from tests.functional.catalog_helpers import admin_token
@@ -65,6 +66,13 @@ def queue(api: ApiClient, admin: str, query: str = "") -> Any:
     return response.json
 
 
+def _account_inbox(api: ApiClient, token: str) -> list[dict[str, Any]]:
+    """The caller's in-app account notifications (GET /notifications)."""
+    response = api.get("/api/v1/notifications", token=token)
+    assert response.status == 200, response.body
+    return [n for n in response.json["data"] if n["type"] == "account"]
+
+
 def audit_actions(user_id: str) -> list[str]:
     records = AuditRecord.gsi2.query(audit_keys.audit_resource("courier", user_id))
     return [r.action for r in records]
@@ -109,6 +117,10 @@ def test_a_courier_submits_an_admin_approves_and_the_courier_can_be_available(
     jobs = [j for j in queued_jobs(aws_resources["EmailQueue"]) if j["channel"] == "email"]
     assert [(j["template"], j["to"]) for j in jobs] == [("courier_verification_approved", courier.user.email)]
     assert jobs[0]["variables"] == {"name": "Youssef Rider"}
+    # AND has it in the app (an account notification), once even if the decision is told again
+    assert [n["title"] for n in _account_inbox(api, courier.token)] == ["You can deliver now"]
+    verification._email(courier.user, verification.store.get_verification(courier.id))
+    assert len(_account_inbox(api, courier.token)) == 1 and queued_jobs(aws_resources["EmailQueue"]) == []
     assert sorted(audit_actions(courier.id)) == ["courier_verification.decide", "courier_verification.submit"]
     # AND may now be available (and unavailable)
     assert available(api, courier).status == 200

@@ -35,8 +35,9 @@ from souk.delivery.schemas import (
 )
 from souk.errors import Conflict, InvalidState, NotFound, UnprocessableEntity, ValidationFailed
 from souk.identity.service.users import get_user
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify
 from souk.notify.exceptions import NotificationError
-from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.uploads.service import claim_uploads
 
@@ -206,14 +207,21 @@ def decide(principal: Principal, user_id: str, decision: VerificationDecision) -
 
 
 def _email(courier: User, item: CourierVerification) -> None:
-    """Best effort after the commit: the decision stands even if the email cannot be queued."""
-    variables: dict[str, object] = {"name": courier.name}
+    """Best effort after the commit: the decision stands even if it cannot be notified.
+
+    An ``account`` notification (emailed whatever the preferences say), once per decision: the
+    verification's version names it."""
+    variables: dict[str, str | int | float] = {"name": courier.name}
     if item.status == REJECTED:
         variables["reason"] = item.reason or ""
+    approved = item.status == APPROVED
     try:
-        template = "courier_verification_approved" if item.status == APPROVED else "courier_verification_rejected"
-        enqueue_email(template, courier.email, variables,
-                      idempotency_id=f"courier-verification:{item.user_id}:{int(item.version)}")  # fmt: skip
+        template = "courier_verification_approved" if approved else "courier_verification_rejected"
+        notify(item.user_id, "account", f"courier-verification:{item.user_id}", int(item.version),
+               title="You can deliver now" if approved else "Your courier verification was rejected",
+               body="Your documents are approved: go online to get offers." if approved
+               else f"Your documents were not approved: {item.reason or 'no reason given'}.",
+               data={"status": item.status}, email=Message(template, variables))  # fmt: skip
     except NotificationError as exc:
         logger.warning("courier verification email not queued",
                        extra={"user_id": item.user_id, "error_type": type(exc).__name__})  # fmt: skip
