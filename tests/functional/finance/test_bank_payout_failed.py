@@ -57,6 +57,9 @@ def test_the_owner_is_told_once_and_the_balance_does_not_move(
     assert len(jobs) == 1, jobs
     assert "42.00" in jobs[0]["variables"]["amount"]
     assert jobs[0]["variables"]["reason"] == "The bank account has been closed."
+    # AND has it once in the app, as a payment notification
+    shown = api.get("/api/v1/notifications", token=shop["owner"]).json["data"]
+    assert [(n["type"], n["entityId"]) for n in shown if n["type"] == "payment"] == [("payment", obj["id"])]
     # AND the event is audited once on the store, and the second delivery changed nothing
     records = [r for r in AuditRecord.gsi2.query(audit_keys.audit_resource("store", shop["id"]))
                if r.action == "payout_account.bank_payout_failed"]  # fmt: skip

@@ -175,6 +175,11 @@ def test_a_dispute_opened_holds_the_stores_net_and_tells_the_owner_and_the_admin
     assert owner_mail[0]["variables"]["amount"] == "18.00 USD" and "2030-03-17" in owner_mail[0]["variables"]["due_by"]
     admin_mail = [j for j in jobs if j["template"] == "dispute_opened_admin" and j["to"] == admin.email]
     assert len(admin_mail) == 1 and admin_mail[0]["variables"]["total"] == "20.00 USD"
+    # AND each has it once in the app (a payment notification about the dispute)
+    for token in (seller.token, token_for(admin)):
+        shown = api.get("/api/v1/notifications", token=token).json["data"]
+        assert [n["entityId"] for n in shown if n["type"] == "payment" and n["title"].startswith("Chargeback")] == [
+            "dp_1"]  # fmt: skip
 
 
 # ---------------------------------------------------------------- lost

@@ -26,10 +26,10 @@ from souk.errors import NotFound
 from souk.finance.schemas import AccountStatus, OnboardingOut
 from souk.finance.service.balance import owned_store
 from souk.finance.store import accounts as store
-from souk.identity.service.users import get_user
 from souk.money import display
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify as notify_user
 from souk.notify.exceptions import NotificationError
-from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.payments import gateway
 from souk.settings import get_settings
@@ -149,10 +149,14 @@ def apply_bank_payout_failed(tx: WriteTransaction, account_id: str, bank_payout:
 
     def notify() -> None:
         try:
-            owner = get_user(get_store(indexed.store_id).owner_id)
-            enqueue_email("bank_payout_failed", owner.email,
-                          {"store_name": get_store(indexed.store_id).name, "amount": display(amount, currency),
-                           "reason": reason}, idempotency_id=f"bank-payout-failed-{bank_payout_id}")  # fmt: skip
+            selling = get_store(indexed.store_id)
+            variables: dict[str, str | int | float] = {"store_name": selling.name, "amount": display(amount, currency),
+                                                       "reason": reason}  # fmt: skip
+            notify_user(selling.owner_id, "payment", bank_payout_id, "failed",
+                        title=f"Your bank refused a payout of {variables['amount']}",
+                        body=f"{reason}. Stripe pays it again once your bank details are fixed.",
+                        data={"storeId": indexed.store_id, "bankPayoutId": bank_payout_id},
+                        email=Message("bank_payout_failed", variables))  # fmt: skip
         except (NotFound, NotificationError) as exc:
             logger.warning("bank payout failure email not queued", extra={
                 "store_id": indexed.store_id, "error_type": type(exc).__name__})  # fmt: skip

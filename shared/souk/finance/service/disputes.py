@@ -73,10 +73,10 @@ from souk.finance.store import disputes as store
 from souk.finance.store import ledger as ledger_store
 from souk.identity.schemas.users import UserListQuery
 from souk.identity.service.user_admin import list_users
-from souk.identity.service.users import get_user
 from souk.money import display
+from souk.notifications.schemas import Message
+from souk.notifications.service.notifications import notify
 from souk.notify.exceptions import NotificationError
-from souk.notify.service import enqueue_email
 from souk.observability import logger
 from souk.schema import MAX_LIMIT
 
@@ -498,12 +498,15 @@ def _due(facts: Facts) -> str:
     return facts.due_by.strftime("%Y-%m-%d %H:%M UTC") if facts.due_by else "no date given"
 
 
-def _send(template: str, user_id: str, variables: dict[str, Any], idempotency_id: str) -> None:
+def _send(template: str, user_id: str, variables: dict[str, Any], facts: Facts, version: str, title: str) -> None:
+    """A ``payment`` notification (in the app, the template by email), once per dispute, recipient, ``version``."""
     try:
-        enqueue_email(template, get_user(user_id).email, variables, idempotency_id=idempotency_id)
-    except (NotFound, NotificationError) as exc:
-        logger.warning("dispute email not queued", extra={"template": template, "idempotency_id": idempotency_id,
-                                                          "error_type": type(exc).__name__})  # fmt: skip
+        notify(user_id, "payment", facts.dispute_id, version, title=title,
+               body=f"Reason: {variables['reason']}. Evidence is due by {variables['due_by']}.",
+               data={"disputeId": facts.dispute_id}, email=Message(template, variables))  # fmt: skip
+    except NotificationError as exc:
+        logger.warning("dispute notification not sent", extra={"template": template, "dispute_id": facts.dispute_id,
+                                                                "error_type": type(exc).__name__})  # fmt: skip
 
 
 def _store_name(store_id: str) -> str:
@@ -538,7 +541,8 @@ def notify_opened(facts: Facts, payment_id: str, shares: Sequence[Any]) -> None:
             continue
         variables = {**common, "store_name": names[share.store_id], "amount": display(share.held, facts.currency),
                      "order_ids": ", ".join(sorted(share.orders)) or "none"}  # fmt: skip
-        _send("dispute_opened", share.owner_id, variables, f"dispute-opened:{facts.dispute_id}:{share.store_id}")
+        _send("dispute_opened", share.owner_id, variables, facts, f"opened:{share.store_id}",
+              f"Chargeback on {variables['order_ids']}: {variables['amount']} held")  # fmt: skip
     stores = "; ".join(f"{names[s.store_id]} {display(s.held, facts.currency)}" for s in shares)
     admin_vars = {**common, "status": facts.status, "payment_id": payment_id,
                   "total": display(facts.amount, facts.currency), "stores": stores}  # fmt: skip
@@ -548,4 +552,5 @@ def notify_opened(facts: Facts, payment_id: str, shares: Sequence[Any]) -> None:
         logger.exception("admins not read for a dispute email", extra={"dispute_id": facts.dispute_id})
         return
     for admin_id in admins:
-        _send("dispute_opened_admin", admin_id, admin_vars, f"dispute-opened:{facts.dispute_id}:admin:{admin_id}")
+        _send("dispute_opened_admin", admin_id, admin_vars, facts, "opened:admin",
+              f"Chargeback {facts.dispute_id}: {admin_vars['total']}")  # fmt: skip
