@@ -34,6 +34,7 @@ DOMAIN_ROLES = {
     "disputes": "DisputesRole",
     "notifications": "NotificationsRole",
     "points": "PointsRole",
+    "teams": "TeamsRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -108,7 +109,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
         "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole", "DisputesRole",
-        "PointsRole",
+        "PointsRole", "TeamsRole",
     }  # fmt: skip
 
 
@@ -141,7 +142,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
-        "DisputesRole", "PointsRole",
+        "DisputesRole", "PointsRole", "TeamsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):

@@ -1,0 +1,121 @@
+"""Invites: an admin or owner invites an email with a role; the invitee accepts with the emailed token.
+
+The token is random (256 bits), emailed once and stored only as its sha256. It is valid 7 days,
+once, and only for the account with the invited email (another account: 403). One pending
+invite per team and email: inviting the same email again (resending) rotates the token of the
+same item, so the old token no longer works. Accepting adds the membership and deletes the
+invite in one transaction conditional on the token: two accepts at once make one membership.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk.audit import service as audit
+from souk.db.base import utc_now
+from souk.db.transactions import TransactionCancelled, retry_on_contention
+from souk.errors import Conflict, DuplicateEntry, Forbidden, NotFound
+from souk.identity.service.users import get_user
+from souk.ids import new_id
+from souk.notify.exceptions import NotificationError
+from souk.notify.service import enqueue_email
+from souk.observability import logger
+from souk.settings import get_settings
+from souk.teams import keys, rules
+from souk.teams.models import Invite
+from souk.teams.schemas import InviteIn, InviteOut, TeamOut, invite_out, team_out
+from souk.teams.service.members import check_seats
+from souk.teams.service.teams import load
+from souk.teams.store import invites as store
+from souk.teams.store import teams as team_store
+
+if TYPE_CHECKING:
+    from souk.caller import Principal
+
+MAX_ATTEMPTS = 5
+INVALID = "This invite is not valid (unknown, used, replaced or expired)."
+
+
+def _busy() -> Exception:
+    return Conflict("The team is changing right now; retry.", headers={"Retry-After": "1"})
+
+
+def invite(principal: Principal, team_id: str, body: InviteIn) -> InviteOut:
+    """Create the (team, email) invite, or rotate the token of the pending one; email the token."""
+    email = str(body.email).lower()
+    team, membership = load(team_id, principal)
+    rules.check_grant(membership.role, body.role)
+    token, token_hash = rules.new_invite_token()
+    valid_until = rules.invite_valid_until(utc_now())
+    fresh = store.new_invite(new_id(), team_id, email, body.role, token_hash, principal.user_id, valid_until)
+    record = audit.build_record(principal.actor, "team.invite", "team", team_id,
+                                after={"email": email, "role": body.role, "inviteId": fresh.invite_id})  # fmt: skip
+    existing = store.get(team_id, email)
+    if existing is not None and rules.invite_live(existing.valid_until, utc_now()):
+        existing.token_hash, existing.gsi1pk, existing.role = token_hash, keys.invite_token(token_hash), body.role
+        existing.valid_until, existing.invited_by = valid_until, principal.user_id
+        record.after = {"email": email, "role": body.role, "inviteId": existing.invite_id, "resent": True}
+        store.rotate(existing, record)
+        sent = existing
+    else:
+        check_seats(team)
+        try:
+            store.put_new(fresh, record)
+        except TransactionCancelled as cancelled:
+            if store.INVITE_LABEL in cancelled.failed():
+                raise Conflict("An invite for this email was just sent; retry to resend it.") from None
+            raise
+        sent = fresh
+    _email(sent, token, team.name, principal.user_id)
+    return invite_out(sent)
+
+
+def _email(sent: Invite, token: str, team_name: str, inviter_id: str) -> None:
+    """Best effort after the commit: when it cannot be queued, resending rotates the token and tries again."""
+    try:
+        inviter = get_user(inviter_id).name
+    except NotFound:
+        inviter = "A team admin"
+    accept_url = f"{get_settings().app_url.rstrip('/')}/invites/{token}"
+    variables = {"inviter_name": inviter, "team_name": team_name, "role": sent.role, "accept_url": accept_url,
+                 "token": token}  # fmt: skip
+    try:
+        enqueue_email("team_invite", sent.email, variables, idempotency_id=f"team-invite:{sent.token_hash}")
+    except NotificationError as exc:
+        logger.warning("invite email not queued", extra={"team_id": sent.team_id, "invite_id": sent.invite_id,
+                                                         "error_type": type(exc).__name__})  # fmt: skip
+
+
+def accept(principal: Principal, token: str) -> TeamOut:
+    """Join the team of the invite with its role: 404 for an unknown/used/expired token, 403 for another email."""
+    token_hash = rules.token_hash(token)
+
+    def attempt() -> TeamOut:
+        found = store.by_token_hash(token_hash)
+        if found is None or not rules.invite_live(found.valid_until, utc_now()):
+            raise NotFound(INVALID)
+        user = get_user(principal.user_id)
+        if not rules.same_email(user.email, found.email):
+            raise Forbidden("This invite is for another email address.")
+        team = team_store.get_team(found.team_id)
+        if team is None:
+            raise NotFound(INVALID)
+        member = team_store.new_membership(team.team_id, user.user_id, found.role, user.name, user.email)
+        record = audit.build_record(principal.actor, "team.invite_accept", "team", team.team_id,
+                                    after={"userId": user.user_id, "role": found.role,
+                                           "inviteId": found.invite_id})  # fmt: skip
+        try:
+            team_store.add_member(team, member, record, invite=found, token_hash=token_hash)
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            if store.INVITE_LABEL in failed:
+                raise NotFound(INVALID) from None
+            if team_store.MEMBER_LABEL in failed:
+                raise DuplicateEntry("You are already a member of this team.") from None
+            if team_store.TEAM_LABEL in failed:
+                raise NotFound(INVALID) from None
+            raise
+        team.members = int(team.members or 0) + 1
+        return team_out(team, found.role)
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)

@@ -1,0 +1,118 @@
+"""Members: added (an existing user), re-roled and removed by the team's admins and owners.
+
+The team always keeps an owner: the change that would take the last one away fails on the
+``owners > 1`` condition of the team item in its own transaction (409), whoever races.
+
+API keys: :class:`souk.identity.models.ApiKey` belongs to a user, not to a team (no team id on
+it), so removing a member has no team keys to revoke; when keys are scoped to teams, revoke them
+in :func:`remove_member`'s transaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk.audit import service as audit
+from souk.db.transactions import TransactionCancelled, retry_on_contention
+from souk.errors import Conflict, DuplicateEntry, Forbidden, NotFound
+from souk.identity.service.users import get_user
+from souk.teams import rules
+from souk.teams.models import Membership, Team
+from souk.teams.schemas import DeletedOut, MemberIn, MemberOut, MemberRoleIn, member_out
+from souk.teams.service.teams import load, seat_limit
+from souk.teams.store import invites as invite_store
+from souk.teams.store import teams as store
+
+if TYPE_CHECKING:
+    from souk.caller import Principal
+
+MAX_ATTEMPTS = 5
+CHANGED = "The member changed meanwhile; read the team again and retry."
+
+
+def check_seats(team: Team) -> None:
+    """403 when the plan's seats (members and pending invites) are taken; none are for now."""
+    limit = seat_limit(team)
+    if limit is not None:
+        pending = invite_store.pending_count(team.team_id)
+        if not rules.seats_left(limit, int(team.members or 0), pending):
+            raise Forbidden("The team's plan has no seat left.", details=[{"field": "teamMembers",
+                                                                          "message": f"limit {limit}"}])  # fmt: skip
+
+
+def _failed(cancelled: TransactionCancelled, *, owner_change: bool) -> Exception:
+    failed = cancelled.failed()
+    if store.MEMBER_LABEL in failed or store.ACTOR_LABEL in failed:
+        return Conflict(CHANGED)
+    if store.TEAM_LABEL in failed:
+        return Conflict(rules.LAST_OWNER) if owner_change else NotFound("No such team.")
+    return cancelled
+
+
+def add_member(principal: Principal, team_id: str, body: MemberIn) -> MemberOut:
+    def attempt() -> MemberOut:
+        team, membership = load(team_id, principal)
+        rules.check_grant(membership.role, body.role)
+        try:
+            user = get_user(body.user_id)
+        except NotFound:
+            raise NotFound("No such user.") from None
+        check_seats(team)
+        member = store.new_membership(team_id, user.user_id, body.role, user.name, user.email)
+        record = audit.build_record(principal.actor, "team.member_add", "team", team_id,
+                                    after={"userId": user.user_id, "role": body.role})  # fmt: skip
+        try:
+            store.add_member(team, member, record, actor=membership)
+        except TransactionCancelled as cancelled:
+            if store.MEMBER_LABEL in cancelled.failed():
+                raise DuplicateEntry("The user is already a member of the team.") from None
+            raise _failed(cancelled, owner_change=False) from None
+        return member_out(member)
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)
+
+
+def _busy() -> Exception:
+    return Conflict("The team is changing right now; retry.", headers={"Retry-After": "1"})
+
+
+def _load_pair(principal: Principal, team_id: str, user_id: str) -> tuple[Team, Membership, Membership]:
+    team, membership = load(team_id, principal)
+    target = membership if user_id == principal.user_id else store.get_membership(team_id, user_id)
+    if target is None:
+        raise NotFound("No such member.")
+    return team, membership, target
+
+
+def change_role(principal: Principal, team_id: str, user_id: str, body: MemberRoleIn) -> MemberOut:
+    def attempt() -> MemberOut:
+        team, membership, target = _load_pair(principal, team_id, user_id)
+        rules.check_change(membership.role, principal.user_id, target.role, user_id, body.role)
+        if target.role == body.role:
+            return member_out(target)
+        record = audit.build_record(principal.actor, "team.member_role", "team", team_id,
+                                    before={"userId": user_id, "role": target.role},
+                                    after={"userId": user_id, "role": body.role})  # fmt: skip
+        try:
+            store.change_role(team, membership, target, body.role, record)
+        except TransactionCancelled as cancelled:
+            raise _failed(cancelled, owner_change=rules.loses_owner(target.role, body.role)) from None
+        target.role = body.role
+        return member_out(target)
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)
+
+
+def remove_member(principal: Principal, team_id: str, user_id: str) -> DeletedOut:
+    def attempt() -> DeletedOut:
+        team, membership, target = _load_pair(principal, team_id, user_id)
+        rules.check_remove(membership.role, principal.user_id, target.role, user_id)
+        record = audit.build_record(principal.actor, "team.member_remove", "team", team_id,
+                                    before={"userId": user_id, "role": target.role})  # fmt: skip
+        try:
+            store.remove_member(team, membership, target, record)
+        except TransactionCancelled as cancelled:
+            raise _failed(cancelled, owner_change=rules.loses_owner(target.role, None)) from None
+        return DeletedOut(id=user_id)
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)

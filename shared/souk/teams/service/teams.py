@@ -1,0 +1,87 @@
+"""Teams: create (the caller is the owner), list one's own, read, rename and delete.
+
+A non-member gets 404 for a team (never reveal that it exists); a member without the role 403.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from souk.audit import service as audit
+from souk.db.base import utc_now
+from souk.errors import NotFound
+from souk.identity.service.users import get_user
+from souk.ids import new_id
+from souk.teams import keys, rules
+from souk.teams.models import Membership, Team
+from souk.teams.schemas import DeletedOut, MemberOut, TeamIn, TeamOut, member_out, team_out
+from souk.teams.store import teams as store
+
+if TYPE_CHECKING:
+    from souk.caller import Principal
+
+
+def seat_limit(team: Team) -> int | None:
+    """The most members (pending invites included) the team's plan allows; ``None``: unlimited.
+
+    Plans come with subscriptions (issue 15, item 2); until then every team is unlimited. The one
+    place the limit is read: adding a member and inviting call it and count pending invites as seats.
+    """
+    return None
+
+
+def load(team_id: str, principal: Principal) -> tuple[Team, Membership]:
+    """The team and the caller's membership; 404 for a non-member or no such team."""
+    membership = store.get_membership(team_id, principal.user_id)
+    team = store.get_team(team_id) if membership is not None else None
+    if membership is None or team is None:
+        raise NotFound("No such team.")
+    return team, membership
+
+
+def create_team(principal: Principal, body: TeamIn) -> TeamOut:
+    user = get_user(principal.user_id)
+    team_id = new_id()
+    now = utc_now()
+    team = Team(pk=keys.team(team_id), sk=keys.TEAM_SK, team_id=team_id, name=body.name, created_by=user.user_id,
+                members=1, owners=1, created_at=now, updated_at=now)  # fmt: skip
+    owner = store.new_membership(team_id, user.user_id, "owner", user.name, user.email)
+    record = audit.build_record(principal.actor, "team.create", "team", team_id, after={"name": body.name})
+    store.create(team, owner, record)
+    return team_out(team, "owner")
+
+
+def list_teams(principal: Principal) -> list[TeamOut]:
+    """One Query (the caller's memberships) and one BatchGet (their teams)."""
+    memberships = store.user_memberships(principal.user_id)
+    teams = store.teams_by_id([m.team_id for m in memberships])
+    found = [team_out(teams[m.team_id], m.role) for m in memberships if m.team_id in teams]
+    return sorted(found, key=lambda t: (t.name.lower(), t.id))
+
+
+def read_team(principal: Principal, team_id: str) -> TeamOut:
+    team, membership = load(team_id, principal)
+    return team_out(team, membership.role)
+
+
+def list_members(principal: Principal, team_id: str) -> list[MemberOut]:
+    load(team_id, principal)
+    return [member_out(m) for m in store.members(team_id)]
+
+
+def update_team(principal: Principal, team_id: str, body: TeamIn) -> TeamOut:
+    team, membership = load(team_id, principal)
+    rules.check_manage_team(membership.role)
+    record = audit.build_record(principal.actor, "team.update", "team", team_id, before={"name": team.name},
+                                after={"name": body.name})  # fmt: skip
+    store.rename(team, body.name, record)
+    team.name = body.name
+    return team_out(team, membership.role)
+
+
+def delete_team(principal: Principal, team_id: str) -> DeletedOut:
+    team, membership = load(team_id, principal)
+    rules.check_delete_team(membership.role)
+    record = audit.build_record(principal.actor, "team.delete", "team", team_id, before={"name": team.name})
+    store.delete(team, record)
+    return DeletedOut(id=team_id)

@@ -1,0 +1,71 @@
+"""Invites: one item per (team, email), found by the sha256 of its token through gsi1.
+
+The put is conditional on no live invite for the (team, email) key: one pending invite per
+team and email. Resending rewrites the token hash (and gsi1pk) of the same item, so the old
+token finds nothing. Accepting deletes the item conditional on the token hash and expiry, in
+the membership's transaction (:func:`souk.teams.store.teams.add_member`): used once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pynamodb.exceptions import DoesNotExist
+
+from souk.db.base import utc_now
+from souk.db.transactions import WriteTransaction
+from souk.teams import keys
+from souk.teams.models import Invite
+
+if TYPE_CHECKING:
+    from souk.audit.models import AuditRecord
+
+INVITE_LABEL = "invite"
+
+
+def new_invite(invite_id: str, team_id: str, email: str, role: str, token_hash: str, invited_by: str,
+               valid_until: datetime) -> Invite:  # fmt: skip
+    now = utc_now()
+    return Invite(pk=keys.team(team_id), sk=keys.invite(email), gsi1pk=keys.invite_token(token_hash), gsi1sk="INVITE",
+                  invite_id=invite_id, team_id=team_id, email=email.lower(), role=role, token_hash=token_hash,
+                  invited_by=invited_by, valid_until=valid_until, expires_at=valid_until, created_at=now,
+                  updated_at=now)  # fmt: skip
+
+
+def put_new(invite: Invite, record: AuditRecord) -> None:
+    """A new invite, unless a live one holds the (team, email) key (fails on :data:`INVITE_LABEL`)."""
+    with WriteTransaction() as tx:
+        tx.put(invite, Invite.pk.does_not_exist() | (Invite.valid_until <= utc_now()), label=INVITE_LABEL)
+        tx.put(record, label=f"audit:{record.action}")
+
+
+def rotate(invite: Invite, record: AuditRecord) -> None:
+    """Resend: the live invite of the same (team, email) gets the new token, role and expiry."""
+    with WriteTransaction() as tx:
+        tx.update(invite, [Invite.token_hash.set(invite.token_hash), Invite.gsi1pk.set(invite.gsi1pk),
+                           Invite.role.set(invite.role), Invite.valid_until.set(invite.valid_until),
+                           Invite.expires_at.set(invite.valid_until), Invite.invited_by.set(invite.invited_by),
+                           Invite.updated_at.set(utc_now())],
+                  Invite.pk.exists(), label=INVITE_LABEL)  # fmt: skip
+        tx.put(record, label=f"audit:{record.action}")
+
+
+def get(team_id: str, email: str) -> Invite | None:
+    try:
+        return Invite.get(keys.team(team_id), keys.invite(email), consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def by_token_hash(token_hash: str) -> Invite | None:
+    for invite in Invite.gsi1.query(keys.invite_token(token_hash), limit=1):
+        if isinstance(invite, Invite):
+            return invite
+    return None
+
+
+def pending_count(team_id: str) -> int:
+    now = utc_now()
+    return sum(1 for i in Invite.query(keys.team(team_id), Invite.sk.startswith(keys.INVITE_PREFIX))
+               if i.valid_until > now)  # fmt: skip
