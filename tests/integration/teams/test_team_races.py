@@ -1,0 +1,99 @@
+"""Team races on DynamoDB Local: the team always keeps an owner, and an invite makes one membership."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from souk.caller import Principal
+from souk.errors import Conflict, SoukError
+from souk.teams import keys
+from souk.teams.models import Membership, Team
+from souk.teams.schemas import InviteIn, MemberIn, MemberRoleIn, TeamIn
+from souk.teams.service import invites, members, teams
+from tests.factories import create_user
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def emailed_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """DynamoDB Local has no SQS: keep the tokens the invites would email."""
+    tokens: list[str] = []
+    monkeypatch.setattr(
+        invites, "enqueue_email", lambda template, to, variables, **_: tokens.append(variables["token"])
+    )
+    yield tokens
+
+
+def _at_once(calls: list[Any]) -> list[Any]:
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Any) -> Any:
+        barrier.wait()
+        try:
+            return call()
+        except SoukError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _principal(user_id: str) -> Principal:
+    return Principal(user_id=user_id, role="customer", session_id="s")
+
+
+def _roles(team_id: str) -> dict[str, str]:
+    return {m.user_id: m.role for m in Membership.query(keys.team(team_id), Membership.sk.startswith("MEMBER#"),
+                                                        consistent_read=True)}  # fmt: skip
+
+
+def _counters(team_id: str) -> tuple[int, int]:
+    item = Team.get(keys.team(team_id), keys.TEAM_SK, consistent_read=True)
+    return int(item.members), int(item.owners)
+
+
+def _two_owner_team() -> tuple[str, Principal, Principal]:
+    a, b = _principal(create_user().user_id), _principal(create_user().user_id)
+    team_id = teams.create_team(a, TeamIn(name="Race")).id
+    members.add_member(a, team_id, MemberIn(user_id=b.user_id, role="owner"))
+    return team_id, a, b
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_owners_demoting_each_other_at_once_leave_an_owner(table: str, round_: int) -> None:
+    team_id, a, b = _two_owner_team()
+    results = _at_once([lambda: members.change_role(a, team_id, b.user_id, MemberRoleIn(role="admin")),
+                        lambda: members.change_role(b, team_id, a.user_id, MemberRoleIn(role="admin"))])  # fmt: skip
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert len(refused) == 1, results
+    roles = _roles(team_id)
+    assert sorted(roles.values()) == ["admin", "owner"]
+    assert _counters(team_id) == (2, 1)
+
+
+def test_two_owners_removing_each_other_at_once_leave_an_owner(table: str) -> None:
+    team_id, a, b = _two_owner_team()
+    results = _at_once([lambda: members.remove_member(a, team_id, b.user_id),
+                        lambda: members.remove_member(b, team_id, a.user_id)])  # fmt: skip
+    assert len([r for r in results if isinstance(r, Conflict)]) == 1, results
+    assert list(_roles(team_id).values()) == ["owner"]
+    assert _counters(team_id) == (1, 1)
+
+
+def test_the_same_invite_accepted_twice_at_once_makes_one_membership(table: str, emailed_tokens: list[str]) -> None:
+    owner = _principal(create_user().user_id)
+    invitee = create_user(email="twice@example.com")
+    team_id = teams.create_team(owner, TeamIn(name="Race")).id
+    invites.invite(owner, team_id, InviteIn(email="twice@example.com", role="member"))
+    (token,) = emailed_tokens
+    me = _principal(invitee.user_id)
+    results = _at_once([lambda: invites.accept(me, token), lambda: invites.accept(me, token)])
+    assert len([r for r in results if not isinstance(r, SoukError)]) == 1, results
+    assert _roles(team_id) == {owner.user_id: "owner", invitee.user_id: "member"}
+    assert _counters(team_id) == (2, 1)
