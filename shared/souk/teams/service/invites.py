@@ -55,7 +55,12 @@ def invite(principal: Principal, team_id: str, body: InviteIn) -> InviteOut:
         existing.token_hash, existing.gsi1pk, existing.role = token_hash, keys.invite_token(token_hash), body.role
         existing.valid_until, existing.invited_by = valid_until, principal.user_id
         record.after = {"email": email, "role": body.role, "inviteId": existing.invite_id, "resent": True}
-        store.rotate(existing, record)
+        try:
+            store.rotate(existing, record)
+        except TransactionCancelled as cancelled:
+            if store.INVITE_LABEL in cancelled.failed():  # accepted or deleted meanwhile
+                raise Conflict("The invite changed meanwhile; retry.") from None
+            raise
         sent = existing
     else:
         check_seats(team)
