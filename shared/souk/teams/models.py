@@ -6,6 +6,10 @@
 | Membership | TEAM#<id> | MEMBER#<userId> | gsi1 USER_TEAMS#<userId> / TEAM#<id> |
 | Invite | TEAM#<id> | INVITE#<email> | gsi1 INVITE_TOKEN#<sha256 of the token> / INVITE |
 
+Deleting a team tombstones its item (``deletedAt`` and a ``ttl``) in the audited transaction; every
+read treats a tombstoned team as gone (404), then its memberships and invites are swept
+(:func:`souk.teams.store.teams.sweep`).
+
 The team item counts its members and its owners: every write that adds, removes or re-roles a
 member updates them in the same transaction, and a change that takes an owner away is
 conditional on ``owners > 1`` there (the team always keeps an owner, whoever races).
@@ -24,6 +28,7 @@ class Team(SoukItem, discriminator="Team"):
     created_by = UnicodeAttribute(attr_name="createdBy")
     members = NumberAttribute(default=0)
     owners = NumberAttribute(default=0)
+    deleted_at = UTCDateTimeAttribute(null=True, attr_name="deletedAt")  # a tombstone: the team is gone
 
 
 class Membership(SoukItem, discriminator="Membership"):

@@ -38,8 +38,8 @@ def test_a_user_creates_teams_and_lists_them_with_their_role(api: ApiClient, tea
     assert mine.json["data"] == {"id": mine.json["data"]["id"], "name": "Bakers", "role": "owner", "members": 1}
     # WHEN each lists their teams
     listed = api.get("/api/v1/teams", token=member.token).json["data"]
-    # THEN the member sees both, with their role in each; the owner only theirs
-    assert [(t["name"], t["role"], t["members"]) for t in listed] == [("Bakers", "owner", 1), ("Ops", "member", 4)]
+    # THEN the member sees both, oldest team first, with their role in each; the owner only theirs
+    assert [(t["name"], t["role"], t["members"]) for t in listed] == [("Ops", "member", 4), ("Bakers", "owner", 1)]
     assert [t["id"] for t in api.get("/api/v1/teams", token=owner.token).json["data"]] == [team.id]
     assert actions_of(team.id) == ["team.create"] + ["team.member_add"] * 3
 

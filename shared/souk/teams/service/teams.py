@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
 from souk.db.base import utc_now
+from souk.db.transactions import TransactionCancelled
 from souk.errors import NotFound
 from souk.identity.service.users import get_user
 from souk.ids import new_id
+from souk.schema import PageQuery
 from souk.teams import keys, rules
 from souk.teams.models import Membership, Team
 from souk.teams.schemas import DeletedOut, MemberOut, TeamIn, TeamOut, member_out, team_out
@@ -51,12 +53,16 @@ def create_team(principal: Principal, body: TeamIn) -> TeamOut:
     return team_out(team, "owner")
 
 
-def list_teams(principal: Principal) -> list[TeamOut]:
-    """One Query (the caller's memberships) and one BatchGet (their teams)."""
-    memberships = store.user_memberships(principal.user_id)
+def list_teams(principal: Principal, query: PageQuery) -> tuple[list[TeamOut], str | None]:
+    """A page of the caller's teams (by team id): one Query of their memberships, one BatchGet of the teams.
+
+    A membership whose team is tombstoned or gone (a delete's unfinished sweep) is left out and
+    removed (:func:`souk.teams.store.teams.forget`); such a page may come back short, with its cursor.
+    """
+    memberships, cursor = store.user_memberships(principal.user_id, query.limit, query.cursor)
     teams = store.teams_by_id([m.team_id for m in memberships])
-    found = [team_out(teams[m.team_id], m.role) for m in memberships if m.team_id in teams]
-    return sorted(found, key=lambda t: (t.name.lower(), t.id))
+    store.forget([m for m in memberships if m.team_id not in teams])
+    return [team_out(teams[m.team_id], m.role) for m in memberships if m.team_id in teams], cursor
 
 
 def read_team(principal: Principal, team_id: str) -> TeamOut:
@@ -64,9 +70,11 @@ def read_team(principal: Principal, team_id: str) -> TeamOut:
     return team_out(team, membership.role)
 
 
-def list_members(principal: Principal, team_id: str) -> list[MemberOut]:
+def list_members(principal: Principal, team_id: str, query: PageQuery) -> tuple[list[MemberOut], str | None]:
+    """A page of the team's members (by user id): the caller's membership, the team, one Query page."""
     load(team_id, principal)
-    return [member_out(m) for m in store.members(team_id)]
+    found, cursor = store.members(team_id, query.limit, query.cursor)
+    return [member_out(m) for m in found], cursor
 
 
 def update_team(principal: Principal, team_id: str, body: TeamIn) -> TeamOut:
@@ -80,8 +88,25 @@ def update_team(principal: Principal, team_id: str, body: TeamIn) -> TeamOut:
 
 
 def delete_team(principal: Principal, team_id: str) -> DeletedOut:
-    team, membership = load(team_id, principal)
+    """Tombstone the team (audited, one transaction), then sweep its memberships and invites.
+
+    An owner whose membership outlived a delete (a crash before or during the sweep) may send the
+    DELETE again: it resumes the sweep and answers the same 200. Anyone else gets 404.
+    """
+    membership = store.get_membership(team_id, principal.user_id)
+    team = store.get_team(team_id, tombstones=True) if membership is not None else None
+    if membership is None or team is None:
+        raise NotFound("No such team.")
+    if team.deleted_at is not None and membership.role != "owner":
+        raise NotFound("No such team.")
     rules.check_delete_team(membership.role)
-    record = audit.build_record(principal.actor, "team.delete", "team", team_id, before={"name": team.name})
-    store.delete(team, record)
+    if team.deleted_at is None:
+        record = audit.build_record(principal.actor, "team.delete", "team", team_id, before={"name": team.name})
+        try:
+            store.tombstone(team, record)
+        except TransactionCancelled as cancelled:
+            if store.TEAM_LABEL not in cancelled.failed():
+                raise
+            # deleted meanwhile by another owner: sweep all the same
+    store.sweep(team_id)
     return DeletedOut(id=team_id)

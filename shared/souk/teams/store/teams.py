@@ -5,17 +5,33 @@ one transaction each with the team's counters (ADD, commutative); one that takes
 is conditional on ``owners > 1`` on the team item (:data:`TEAM_LABEL`), so two owners demoting
 each other at once cannot both succeed. The membership write is conditional on the role read
 (:data:`MEMBER_LABEL`), so the counters stay true to the memberships.
+
+Deleting a team is two steps, and a crash between them loses nothing and leaves nothing reachable:
+
+1. :func:`tombstone`, one transaction: the team item gets ``deletedAt`` and a ``ttl`` (it expires
+   after :data:`TOMBSTONE_TTL`) and the audit record is written. Every write on the team is
+   conditional on :func:`live`, so nothing joins or changes a deleted team; :func:`get_team`
+   answers None for a tombstone (404 everywhere) and :func:`teams_by_id` leaves it out.
+2. :func:`sweep`: the memberships and invites, in bounded batches (a Query page of
+   :data:`SWEEP_PAGE` then one BatchWriteItem, at most :data:`SWEEP_PAGES` pages per request).
+
+What a crash (or a team larger than the bound) leaves behind is unreachable, and is cleaned:
+invites carry their own ``ttl`` (their expiry, 7 days) so DynamoDB removes them; a membership of a
+deleted team is removed by :func:`forget` when its user lists their teams (the BatchGet shows the
+team tombstoned or gone; bounded by the page), and an owner retrying the DELETE resumes the sweep.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from souk.db.base import SoukItem, utc_now
+from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
 from souk.teams import keys
 from souk.teams.models import Invite, Membership, Team
@@ -27,6 +43,14 @@ if TYPE_CHECKING:
 TEAM_LABEL = "team"
 MEMBER_LABEL = "member"
 ACTOR_LABEL = "actor"  # the caller's role, as read when they were allowed
+TOMBSTONE_TTL = timedelta(days=30)
+SWEEP_PAGE = 25  # one BatchWriteItem
+SWEEP_PAGES = 40  # per request: 1,000 items
+
+
+def live() -> Condition:
+    """The team item exists and is not tombstoned: the condition of every write on a team."""
+    return Team.pk.exists() & Team.deleted_at.does_not_exist()
 
 
 def _check_actor(tx: WriteTransaction, actor: Membership | None, target: Membership | None = None) -> None:
@@ -35,11 +59,13 @@ def _check_actor(tx: WriteTransaction, actor: Membership | None, target: Members
         tx.check(Membership, actor.pk, actor.sk, Membership.role == actor.role, label=ACTOR_LABEL)
 
 
-def get_team(team_id: str) -> Team | None:
+def get_team(team_id: str, *, tombstones: bool = False) -> Team | None:
+    """The team; None if there is none or (unless ``tombstones``) it was deleted."""
     try:
-        return Team.get(keys.team(team_id), keys.TEAM_SK)
+        team = Team.get(keys.team(team_id), keys.TEAM_SK)
     except DoesNotExist:
         return None
+    return team if tombstones or team.deleted_at is None else None
 
 
 def get_membership(team_id: str, user_id: str) -> Membership | None:
@@ -63,37 +89,74 @@ def create(team: Team, owner: Membership, record: AuditRecord) -> None:
         tx.put(record, label=f"audit:{record.action}")
 
 
-def user_memberships(user_id: str) -> list[Membership]:
-    """The user's memberships: one Query of gsi1 (a user is in few teams; pages followed)."""
-    return list(Membership.gsi1.query(keys.user_teams(user_id)))
+def user_memberships(user_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
+    """One page of the user's memberships (one Query of gsi1, by team id) and the cursor to go on."""
+    partition = keys.user_teams(user_id)
+    start = decode_cursor_for(cursor, "gsi1pk", partition)
+    result = Membership.gsi1.query(partition, page_size=limit, last_evaluated_key=start)
+    found, last_key = one_page(Membership, result)
+    return [m for m in found if isinstance(m, Membership)], encode_cursor(last_key)
 
 
 def teams_by_id(team_ids: list[str]) -> dict[str, Team]:
+    """The live teams among ``team_ids`` (one BatchGetItem; tombstones and missing teams left out)."""
     if not team_ids:
         return {}
-    found = Team.batch_get([(keys.team(i), keys.TEAM_SK) for i in team_ids])
-    return {t.team_id: t for t in found}
+    found = Team.batch_get([(keys.team(i), keys.TEAM_SK) for i in set(team_ids)])
+    return {t.team_id: t for t in found if t.deleted_at is None}
 
 
-def members(team_id: str) -> list[Membership]:
-    """The team's members: one Query of its partition (pages followed)."""
-    return list(Membership.query(keys.team(team_id), Membership.sk.startswith(keys.MEMBER_PREFIX)))
+def members(team_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
+    """One page of the team's members (one Query of its partition, by user id) and the cursor to go on."""
+    partition = keys.team(team_id)
+    start = decode_cursor_for(cursor, "pk", partition)
+    result = Membership.query(partition, Membership.sk.startswith(keys.MEMBER_PREFIX), page_size=limit,
+                              last_evaluated_key=start)  # fmt: skip
+    found, last_key = one_page(Membership, result)
+    return [m for m in found if isinstance(m, Membership)], encode_cursor(last_key)
+
+
+def forget(memberships: list[Membership]) -> None:
+    """Remove memberships of deleted teams (a crashed or unfinished sweep's leftovers): unconditional,
+    the team is gone for good. Bounded by the list page that found them."""
+    if not memberships:
+        return
+    with Membership.batch_write() as batch:
+        for item in memberships:
+            batch.delete(item)
 
 
 def rename(team: Team, name: str, record: AuditRecord) -> None:
     with WriteTransaction() as tx:
-        tx.update(team, [Team.name.set(name), Team.updated_at.set(utc_now())], Team.pk.exists(), label=TEAM_LABEL)
+        tx.update(team, [Team.name.set(name), Team.updated_at.set(utc_now())], live(), label=TEAM_LABEL)
         tx.put(record, label=f"audit:{record.action}")
 
 
-def delete(team: Team, record: AuditRecord) -> None:
-    """The team item (conditional: once) and the audit record, then its members and invites in batches."""
+def tombstone(team: Team, record: AuditRecord) -> None:
+    """Step 1 of a delete: the team item becomes a tombstone (once: conditional on :func:`live`) with
+    the audit record, in one transaction. From here the team is gone for every read and write."""
+    now = utc_now()
     with WriteTransaction() as tx:
-        tx.delete(team, Team.pk.exists(), label=TEAM_LABEL)
+        tx.update(team, [Team.deleted_at.set(now), Team.expires_at.set(now + TOMBSTONE_TTL), Team.updated_at.set(now)],
+                  live(), label=TEAM_LABEL)  # fmt: skip
         tx.put(record, label=f"audit:{record.action}")
-    with SoukItem.batch_write() as batch:
-        for item in SoukItem.query(keys.team(team.team_id)):
-            batch.delete(item)
+
+
+def sweep(team_id: str, *, pages: int = SWEEP_PAGES) -> bool:
+    """Step 2 of a delete: the memberships and invites of a tombstoned team, at most ``pages`` pages of
+    :data:`SWEEP_PAGE` (one Query and one BatchWriteItem each). True when the partition holds only the tombstone."""
+    start: dict[str, Any] | None = None
+    for _ in range(pages):
+        result = SoukItem.query(keys.team(team_id), page_size=SWEEP_PAGE, last_evaluated_key=start)
+        found, start = one_page(SoukItem, result)
+        doomed = [item for item in found if isinstance(item, (Membership, Invite))]
+        if doomed:
+            with SoukItem.batch_write() as batch:
+                for item in doomed:
+                    batch.delete(item)
+        if start is None:
+            return True
+    return False
 
 
 def _team_actions(member_delta: int, owners: int) -> list[Action]:
@@ -107,8 +170,8 @@ def _team_actions(member_delta: int, owners: int) -> list[Action]:
 
 def _team_condition(old_role: str | None, new_role: str | None) -> Condition:
     if old_role == "owner" and new_role != "owner":
-        return Team.pk.exists() & (Team.owners > 1)
-    return Team.pk.exists()
+        return live() & (Team.owners > 1)
+    return live()
 
 
 def add_member(team: Team, member: Membership, record: AuditRecord, *, actor: Membership | None = None,
