@@ -4,7 +4,8 @@ A domain plugs into what is shared without editing a hub: it declares its email
 templates in ``souk/<domain>/emails.py``, the expiring items the cleanup job handles in
 ``souk/<domain>/expiring.py`` and the audit actions it records in
 ``souk/<domain>/audit_actions.py``; :mod:`souk.notify.templates`, :mod:`souk.jobs.service`
-and :mod:`souk.audit.service` find them here.
+and :mod:`souk.audit.service` find them here. ``souk/<domain>/dashboard.py`` (``KEY``, ``VIEWS``
+by role) is the hook the SaaS ``GET /dashboard`` will compose (points and notifications declare theirs).
 
 The modules are imported by name at run time (``importlib``), so the import-linter
 contract does not see these edges, on purpose: the one who reads the declarations (a
