@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -62,3 +63,28 @@ def display(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, cents = divmod(abs(amount), 100)
     return f"{sign}{whole}.{cents:02d} {currency.upper()}"
+
+
+def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """``total`` split pro rata to ``weights``: each share floored, the leftover units to the largest
+    fractional parts (ties: the earlier weight). The shares sum to ``total``; no share exceeds its
+    weight when ``total <= sum(weights)``.
+
+    Raises
+    ------
+    ValueError
+        A negative total or weight, or a positive total with nothing to split it over.
+    """
+    if total < 0 or any(w < 0 for w in weights):
+        raise ValueError("largest_remainder takes non-negative amounts")
+    whole = sum(weights)
+    if total == 0:
+        return [0] * len(weights)
+    if whole == 0:
+        raise ValueError(f"cannot split {total} over nothing")
+    shares = [total * w // whole for w in weights]
+    remainders = [total * w % whole for w in weights]
+    leftover = total - sum(shares)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
+        shares[index] += 1
+    return shares

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
@@ -18,6 +15,7 @@ from souk.delivery.schemas import AvailabilityIn
 from souk.delivery.service import couriers as service
 from souk.errors import Conflict, SoukError
 from tests.factories import approved_courier
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -32,20 +30,6 @@ def fresh_settings() -> Iterator[None]:
     admin_settings.forget()
 
 
-def _at_once(calls: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Any) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def test_updates_racing_from_different_cells_leave_exactly_one_entry(table: str) -> None:
     user = approved_courier()
     caller = Principal(user.user_id, user.role, "session")
@@ -54,7 +38,7 @@ def test_updates_racing_from_different_cells_leave_exactly_one_entry(table: str)
     assert len(set(cells)) == len(SPOTS)
     for _ in range(3):  # a few rounds: each starts from the entry the last one left
         bodies = [AvailabilityIn(available=True, lat=lat, lng=lng) for lat, lng in SPOTS]
-        results = _at_once([lambda body=body: service.set_availability(caller, body) for body in bodies])
+        results = at_once([lambda body=body: service.set_availability(caller, body) for body in bodies])
         # each update wins or, after 5 lost tries, is a 409 asking to retry: never another error
         assert all(not isinstance(r, SoukError) or isinstance(r, Conflict) for r in results), results
         assert any(not isinstance(r, SoukError) for r in results)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -18,32 +15,19 @@ from souk.delivery import store
 from souk.delivery.models import CourierVerification
 from souk.delivery.schemas import VerificationDecision, VerificationOut
 from souk.delivery.service import verification as service
-from souk.errors import InvalidState, SoukError
+from souk.errors import InvalidState
 from tests.factories import create_user
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
 def no_email_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """DynamoDB Local has no SQS: record the emails the decisions would queue."""
+    """DynamoDB Local has no SQS: record the emails the decisions would send (through notify)."""
     sent: list[str] = []
-    monkeypatch.setattr(service, "enqueue_email", lambda template, to, variables, **_: sent.append(template))
+    monkeypatch.setattr(service, "notify", lambda *_, email, **__: sent.append(email.template))
     yield sent
-
-
-def _at_once(calls: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Any) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _pending_courier() -> str:
@@ -70,7 +54,7 @@ def test_two_admins_deciding_at_once_one_decision_applies_once(
             for d in decisions
         ]
         calls = [lambda a=a, b=b, c=courier_id: service.decide(a, c, b) for a, b in zip(admins, bodies, strict=True)]
-        results = _at_once(calls)
+        results = at_once(calls)
         # exactly one wins; the other is told it was already decided (409 INVALID_STATE)
         won = [r for r in results if isinstance(r, VerificationOut)]
         lost = [r for r in results if not isinstance(r, VerificationOut)]

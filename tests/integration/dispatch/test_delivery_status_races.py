@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -14,10 +11,11 @@ from souk.admin_settings import service as admin_settings
 from souk.dispatch.models import Delivery
 from souk.dispatch.schemas import DeliveryOut, DeliveryStatusIn
 from souk.dispatch.service import status
-from souk.errors import InvalidState, SoukError
+from souk.errors import InvalidState
 from souk.ids import new_id
 from souk.uploads import store as uploads_store
 from tests.dispatch_factories import DROPOFF, FEE, job, stored_delivery, wallet_balance, wallet_entries
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -27,20 +25,6 @@ def fresh_settings() -> Iterator[None]:
     admin_settings.forget()
     yield
     admin_settings.forget()
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def ready_photo(owner_id: str) -> str:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -27,6 +24,7 @@ from tests.functional.dispatch.dispatch_support import (
     stored_delivery,
 )
 from tests.functional.product_support import make_seller
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -36,21 +34,6 @@ def fresh_settings() -> Iterator[None]:
     admin_settings.forget()
     yield
     admin_settings.forget()
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls at the same instant (a barrier): each result, or the SoukError it raised."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 class Shop:
@@ -76,7 +59,7 @@ def test_five_couriers_accepting_one_delivery_at_once_make_exactly_one_assignmen
     couriers = [courier_near(0.001 * (i + 1)) for i in range(5)]
     delivery_id = shop.ready()
     assert stored_delivery(delivery_id).courier_id == couriers[0].id  # the nearest holds the offer
-    results = _at_once([lambda c=c: offers.accept(c.principal, delivery_id) for c in couriers])
+    results = at_once([lambda c=c: offers.accept(c.principal, delivery_id) for c in couriers])
     won = [r for r in results if not isinstance(r, SoukError)]
     assert len(won) == 1 and won[0].courier_id == couriers[0].id, results
     assert [type(r) for r in results if isinstance(r, SoukError)] == [Conflict] * 4  # 409 CONFLICT
@@ -89,7 +72,7 @@ def test_one_courier_accepting_five_times_at_once_is_assigned_once(table: str) -
     shop = Shop()
     courier = courier_near(0.001)
     delivery_id = shop.ready()
-    results = _at_once([lambda: offers.accept(courier.principal, delivery_id) for _ in range(5)])
+    results = at_once([lambda: offers.accept(courier.principal, delivery_id) for _ in range(5)])
     won = [r for r in results if not isinstance(r, SoukError)]
     assert len(won) == 1, results
     # the others lost the condition and, re-reading, found it already accepted: 409 INVALID_STATE
@@ -106,7 +89,7 @@ def test_the_job_and_a_decline_racing_make_one_offer(table: str) -> None:
         delivery_id = shop.ready()
         assert stored_delivery(delivery_id).courier_id == first.id
         expire_offer(delivery_id)
-        results = _at_once([lambda d=delivery_id: offers.decline(first.principal, d),
+        results = at_once([lambda d=delivery_id: offers.decline(first.principal, d),
                             lambda: offers.run_due(lambda: False),
                             lambda d=delivery_id: offers.settle(d)])  # fmt: skip
         assert not [r for r in results if isinstance(r, SoukError)], results
@@ -125,7 +108,7 @@ def test_two_deliveries_offered_at_once_to_one_courier_make_one_offer(table: str
     waiting = [shop.ready() for _ in range(4)]  # nobody around yet: they wait with no courier
     assert all(stored_delivery(d).courier_id is None for d in waiting)
     only = courier_near(0.001)
-    results = _at_once([lambda d=d: offers.offer_next(d) for d in waiting])
+    results = at_once([lambda d=d: offers.offer_next(d) for d in waiting])
     offered = [r for r in results if isinstance(r, Delivery) and r.courier_id == only.id]
     assert len(offered) == 1, results
     held = [d for d in waiting if stored_delivery(d).courier_id == only.id]
@@ -137,7 +120,7 @@ def test_the_job_running_twice_at_once_makes_one_offer_each(table: str) -> None:
     shop = Shop()
     waiting = [shop.ready() for _ in range(3)]
     couriers = [courier_near(0.001 * (i + 1)) for i in range(3)]
-    _at_once([lambda: offers.run_due(lambda: False) for _ in range(3)])
+    at_once([lambda: offers.run_due(lambda: False) for _ in range(3)])
     holders = [stored_delivery(d).courier_id for d in waiting]
     # three deliveries, three couriers: each delivery one courier, each courier one delivery
     assert sorted(h for h in holders if h) == sorted(c.id for c in couriers), holders

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
@@ -15,6 +12,7 @@ from souk.dispatch.schemas import LocationsIn
 from souk.dispatch.service import tracking
 from souk.errors import SoukError
 from tests.dispatch_factories import job, point, stored_delivery, stored_trail
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +22,6 @@ def fresh_settings() -> Iterator[None]:
     admin_settings.forget()
     yield
     admin_settings.forget()
-
-
-def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_two_batches_at_once_leave_the_newest_point_as_the_last_position(table: str) -> None:

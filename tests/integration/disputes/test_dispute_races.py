@@ -3,9 +3,6 @@ resolving one dispute make one refund, a return received twice at once restocks 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -26,24 +23,11 @@ from souk.orders.service import fulfilment
 from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment, stored_order, stored_refunds
 from tests.finance_support import reconciled
+from tests.races import at_once
 from tests.review_factories import ADMIN, Shop, customer, make_shop, principal_of
 
 pytestmark = pytest.mark.integration
 SKU, PRICE = "OIL-1L", 899
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _delivered(shop: Shop, quantity: int) -> tuple[Any, Order]:
@@ -82,7 +66,7 @@ def test_requests_racing_for_the_last_returnable_units_let_one_through(table: st
                                                          reason="Leaking"))  # fmt: skip
     # WHEN several requests for the last 2 arrive at once
     request = ReturnIn(items=[ReturnItemIn(variant_sku=SKU, quantity=2)], reason="Changed my mind")
-    results = _at_once([lambda: returns.request_return(who, order.order_id, request)] * racers)
+    results = at_once([lambda: returns.request_return(who, order.order_id, request)] * racers)
     # THEN one is accepted, the others are refused as more than was bought
     errors = [r for r in results if isinstance(r, SoukError)]
     assert len(errors) == racers - 1, results
@@ -101,7 +85,7 @@ def test_admins_resolving_one_dispute_with_refunds_at_once_make_one_refund(table
     net = reconciled(shop.store_id)["pending"]
     # WHEN admins resolve it with refunds at the same instant (to the wallet and to the original payment)
     requests = [ResolutionIn(resolution="refund_wallet" if i % 2 else "refund_original") for i in range(racers)]
-    results = _at_once([lambda r=r: disputes.resolve(ADMIN, dispute.id, r) for r in requests])
+    results = at_once([lambda r=r: disputes.resolve(ADMIN, dispute.id, r) for r in requests])
     # THEN one resolves it, the others are told it is closed
     errors = [r for r in results if isinstance(r, SoukError)]
     assert len(errors) == racers - 1, results
@@ -126,7 +110,7 @@ def test_a_return_received_twice_at_once_restocks_once(table: str, racers: int) 
     before = _stock(shop)
     # WHEN the store marks it received several times at once
     owner = principal_of(shop.owner)
-    results = _at_once([lambda: returns.move_return(owner, item.id, ReturnStatusIn(status="received"))] * racers)
+    results = at_once([lambda: returns.move_return(owner, item.id, ReturnStatusIn(status="received"))] * racers)
     # THEN one move applies; the others are 409; the 2 bottles are back once
     errors = [r for r in results if isinstance(r, SoukError)]
     assert len(errors) == racers - 1 and all(isinstance(e, InvalidState) for e in errors), results

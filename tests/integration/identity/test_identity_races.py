@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import pyotp
 import pytest
 
 from souk.caller import Principal
-from souk.errors import SoukError, ValidationFailed
+from souk.errors import ValidationFailed
 from souk.identity import passwords
 from souk.identity.jwt_tokens import issue_purpose_token
 from souk.identity.models import User
@@ -22,23 +21,9 @@ from souk.identity.schemas.sessions import Client
 from souk.identity.service import mfa, recovery
 from souk.identity.service.sessions import start_session
 from tests.factories import create_user
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
-
-
-def _at_once(count: int, call: Callable[[], Any]) -> list[Any]:
-    """Run ``call`` in ``count`` threads released together; each result or the SoukError it raised."""
-    barrier = threading.Barrier(count)
-
-    def run(_: int) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _mfa_user() -> tuple[User, pyotp.TOTP, list[str]]:
@@ -64,7 +49,7 @@ def test_one_backup_code_used_by_five_requests_at_once_signs_in_once(table: str)
     # GIVEN 2FA on, and one backup code
     user, _, codes = _mfa_user()
     # WHEN five sign-ins race with it
-    wins, losses = _outcome(_at_once(5, _sign_in(user, codes[0])))
+    wins, losses = _outcome(at_once([_sign_in(user, codes[0])] * 5))
     # THEN exactly one signs in; the others are refused on the code field
     assert wins == 1
     assert all(isinstance(e, ValidationFailed) and e.details[0]["field"] == "code" for e in losses), losses
@@ -77,7 +62,7 @@ def test_one_totp_code_sent_twice_at_once_signs_in_once(table: str) -> None:
     later = datetime.now(UTC) + timedelta(seconds=30)
     code, step = totp.at(later), totp.timecode(later)
     # WHEN two sign-ins race with it
-    wins, losses = _outcome(_at_once(2, _sign_in(user, code)))
+    wins, losses = _outcome(at_once([_sign_in(user, code)] * 2))
     # THEN exactly one signs in; the replay is refused
     assert wins == 1
     assert len(losses) == 1 and isinstance(losses[0], ValidationFailed), losses
@@ -101,7 +86,7 @@ def test_one_reset_token_used_at_once_resets_once(table: str, monkeypatch: pytes
         return (password,)
 
     # WHEN three resets race with it
-    results = _at_once(3, reset)
+    results = at_once([reset] * 3)
     # THEN exactly one applied, and the password is that one's (a losing request never half-applies)
     wins = [r[0] for r in results if isinstance(r, tuple)]
     assert len(wins) == 1, results

@@ -12,9 +12,7 @@ cart, so two real checkouts of one customer would also race on the cart.)
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +27,7 @@ from souk.ids import new_id
 from souk.points import keys
 from souk.points.models import PointsAccount, PointsEntry, PointsLot
 from souk.points.service import earning, expiry, redemption
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -59,20 +58,6 @@ def _earn(user_id: str, paid: int, delivered_at: datetime) -> str:
     with WriteTransaction() as tx:
         writes(tx)
     return order.order_id
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except Exception as error:  # the outcome of each racer is what the test checks
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _entries(user_id: str) -> list[PointsEntry]:
@@ -116,7 +101,9 @@ def test_two_checkouts_spending_the_same_points_at_once_one_wins(table: str) -> 
         _earn(user, 10_000, utc_now() - timedelta(days=3))
         _earn(user, 20_000, utc_now())
         # WHEN two checkouts spend 250 of them at the same moment
-        results = _at_once([lambda n=n, user=user: _redeem(user, 250, f"order-{n}") for n in range(2)])
+        results = at_once(
+            [lambda n=n, user=user: _redeem(user, 250, f"order-{n}") for n in range(2)], catching=(Exception,)
+        )
         # THEN exactly one spent them; the other is a 409 (or lost before reading: the rules refuse it)
         won = [r for r in results if r is None]
         assert len(won) == 1, results
@@ -150,7 +137,9 @@ def test_the_expiry_job_racing_a_redemption_of_the_same_lot_never_counts_a_point
 
         lot = _lot(user, lot_id)
         # WHEN the job expires the lot at the same moment
-        spent, expired = _at_once([spend, lambda lot=lot, after=after: expiry.expire_lot(lot, after)])
+        spent, expired = at_once(
+            [spend, lambda lot=lot, after=after: expiry.expire_lot(lot, after)], catching=(Exception,)
+        )
         # THEN either the redemption went first and the job expired the 40 left, or the job expired all 100
         # and the redemption was refused: never both on the same points
         assert not isinstance(expired, Exception), expired
@@ -171,7 +160,9 @@ def test_two_runs_of_the_job_at_once_write_one_expiry_entry_per_lot(table: str) 
     keeper = f"cust-{new_id()}"
     _earn(keeper, 7_000, now)
     # WHEN two runs go at once
-    reports = _at_once([lambda: expiry.run(lambda: False, now), lambda: expiry.run(lambda: False, now)])
+    reports = at_once(
+        [lambda: expiry.run(lambda: False, now), lambda: expiry.run(lambda: False, now)], catching=(Exception,)
+    )
     # THEN each lot expired once, by one of the runs
     assert all(isinstance(r, dict) for r in reports), reports
     assert sum(r["expiredLots"] for r in reports) == 3 and sum(r["expiredPoints"] for r in reports) == 150

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import pytest
 
 from souk.catalog import keys as catalog_keys
@@ -16,23 +11,10 @@ from souk.reviews.models import Review
 from souk.reviews.rules import Aggregate
 from souk.reviews.schemas import ModerationIn, ReviewIn, ReviewListQuery
 from souk.reviews.service import moderation, reviews, votes
+from tests.races import at_once
 from tests.review_factories import ADMIN, Shop, customer, delivered_order, make_shop, principal_of
 
 pytestmark = pytest.mark.integration
-
-
-def _at_once(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], Any]) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _product(shop: Shop) -> Product:
@@ -61,7 +43,7 @@ def test_the_same_customer_posting_the_same_review_twice_at_once_makes_one(table
     # (without orderId the oldest purchase is chosen; or the order is named)
     request = ReviewIn(rating=5, title="Great", body="Great oil.", order_id=order.order_id if name_the_order else None)
     # WHEN they post it twice at the same instant
-    results = _at_once([lambda: reviews.post_review(principal_of(user), "product", shop.product_id, request)] * 2)
+    results = at_once([lambda: reviews.post_review(principal_of(user), "product", shop.product_id, request)] * 2)
     # THEN one review is published, the other is a duplicate; the aggregate counts it once
     errors = [r for r in results if isinstance(r, SoukError)]
     assert len(errors) == 1 and isinstance(errors[0], DuplicateEntry), results
@@ -82,7 +64,7 @@ def test_ten_customers_reviewing_one_product_at_once_all_count(table: str) -> No
     calls = [lambda u=u, i=i: reviews.post_review(principal_of(u), "product", shop.product_id,
                                                    ReviewIn(rating=1 + i % 5, title="t", body="b"))
              for i, u in enumerate(buyers)]  # fmt: skip
-    results = _at_once(calls)
+    results = at_once(calls)
     # THEN every review counts once: the aggregate on the product and its listing entry add up
     assert not [r for r in results if isinstance(r, SoukError)], results
     aggregate = _aggregate(shop)
@@ -98,7 +80,7 @@ def test_ten_votes_at_once_from_different_users_count_ten(table: str) -> None:
     review_id = _review(shop)
     voters = [principal_of(customer()[0]) for _ in range(10)]
     # WHEN they all vote at once
-    results = _at_once([lambda v=v: votes.vote(v, review_id) for v in voters])
+    results = at_once([lambda v=v: votes.vote(v, review_id) for v in voters])
     # THEN ten votes, and the most-helpful sort key agrees with the count
     assert not [r for r in results if isinstance(r, SoukError)], results
     stored = reviews.load_review(review_id)
@@ -111,7 +93,7 @@ def test_one_user_voting_twenty_times_at_once_counts_once(table: str) -> None:
     shop = make_shop()
     review_id = _review(shop)
     voter = principal_of(customer()[0])
-    results = _at_once([lambda: votes.vote(voter, review_id)] * 20)
+    results = at_once([lambda: votes.vote(voter, review_id)] * 20)
     wins = [r for r in results if not isinstance(r, SoukError)]
     assert len(wins) == 1, results
     assert all(isinstance(r, DuplicateEntry) for r in results if isinstance(r, SoukError)), results
@@ -124,13 +106,13 @@ def test_racing_hides_take_the_review_away_once(table: str) -> None:
     four, _ = _review(shop, 4), _review(shop, 2)
     # WHEN five admins hide the 4-star one at once
     request = ModerationIn(status="hidden", reason="spam")
-    results = _at_once([lambda: moderation.moderate(ADMIN, four, request)] * 5)
+    results = at_once([lambda: moderation.moderate(ADMIN, four, request)] * 5)
     # THEN one hide applies; the others see it hidden (409); the aggregate lost one review, once
     assert len([r for r in results if not isinstance(r, SoukError)]) == 1, results
     assert all(isinstance(r, InvalidState | Conflict) for r in results if isinstance(r, SoukError)), results
     assert _aggregate(shop) == Aggregate(2, 1, (0, 1, 0, 0, 0))
     assert Review.get(f"REVIEW#{four}", f"REVIEW#{four}").gsi1pk is None
     # WHEN restored twice at once: once
-    back = _at_once([lambda: moderation.moderate(ADMIN, four, ModerationIn(status="published"))] * 2)
+    back = at_once([lambda: moderation.moderate(ADMIN, four, ModerationIn(status="published"))] * 2)
     assert len([r for r in back if not isinstance(r, SoukError)]) == 1, back
     assert _aggregate(shop) == Aggregate(6, 2, (0, 1, 0, 1, 0))

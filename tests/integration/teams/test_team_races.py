@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
@@ -16,6 +13,7 @@ from souk.teams.models import Membership, Team
 from souk.teams.schemas import InviteIn, MemberIn, MemberRoleIn, TeamIn
 from souk.teams.service import invites, members, teams
 from tests.factories import create_user
+from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 
@@ -28,20 +26,6 @@ def emailed_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         invites, "enqueue_email", lambda template, to, variables, **_: tokens.append(variables["token"])
     )
     yield tokens
-
-
-def _at_once(calls: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Any) -> Any:
-        barrier.wait()
-        try:
-            return call()
-        except SoukError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _principal(user_id: str) -> Principal:
@@ -68,7 +52,7 @@ def _two_owner_team() -> tuple[str, Principal, Principal]:
 @pytest.mark.parametrize("round_", range(3))
 def test_two_owners_demoting_each_other_at_once_leave_an_owner(table: str, round_: int) -> None:
     team_id, a, b = _two_owner_team()
-    results = _at_once([lambda: members.change_role(a, team_id, b.user_id, MemberRoleIn(role="admin")),
+    results = at_once([lambda: members.change_role(a, team_id, b.user_id, MemberRoleIn(role="admin")),
                         lambda: members.change_role(b, team_id, a.user_id, MemberRoleIn(role="admin"))])  # fmt: skip
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(refused) == 1, results
@@ -79,7 +63,7 @@ def test_two_owners_demoting_each_other_at_once_leave_an_owner(table: str, round
 
 def test_two_owners_removing_each_other_at_once_leave_an_owner(table: str) -> None:
     team_id, a, b = _two_owner_team()
-    results = _at_once([lambda: members.remove_member(a, team_id, b.user_id),
+    results = at_once([lambda: members.remove_member(a, team_id, b.user_id),
                         lambda: members.remove_member(b, team_id, a.user_id)])  # fmt: skip
     assert len([r for r in results if isinstance(r, Conflict)]) == 1, results
     assert list(_roles(team_id).values()) == ["owner"]
@@ -93,7 +77,7 @@ def test_the_same_invite_accepted_twice_at_once_makes_one_membership(table: str,
     invites.invite(owner, team_id, InviteIn(email="twice@example.com", role="member"))
     (token,) = emailed_tokens
     me = _principal(invitee.user_id)
-    results = _at_once([lambda: invites.accept(me, token), lambda: invites.accept(me, token)])
+    results = at_once([lambda: invites.accept(me, token), lambda: invites.accept(me, token)])
     assert len([r for r in results if not isinstance(r, SoukError)]) == 1, results
     assert _roles(team_id) == {owner.user_id: "owner", invitee.user_id: "member"}
     assert _counters(team_id) == (2, 1)

@@ -10,6 +10,7 @@ from souk.admin_settings.schemas import CommissionSettings
 from souk.finance import ledger
 from souk.finance.models import Commission
 from souk.finance.service import commissions as c
+from souk.money import largest_remainder
 
 SETTINGS = CommissionSettings(default_rate_bps=1000, category_rates_bps={"cat-books": 500, "cat-gold": 250},
                               store_rates_bps={"store-vip": 300})  # fmt: skip
@@ -40,19 +41,19 @@ def test_round_half_up_refuses_negative_amounts() -> None:
 
 def test_largest_remainder_sums_exactly_and_gives_leftovers_to_the_largest_fractions() -> None:
     # 100 over 1:1:1 -> 33.33 each: one leftover unit, tie, to the first
-    assert c.largest_remainder(100, [1, 1, 1]) == [34, 33, 33]
+    assert largest_remainder(100, [1, 1, 1]) == [34, 33, 33]
     # 10 over 3000, 2000, 1000 -> 5, 3.33, 1.67: the leftover goes to the 0.67
-    assert c.largest_remainder(10, [3000, 2000, 1000]) == [5, 3, 2]
-    assert c.largest_remainder(0, [5, 0]) == [0, 0]
+    assert largest_remainder(10, [3000, 2000, 1000]) == [5, 3, 2]
+    assert largest_remainder(0, [5, 0]) == [0, 0]
     for total, weights in [(7, [1, 2, 3, 4]), (335, [333, 1, 1]), (10_000, [17, 9999, 3, 0, 42])]:
-        shares = c.largest_remainder(total, weights)
+        shares = largest_remainder(total, weights)
         assert sum(shares) == total
         assert all(s <= w for s, w in zip(shares, weights, strict=True))
 
 
 def test_largest_remainder_over_nothing_is_an_error() -> None:
     with pytest.raises(ValueError):
-        c.largest_remainder(1, [0, 0])
+        largest_remainder(1, [0, 0])
 
 
 # ---------------------------------------------------------------- rates

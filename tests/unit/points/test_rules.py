@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from souk.money import largest_remainder
 from souk.points.service import rules
 from souk.points.service.rules import Draw, OpenLot, RedemptionRefused
 
@@ -54,14 +55,14 @@ def test_check_redeemable_names_the_rule_broken() -> None:
 
 
 def test_split_is_pro_rata_exact_and_never_above_a_weight() -> None:
-    assert rules.split(100, [1000, 3000]) == [25, 75]
-    assert rules.split(10, [1, 1, 1]) == [4, 3, 3]  # the leftover unit to the earlier tie
-    shares = rules.split(997, [333, 334, 333])
+    assert largest_remainder(100, [1000, 3000]) == [25, 75]
+    assert largest_remainder(10, [1, 1, 1]) == [4, 3, 3]  # the leftover unit to the earlier tie
+    shares = largest_remainder(997, [333, 334, 333])
     assert sum(shares) == 997 and all(s <= w for s, w in zip(shares, [333, 334, 333], strict=True))
-    assert rules.split(0, [5, 5]) == [0, 0]
-    assert rules.split(7, [0, 5]) == [0, 7]
+    assert largest_remainder(0, [5, 5]) == [0, 0]
+    assert largest_remainder(7, [0, 5]) == [0, 7]
     with pytest.raises(ValueError):
-        rules.split(1, [0, 0])
+        largest_remainder(1, [0, 0])
 
 
 # --- lots

@@ -63,6 +63,7 @@ from souk.finance.schemas import CommissionOut, CommissionsQuery, commission_out
 from souk.finance.service.balance import owned_store
 from souk.finance.store import commissions as store
 from souk.finance.store import ledger as ledger_store
+from souk.money import largest_remainder
 from souk.observability import logger
 
 if TYPE_CHECKING:
@@ -101,31 +102,6 @@ def round_half_up(numerator: int, denominator: int) -> int:
     if numerator < 0 or denominator <= 0:
         raise ValueError("round_half_up takes a non-negative numerator and a positive denominator")
     return (2 * numerator + denominator) // (2 * denominator)
-
-
-def largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
-    """``total`` split pro rata to ``weights``: each share floored, the leftover units to the largest
-    fractional parts (ties: the earlier weight). The shares sum to ``total``; no share exceeds its
-    weight when ``total <= sum(weights)``.
-
-    Raises
-    ------
-    ValueError
-        A negative total or weight, or a positive total with nothing to split it over.
-    """
-    if total < 0 or any(w < 0 for w in weights):
-        raise ValueError("largest_remainder takes non-negative amounts")
-    whole = sum(weights)
-    if total == 0:
-        return [0] * len(weights)
-    if whole == 0:
-        raise ValueError(f"cannot split {total} over nothing")
-    shares = [total * w // whole for w in weights]
-    remainders = [total * w % whole for w in weights]
-    leftover = total - sum(shares)
-    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
-        shares[index] += 1
-    return shares
 
 
 # ---------------------------------------------------------------- rates and freezing

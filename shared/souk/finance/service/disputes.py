@@ -63,7 +63,6 @@ from souk.finance.models import Commission, Dispute
 from souk.finance.service.commissions import (
     ReversalPlan,
     applied,
-    largest_remainder,
     plan_reversal,
     remaining_fee,
     status_after,
@@ -73,7 +72,7 @@ from souk.finance.store import disputes as store
 from souk.finance.store import ledger as ledger_store
 from souk.identity.schemas.users import UserListQuery
 from souk.identity.service.user_admin import list_users
-from souk.money import display
+from souk.money import display, largest_remainder
 from souk.notifications.schemas import Message
 from souk.notifications.service.notifications import notify
 from souk.notify.exceptions import NotificationError

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from souk.admin_settings import service as admin_settings
 from souk.db.base import utc_now
 from souk.errors import Conflict, UnprocessableEntity
+from souk.money import largest_remainder
 from souk.points.models import EXPIRED, REDEEMED, RESTORED, PointsLot
 from souk.points.service import rules
 from souk.points.service.rules import Draw, OpenLot, RedemptionRefused
@@ -126,8 +127,8 @@ def plan_redemption(user_id: str, redeemed: int, goods: Sequence[int], currency:
         drawn = rules.draw_lots(lots, redeemed, now)
     except RedemptionRefused as refused:
         raise _refused(str(refused)) from None
-    values = rules.split(value, goods)
-    per_order = rules.split(redeemed, values)
+    values = largest_remainder(value, goods)
+    per_order = largest_remainder(redeemed, values)
     return Redemption(user_id=user_id, points=redeemed, value=value, currency=currency, values=values,
                       per_order=per_order, draws=rules.allocate(drawn, per_order), now=now)  # fmt: skip
 

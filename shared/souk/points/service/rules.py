@@ -9,8 +9,8 @@
 - **Caps**: never more than the balance, nor more than the goods of the orders (subtotal less the
   coupon discount: the delivery fee is paid in money), nor from more than
   :data:`MAX_LOTS_PER_REDEMPTION` lots (the checkout is one transaction).
-- **Split** over a checkout's orders (:func:`split`): the value pro rata to each order's goods, the
-  points pro rata to each order's value, both by the largest remainder (floors first, the
+- **Split** over a checkout's orders (:func:`souk.money.largest_remainder`): the value pro rata to each
+  order's goods, the points pro rata to each order's value, both by the largest remainder (floors first, the
   leftover units to the largest fractional parts, ties to the earlier order), so the parts sum
   exactly to the whole and no order's discount exceeds its goods.
 - **Drawing** (:func:`draw_lots`): the lots that expire first, ties by lot id; lots past their
@@ -110,22 +110,6 @@ def check_redeemable(redeemed: int, *, points: int, amount: int, cap_value: int,
     if redeemed > balance:
         raise RedemptionRefused(f"You have {max(balance, 0)} points.")
     return value
-
-
-def split(total: int, weights: Sequence[int]) -> list[int]:
-    """``total`` pro rata to ``weights`` by the largest remainder (ties: the earlier); sums to ``total``."""
-    if total < 0 or any(w < 0 for w in weights):
-        raise ValueError("split takes non-negative amounts")
-    whole = sum(weights)
-    if total == 0:
-        return [0] * len(weights)
-    if whole == 0:
-        raise ValueError(f"cannot split {total} over nothing")
-    shares = [total * w // whole for w in weights]
-    remainders = [total * w % whole for w in weights]
-    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[: total - sum(shares)]:
-        shares[index] += 1
-    return shares
 
 
 # ---------------------------------------------------------------- drawing lots
