@@ -35,6 +35,7 @@ DOMAIN_ROLES = {
     "notifications": "NotificationsRole",
     "points": "PointsRole",
     "teams": "TeamsRole",
+    "billing": "BillingRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
