@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from souk.analytics.service import counters as analytics
 from souk.audit import service as audit
 from souk.caller import Actor
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
@@ -239,7 +240,9 @@ def _order_payment_succeeded(tx: WriteTransaction, payment: Payment) -> Applied:
         returned = sum(int(r.amount) for r in refunds)
         outcome += f"; {len(refunds)} cancelled order(s) refunded to the card ({returned} {payment.currency})"
     emails = [partial(order_notifications.order_paid, o) for o in orders if o.order_id in paid]
-    return Applied(outcome, [*[partial(_send_refund, payment, r) for r in refunds], *emails])
+    # Counted in this transaction when it has room (else right after it, idempotent): souk.analytics.
+    counted = analytics.count_paid_orders(tx, [o for o in orders if o.order_id in paid])
+    return Applied(outcome, [*[partial(_send_refund, payment, r) for r in refunds], *counted, *emails])
 
 
 def _send_refund(payment: Payment, refund: Refund) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from souk.analytics.service import counters as analytics
 from souk.audit import service as audit
 from souk.cart.models import COUPON_LABEL, COUPON_USE_LABEL, Cart
 from souk.cart.pricing import QUOTED
@@ -328,6 +329,9 @@ def place_order(principal: Principal, request: CheckoutRequest) -> CheckoutOut:
         raise
     inventory.refresh_after_commit(plan.product_ids)
     if plan.settled:
+        # Paid by wallet: counted right after the commit (the checkout's transaction may be near 100 items).
+        for count in analytics.count_paid_orders(None, plan.orders):
+            count()
         for order in plan.orders:
             notifications.order_paid(order)
     return _result(plan)
