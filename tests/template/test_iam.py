@@ -36,6 +36,7 @@ DOMAIN_ROLES = {
     "points": "PointsRole",
     "teams": "TeamsRole",
     "analytics": "AnalyticsRole",
+    "audit": "AuditRole",
     "billing": "BillingRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
@@ -144,7 +145,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
-        "DisputesRole", "PointsRole", "TeamsRole", "AnalyticsRole",
+        "DisputesRole", "PointsRole", "TeamsRole", "AuditRole", "AnalyticsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):

@@ -96,6 +96,11 @@ class WriteTransaction:
     def __init__(self, client_request_token: str | None = None) -> None:
         self._tx = TransactWrite(connection=connection(), client_request_token=client_request_token or uuid.uuid4().hex)
         self._labels: dict[str, list[str]] = {"check": [], "delete": [], "put": [], "update": []}
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (never if it is cancelled)."""
+        self._after_commit.append(callback)
 
     def _label(self, kind: str, label: str | None, item: Any) -> None:
         if sum(len(v) for v in self._labels.values()) >= MAX_ITEMS:
@@ -109,6 +114,9 @@ class WriteTransaction:
     def put(self, item: SoukItem, condition: Condition | None = None, *, label: str | None = None) -> None:
         self._label("put", label, item)
         self._tx.save(item, condition=condition)
+        committed = getattr(item, "on_committed", None)
+        if callable(committed):  # e.g. an audit record counts itself (souk.audit.counters)
+            self.after_commit(committed)
 
     def update(self, item: SoukItem, actions: Sequence[Action], condition: Condition | None = None,
                *, label: str | None = None, add_version_condition: bool = True) -> None:  # fmt: skip
@@ -139,6 +147,8 @@ class WriteTransaction:
             self._tx.__exit__(None, None, None)  # PynamoDB commits on a clean exit
         except TransactWriteError as error:
             raise TransactionCancelled(self._reasons(error)) from error
+        for callback in self._after_commit:
+            callback()
 
     def _reasons(self, error: TransactWriteError) -> dict[str, str]:
         sent = self._labels["check"] + self._labels["delete"] + self._labels["put"] + self._labels["update"]
