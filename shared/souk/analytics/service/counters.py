@@ -28,9 +28,11 @@ from souk.analytics import keys
 from souk.analytics.rules import utc_day
 from souk.analytics.store import counters as store
 from souk.db.base import utc_now
-from souk.db.transactions import MAX_ITEMS, TransactionCancelled, WriteTransaction
+from souk.db.transactions import MAX_ITEMS, TransactionCancelled, WriteTransaction, retry_on_contention
+from souk.errors import Conflict
 
 ITEMS_PER_ORDER = 3  # what count_paid_order adds to the caller's transaction
+MAX_ATTEMPTS = 5  # a transaction conflict with a concurrent count is tried again
 
 
 def paid_source(order_id: str) -> str:
@@ -45,14 +47,18 @@ def count_paid_order(tx: WriteTransaction | None, *, order_id: str, store_id: st
     if tx is not None:
         store.add_paid_orders(tx, [entry])
         return True
-    try:
-        with WriteTransaction() as own:
-            store.add_paid_orders(own, [entry])
-    except TransactionCancelled as cancelled:
-        if store.marker_label(entry.source) in cancelled.failed():
-            return False
-        raise
-    return True
+
+    def attempt() -> bool:
+        try:
+            with WriteTransaction() as own:
+                store.add_paid_orders(own, [entry])
+        except TransactionCancelled as cancelled:
+            if store.marker_label(entry.source) in cancelled.failed():
+                return False  # counted before (or by the racer that just won)
+            raise  # a transaction conflict is tried again; anything else propagates
+        return True
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=lambda: Conflict("Counting is busy; retry."))
 
 
 def count_customer(*, store_id: str, user_id: str, paid_at: datetime) -> None:

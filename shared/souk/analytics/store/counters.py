@@ -24,7 +24,8 @@ from pynamodb.expressions.update import Action
 from souk.analytics import keys
 from souk.analytics.models import PRODUCT_PREFIX, REVENUE_PREFIX, CountedMarker, DayCounter
 from souk.db.base import utc_now
-from souk.db.transactions import TransactionCancelled, WriteTransaction
+from souk.db.transactions import TransactionCancelled, WriteTransaction, retry_on_contention
+from souk.errors import Conflict
 
 MARKER_LABEL = "analytics:counted"
 CUSTOMER_LABEL = "analytics:customer"
@@ -96,17 +97,21 @@ def add_paid_orders(tx: WriteTransaction, entries: Sequence[PaidEntry]) -> None:
 def add_customer(scope_name: str, day: date, user_id: str) -> bool:
     """Count ``user_id`` once in ``scope_name`` on ``day``; False if they were counted before."""
     marker = CountedMarker(pk=keys.counted_customer(scope_name, day.isoformat(), user_id), sk=keys.COUNTED_SK)
-    try:
-        with WriteTransaction() as tx:
-            tx.put(marker, CountedMarker.pk.does_not_exist(), label=CUSTOMER_LABEL)
-            tx.update(_day_item(scope_name, day), [DayCounter.customers.add(1),
-                                                   _free("entity", UnicodeAttribute).set("AnalyticsDay")],
-                      add_version_condition=False)  # fmt: skip
-    except TransactionCancelled as cancelled:
-        if CUSTOMER_LABEL in cancelled.failed():
-            return False
-        raise
-    return True
+
+    def attempt() -> bool:
+        try:
+            with WriteTransaction() as tx:
+                tx.put(marker, CountedMarker.pk.does_not_exist(), label=CUSTOMER_LABEL)
+                tx.update(_day_item(scope_name, day), [DayCounter.customers.add(1),
+                                                       _free("entity", UnicodeAttribute).set("AnalyticsDay")],
+                          add_version_condition=False)  # fmt: skip
+        except TransactionCancelled as cancelled:
+            if CUSTOMER_LABEL in cancelled.failed():
+                return False
+            raise  # a transaction conflict is tried again
+        return True
+
+    return retry_on_contention(attempt, attempts=5, exhausted=lambda: Conflict("Counting is busy; retry."))
 
 
 def _client() -> Any:
