@@ -194,3 +194,20 @@ def test_events_are_accepted_once_per_id(api: ApiClient, aws_resources: dict) ->
     for body in ({"events": []}, {"events": [{"type": "x"}] * 101}, {"events": [{"id": "a b", "type": "x"}]},
                  {"events": [{"properties": {}}]}):  # fmt: skip
         assert_error(api.post("/api/v1/analytics/events", json_body=body, token=token), 400, "VALIDATION_ERROR")
+
+
+def test_the_chart_is_an_svg_of_the_same_metric_with_the_same_refusals(api: ApiClient, seller: Seller) -> None:
+    counters.count_paid_order(None, order_id="o-chart", store_id=seller.store.store_id, currency="usd", total=4200,
+                              items=[("p", 1)], paid_at=utc_now())  # fmt: skip
+    query = {"metric": "revenue", "from": _today(), "to": _today(), "storeId": seller.store.store_id}
+    response = api.get("/api/v1/analytics/chart.svg?" + urlencode(query), token=seller.token)
+    assert response.status == 200, response.body
+    assert response.headers["Content-Type"] == "image/svg+xml"
+    svg = response.body.decode()
+    assert svg.startswith("<svg") and f"{_today()}: 4200" in svg
+    path = "/api/v1/analytics/chart.svg?"
+    assert_error(api.get(path + urlencode(query)), 401, "UNAUTHORIZED")
+    assert_error(api.get(path + urlencode(query), token=token_for(create_user())), 403, "FORBIDDEN")
+    other = make_seller()
+    assert_error(api.get(path + urlencode(query), token=other.token), 404, "NOT_FOUND")
+    assert_error(api.get(path + urlencode({**query, "interval": "hour"}), token=seller.token), 400, "VALIDATION_ERROR")
