@@ -30,7 +30,7 @@ class AuditRecord(SoukItem, discriminator="AuditRecord"):
     def on_committed(self) -> None:
         """Count the record in its day's counters once written (called by ``WriteTransaction`` after commit,
         whichever domain put the record in its transaction, and by :func:`souk.audit.store.write`)."""
-        from souk.audit import counters  # imported when a record is written, not by every reader
+        from souk.audit import counters  # cold start: loaded when a record is written, not by every reader
 
         # the sort key starts with the record's UTC time: its first 10 characters are its day
         counters.bump(audit_id=self.audit_id, day=self.sk[:10], action=self.action, actor_id=self.actor_id)
