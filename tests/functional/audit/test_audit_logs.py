@@ -12,6 +12,7 @@ import pytest
 from souk.audit import store
 from souk.audit.models import AuditRecord
 from souk.caller import Actor
+from souk.db.transactions import TransactionCancelled, WriteTransaction
 from tests.factories import create_user, token_for
 from tests.functional.teams.helpers import make_team
 from tests.support import ApiClient, assert_error, record_dynamodb_calls
@@ -190,3 +191,15 @@ def test_records_expire_after_the_retention(aws_resources: dict[str, str]) -> No
     stored = AuditRecord.get(item.pk, item.sk)
     assert stored.expires_at is not None
     assert timedelta(days=399) < stored.expires_at - datetime.now(UTC) <= timedelta(days=400)
+
+
+def test_a_cancelled_transaction_counts_nothing(api: ApiClient, admin: str) -> None:
+    record = store.new_record(Actor(user_id="U9", role="admin"), "order.cancel", "order", "O9", before=None, after=None)
+    clash = store.new_record(Actor(user_id="U9", role="admin"), "order.cancel", "order", "O9", before=None, after=None)
+    clash.pk, clash.sk = record.pk, record.sk
+    store.write(record, None)  # counted once
+    with pytest.raises(TransactionCancelled), WriteTransaction() as tx:
+        store.write(clash, tx)
+        tx.check(AuditRecord, record.pk, record.sk, AuditRecord.pk.does_not_exist(), label="absent")
+    counted = api.get(REPORT, token=admin).json["data"]
+    assert {row["actorId"]: row["count"] for row in counted["byActor"]}["U9"] == 1
