@@ -211,3 +211,46 @@ def test_the_chart_is_an_svg_of_the_same_metric_with_the_same_refusals(api: ApiC
     other = make_seller()
     assert_error(api.get(path + urlencode(query), token=other.token), 404, "NOT_FOUND")
     assert_error(api.get(path + urlencode({**query, "interval": "hour"}), token=seller.token), 400, "VALIDATION_ERROR")
+
+
+def test_the_dashboard_is_shaped_by_the_callers_role(api: ApiClient, seller: Seller) -> None:
+    # GIVEN an order paid today in the seller's store
+    counters.count_paid_order(None, order_id="o-dash", store_id=seller.store.store_id, currency="usd", total=1234,
+                              items=[("p", 1)], paid_at=utc_now())  # fmt: skip
+    today = {"orders": 1, "revenue": [{"amount": 1234, "currency": "usd"}]}
+    # WHEN an admin reads the dashboard: the platform's today and 7 days
+    admin = api.get("/api/v1/dashboard", token=_admin())
+    assert admin.status == 200, admin.body
+    data = admin.json["data"]
+    assert data["role"] == "admin"
+    assert data["sections"]["analytics"] == {"today": today, "last7Days": today}
+    assert "points" not in data["sections"]
+    # the store owner: their stores, each with today and 7 days
+    owner = api.get("/api/v1/dashboard", token=seller.token).json["data"]["sections"]["analytics"]
+    assert owner == {"stores": [{"storeId": seller.store.store_id, "name": seller.store.name, "today": today,
+                                 "last7Days": today}], "moreStores": False}  # fmt: skip
+    # a customer: points and notifications, no analytics
+    customer = api.get("/api/v1/dashboard", token=token_for(create_user())).json["data"]
+    assert customer["role"] == "customer"
+    assert {"points", "notifications"} <= set(customer["sections"]) and "analytics" not in customer["sections"]
+    # a courier: notifications only (no courier view is declared yet)
+    courier = api.get("/api/v1/dashboard", token=token_for(create_user("courier"))).json["data"]
+    assert set(courier["sections"]) == {"notifications"}
+    # no token: 401
+    assert_error(api.get("/api/v1/dashboard"), 401, "UNAUTHORIZED")
+
+
+def test_the_dashboard_reads_a_constant_number_of_items(
+    api: ApiClient, seller: Seller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = seller.token
+    calls = record_dynamodb_calls(monkeypatch)
+    assert api.get("/api/v1/dashboard", token=token).status == 200
+    before = list(calls)
+    for _ in range(3):
+        other = make_seller()  # other stores and orders do not change the owner's reads
+        counters.count_paid_order(None, order_id=new_id(), store_id=other.store.store_id, currency="usd",
+                                  total=1, items=[], paid_at=utc_now())  # fmt: skip
+    calls.clear()
+    assert api.get("/api/v1/dashboard", token=token).status == 200
+    assert sorted(calls) == sorted(before) and "Scan" not in calls

@@ -120,19 +120,21 @@ def _client() -> Any:
 
 def read_days(scope_name: str, days: Iterable[date]) -> dict[date, dict[str, Any]]:
     """The counters of ``days`` (≤ 100, one BatchGetItem; again only for DynamoDB's UnprocessedKeys)."""
-    wanted = list(days)
+    return {day: found for (_, day), found in read_many([(scope_name, d) for d in days]).items()}
+
+
+def read_many(wanted: Sequence[tuple[str, date]]) -> dict[tuple[str, date], dict[str, Any]]:
+    """The counters of (scope, day) pairs (≤ 100, one BatchGetItem; again only for UnprocessedKeys)."""
     if not wanted:
         return {}
     table = DayCounter.Meta.table_name
-    pk = keys.scope(scope_name)
-    request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": keys.day(d.isoformat())}}
-                                                for d in wanted]}}  # fmt: skip
-    by_sk = {keys.day(d.isoformat()): d for d in wanted}
-    found: dict[date, dict[str, Any]] = {}
+    by_key = {(keys.scope(s), keys.day(d.isoformat())): (s, d) for s, d in wanted}
+    request: dict[str, Any] = {table: {"Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in by_key]}}
+    found: dict[tuple[str, date], dict[str, Any]] = {}
     while request:
         answer = _client().batch_get_item(RequestItems=request)
         for item in answer.get("Responses", {}).get(table, []):
-            found[by_sk[item["sk"]["S"]]] = {name: _plain(value) for name, value in item.items()}
+            found[by_key[(item["pk"]["S"], item["sk"]["S"])]] = {name: _plain(v) for name, v in item.items()}
         request = answer.get("UnprocessedKeys") or {}
     return found
 
