@@ -56,6 +56,7 @@ ROLES = {
     "points": "PointsRole",
     "teams": "TeamsRole",
     "analytics": "AnalyticsRole",
+    "exports": "ExportsRole",
     "billing": "BillingRole",
     "audit": "AuditRole",
 }

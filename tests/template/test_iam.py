@@ -36,6 +36,7 @@ DOMAIN_ROLES = {
     "points": "PointsRole",
     "teams": "TeamsRole",
     "analytics": "AnalyticsRole",
+    "exports": "ExportsRole",
     "audit": "AuditRole",
     "billing": "BillingRole",
 }
@@ -130,10 +131,12 @@ def test_only_finance_sends_to_and_consumes_the_payouts_queue() -> None:
     assert _holders("PayoutsQueue") == {"FinanceRole", "SystemRole"}  # health reads its attributes
 
 
-def test_no_role_sends_to_or_consumes_the_exports_queue() -> None:
-    # Nothing produces or consumes it yet; health only reads its attributes.
-    assert {a for t in _grants().values() for a in t.get("ExportsQueue", set())} == {"sqs:GetQueueAttributes"}
-    assert _holders("ExportsQueue") == {"SystemRole"}
+def test_only_exports_sends_to_and_consumes_the_exports_queue() -> None:
+    # the POST queues the job; the worker re-queues it after its time budget; health reads its attributes
+    assert _holders("ExportsQueue", {"sqs:SendMessage"} | CONSUME) == {"ExportsRole"}
+    consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "ExportsQueue"}
+    assert consumers == {"ExportsWorkerFunction"}
+    assert _holders("ExportsQueue") == {"ExportsRole", "SystemRole"}
 
 
 def test_secrets_are_read_by_their_domains_only() -> None:
@@ -145,7 +148,7 @@ def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
-        "DisputesRole", "PointsRole", "TeamsRole", "AuditRole", "AnalyticsRole",
+        "DisputesRole", "PointsRole", "TeamsRole", "AuditRole", "ExportsRole", "AnalyticsRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -164,8 +167,12 @@ def test_only_the_sms_sender_publishes_and_only_direct_sms() -> None:
 
 
 def test_buckets_are_reached_only_where_used() -> None:
-    assert _holders("ExportsBucket") == {"SystemRole"}  # HeadBucket from health
-    assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}
+    assert _holders("ExportsBucket") == {"SystemRole", "ExportsRole"}
+    assert _grants()["SystemRole"]["ExportsBucket"] == {"s3:ListBucket"}  # HeadBucket from health
+    # the exports worker writes the files (multipart), the export read presigns their download
+    assert _grants()["ExportsRole"]["ExportsBucket"] == {
+        "s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+    }  # fmt: skip
     assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
     # products, stores, avatars, courier documents, proofs of delivery, review images and dispute attachments
     # claim uploads (HeadObject)
@@ -191,6 +198,7 @@ STRIPE, JWT = "secret:${StripeSecretName}", "secret:${JwtSecretName}"
 REACHES = {  # module in the closure -> (target, action) the role must allow
     "souk.notify.store": ("EmailQueue", "sqs:SendMessage"),
     "souk.notifications.store.queue": ("NotificationsQueue", "sqs:SendMessage"),
+    "souk.exports.store.files": ("ExportsQueue", "sqs:SendMessage"),
     "souk.notify.sms": ("*", "sns:Publish"),
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
     "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),
@@ -217,6 +225,10 @@ UNUSED = {  # (domain, target, action)
     ("dispatch", STRIPE, "secretsmanager:GetSecretValue"),
     # the webhook reaches db.paging through the order modules; it encodes no cursor and checks no token
     ("webhooks", JWT, "secretsmanager:GetSecretValue"),
+    # the exports worker reads orders through orders.store.orders, whose stock moves import catalog.inventory
+    # (identity's avatar claims, the catalog's emails): an export only Queries the order timelines
+    ("exports", "UploadsBucket", "s3:GetObject"),
+    ("exports", "EmailQueue", "sqs:SendMessage"),
 }
 
 
