@@ -233,9 +233,10 @@ def test_the_dashboard_is_shaped_by_the_callers_role(api: ApiClient, seller: Sel
     customer = api.get("/api/v1/dashboard", token=token_for(create_user())).json["data"]
     assert customer["role"] == "customer"
     assert {"points", "notifications"} <= set(customer["sections"]) and "analytics" not in customer["sections"]
-    # a courier: notifications only (no courier view is declared yet)
+    # a courier: their wallet balance (earnings) and notifications
     courier = api.get("/api/v1/dashboard", token=token_for(create_user("courier"))).json["data"]
-    assert set(courier["sections"]) == {"notifications"}
+    assert set(courier["sections"]) == {"notifications", "wallet"}
+    assert courier["sections"]["wallet"]["balance"] == {"amount": 0, "currency": "usd"}
     # no token: 401
     assert_error(api.get("/api/v1/dashboard"), 401, "UNAUTHORIZED")
 
