@@ -255,3 +255,21 @@ def test_the_dashboard_reads_a_constant_number_of_items(
     calls.clear()
     assert api.get("/api/v1/dashboard", token=token).status == 200
     assert sorted(calls) == sorted(before) and "Scan" not in calls
+
+
+def test_a_wallet_paid_checkout_is_counted_right_after_its_commit(api: ApiClient) -> None:
+    from tests.commerce_factories import fund_wallet
+    from tests.functional.orders.test_checkout_routes import PRICE_42, _cart, _checkout, _customer, _line
+
+    # GIVEN a customer paying 3 x TRS-42 from their wallet
+    seller = make_seller()
+    product = seller.create(api)
+    customer = _customer()
+    fund_wallet(customer.user.user_id, 20_000)
+    _cart(customer, _line(product, "TRS-42", 3, PRICE_42))
+    assert _checkout(api, customer, "wallet").status == 201
+    # THEN the store's day counted the order, its revenue, its units and its customer once
+    day = utc_now().date()
+    counted = read_days(keys.store_scope(seller.store.store_id), [day])[day]
+    assert (counted["orders"], counted["rev#usd"], counted["customers"]) == (1, 3 * PRICE_42, 1)
+    assert counted[f"p#{product['id']}"] == 3
