@@ -86,6 +86,20 @@ def test_filters_narrow_the_rows(api: ApiClient, aws_resources: dict[str, str], 
     assert sorted(r["id"] for r in rows) == sorted(wanted)
 
 
+def test_an_admin_exports_users_without_secrets_and_neutralised(
+    api: ApiClient, aws_resources: dict[str, str], worker: Worker
+) -> None:
+    admin = create_user("admin")
+    tricky = create_user("customer", name='=HYPERLINK("http://x")')
+    done = _run(api, token_for(admin), {"type": "users", "format": "csv"}, aws_resources, worker)
+    data = _downloaded(done["downloadUrl"], aws_resources["ExportsBucket"]).decode()
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(data))}
+    assert {admin.user_id, tricky.user_id} <= set(rows) and done["rowCount"] == len(rows)
+    assert rows[tricky.user_id]["name"] == '\'=HYPERLINK("http://x")'
+    assert list(next(iter(rows.values()))) == ["id", "email", "name", "role", "status", "createdAt"]
+    assert "passwordHash" not in data and admin.password_hash not in data
+
+
 @pytest.mark.parametrize("body", [
     {}, {"type": "invoices"}, {"type": "orders", "format": "xlsx"}, {"type": "orders", "filters": {"colour": "red"}},
     {"type": "orders", "filters": {"status": "lost"}}, {"type": "orders", "extra": 1},
