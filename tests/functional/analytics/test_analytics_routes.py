@@ -229,10 +229,13 @@ def test_the_dashboard_is_shaped_by_the_callers_role(api: ApiClient, seller: Sel
     owner = api.get("/api/v1/dashboard", token=seller.token).json["data"]["sections"]["analytics"]
     assert owner == {"stores": [{"storeId": seller.store.store_id, "name": seller.store.name, "today": today,
                                  "last7Days": today}], "moreStores": False}  # fmt: skip
-    # a customer: points and notifications, no analytics
-    customer = api.get("/api/v1/dashboard", token=token_for(create_user())).json["data"]
+    # a customer: their orders of the last 30 days, points and notifications, no analytics
+    buyer = create_user()
+    make_order(buyer.user_id, seller.store.store_id, seller.user.user_id)
+    customer = api.get("/api/v1/dashboard", token=token_for(buyer)).json["data"]
     assert customer["role"] == "customer"
-    assert {"points", "notifications"} <= set(customer["sections"]) and "analytics" not in customer["sections"]
+    assert set(customer["sections"]) == {"orders", "points", "notifications"}
+    assert customer["sections"]["orders"] == {"last30Days": 1, "capped": False}
     # a courier: their wallet balance (earnings) and notifications
     courier = api.get("/api/v1/dashboard", token=token_for(create_user("courier"))).json["data"]
     assert set(courier["sections"]) == {"notifications", "wallet"}
