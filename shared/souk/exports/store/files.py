@@ -51,6 +51,7 @@ def _s3() -> S3Client:
 
 def send(message: ExportMessage) -> None:
     """Put the job's message on the ``exports`` queue (raises :class:`EnqueueFailed`)."""
+    # Deferred for cold start, like boto3 in _clients.
     from botocore.exceptions import BotoCoreError, ClientError
 
     settings = get_settings()
@@ -82,6 +83,7 @@ def complete_upload(key: str, upload_id: str, parts: list[dict[str, Any]]) -> No
 
 
 def abort_upload(key: str, upload_id: str) -> None:
+    # Deferred for cold start, like boto3 in _clients.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
