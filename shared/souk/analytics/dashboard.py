@@ -16,6 +16,8 @@ from souk.analytics import keys
 from souk.analytics.models import REVENUE_PREFIX
 from souk.analytics.rules import utc_day
 from souk.analytics.store import counters as store
+from souk.catalog import keys as catalog_keys
+from souk.catalog.models import Store
 from souk.db.base import utc_now
 from souk.money import Money
 from souk.schema import CamelModel
@@ -80,9 +82,6 @@ def platform_view(principal: Principal) -> PeriodTotals:
 
 
 def stores_view(principal: Principal) -> StoresView:
-    from souk.catalog import keys as catalog_keys
-    from souk.catalog.models import Store
-
     owned = list(Store.gsi1.query(catalog_keys.owner_stores(principal.user_id), limit=SHOWN_STORES + 1))
     shown = owned[:SHOWN_STORES]
     days = _days()
