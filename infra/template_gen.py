@@ -57,6 +57,7 @@ ROLES = {
     "teams": "TeamsRole",
     "analytics": "AnalyticsRole",
     "exports": "ExportsRole",
+    "plans": "PlansRole",
     "billing": "BillingRole",
     "audit": "AuditRole",
 }

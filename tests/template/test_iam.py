@@ -38,7 +38,7 @@ DOMAIN_ROLES = {
     "analytics": "AnalyticsRole",
     "exports": "ExportsRole",
     "audit": "AuditRole",
-    "billing": "BillingRole",
+    "plans": "PlansRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")

@@ -1,4 +1,4 @@
-"""Subscription rules, pure: which webhook state wins, and what a subscription's status grants.
+"""Subscription rules, pure: which webhook state wins (what a status grants: souk.plans.rules).
 
 Stripe sends ``customer.subscription.*`` events in no guaranteed order and may send one more
 than once. Each carries the subscription object as it was when the event was made, and the
@@ -12,10 +12,7 @@ stale, and does not cancel it. Events of the same second are ordered by a subscr
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Literal
-
-from souk.billing.plans import FREE, Plan
 
 Status = Literal["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled", "paused"]
 
@@ -41,18 +38,3 @@ def order_key(status: str, created: int) -> int:
 def supersedes(incoming: int, stored: int | None) -> bool:
     """Whether a state with key ``incoming`` replaces the stored one (none stored: it does)."""
     return stored is None or incoming > stored
-
-
-def granted_plan(plan: Plan, status: str, *, past_due_since: datetime | None, now: datetime,
-                 grace: timedelta) -> Plan:  # fmt: skip
-    """The plan a subscriber's status gives access to.
-
-    ``active`` and ``trialing``: the plan. ``past_due``: the plan for ``grace`` after it fell past
-    due (unknown since when: from ``now``, so still granted), then Free. Anything else (not paid
-    yet, ``unpaid``, ``canceled``, expired, paused): Free.
-    """
-    if status in ("active", "trialing"):
-        return plan
-    if status == "past_due" and (past_due_since is None or now < past_due_since + grace):
-        return plan
-    return FREE

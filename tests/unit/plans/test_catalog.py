@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from souk.billing import plans
-from souk.billing.service.plans import list_plans
+from souk.plans import catalog as plans
+from souk.plans.service.plans import list_plans
 from souk.settings import get_settings
 
 

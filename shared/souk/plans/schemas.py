@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from souk.billing.plans import CURRENCY, INTERVAL, Plan, PlanId
 from souk.money import Money, money
+from souk.plans.catalog import CURRENCY, INTERVAL, Plan, PlanId
 from souk.schema import CamelModel
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from souk.billing.plans import PLANS
-from souk.billing.schemas import PlanOut, plan_out
+from souk.plans.catalog import PLANS
+from souk.plans.schemas import PlanOut, plan_out
 
 
 def list_plans() -> list[PlanOut]:

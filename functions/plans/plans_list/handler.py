@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from souk.billing.schemas import PlanOut
-from souk.billing.service import plans
 from souk.http import Envelope, Request, create_app, entrypoint, ok
 from souk.http.caching import NotModified, cached
 from souk.http.docs import raises
+from souk.plans.schemas import PlanOut
+from souk.plans.service import plans
 
 app = create_app()
 
