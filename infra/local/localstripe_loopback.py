@@ -2,7 +2,8 @@
 
 Run with localstripe's own virtualenv. Its ``localstripe`` command binds every interface
 (``::``, IPv4 and IPv6) with no option against it; this is that command's start, bound
-to the loopback interface instead, with Stripe Connect added (``localstripe_connect.py``).
+to the loopback interface instead, with Stripe Connect (``localstripe_connect.py``) and
+Stripe Billing (``localstripe_billing.py``, which builds on Connect's helpers) added.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ def main(argv: list[str]) -> None:
     from aiohttp import web
     from localstripe.server import app
 
-    # Loaded by path, under its own name (the store pickles its objects by module name).
-    spec = importlib.util.spec_from_file_location("localstripe_connect", os.path.join(here, "localstripe_connect.py"))
-    assert spec is not None and spec.loader is not None
-    connect = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = connect
-    spec.loader.exec_module(connect)
-    connect.install(app)
+    # Loaded by path, under their own names (the store pickles its objects by module name);
+    # Connect first: Billing imports its helpers from it.
+    for name in ("localstripe_connect", "localstripe_billing"):
+        spec = importlib.util.spec_from_file_location(name, os.path.join(here, f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        extension = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = extension
+        spec.loader.exec_module(extension)
+        extension.install(app)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
