@@ -1,4 +1,4 @@
-"""Pure rules of exports: who may export what, CSV cells and rows, progress, part planning.
+"""Pure rules of exports: who may export a source, CSV cells and rows, progress, part planning.
 
 No AWS here; ``tests/unit/exports/test_rules.py`` covers each.
 """
@@ -14,22 +14,13 @@ from typing import Any
 MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB  # S3's smallest part but the last
 PAGE_SIZE = 100  # rows per data page (one Query; the orders lists' largest page)
-ADMIN_ONLY = frozenset({"users", "audit_logs"})
-SUPPORTED = frozenset({"orders", "users"})  # the types the worker can build today (README, Exports)
 FORMULA_STARTS = ("=", "+", "-", "@")
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": ("id", "storeId", "customerId", "status", "currency", "subtotal", "discount", "deliveryFee",
-               "total", "paymentMethod", "createdAt"),
-    "users": ("id", "email", "name", "role", "status", "createdAt"),  # never a secret (hashes, MFA)
-}  # fmt: skip
 
-
-def may_export(role: str, export_type: str) -> bool:
-    """Admins export anything; store owners their stores' orders and products only."""
-    if role == "admin":
-        return True
-    return role == "store_owner" and export_type not in ADMIN_ONLY
+def may_export(role: str, roles: frozenset[str]) -> bool:
+    """A source declares who may ask for it (``Source.roles``: admins, and store owners for their stores' orders
+    and products); an internal source is asked for by no role."""
+    return role in roles
 
 
 def neutralise(value: Any) -> str:
@@ -39,8 +30,8 @@ def neutralise(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_header(export_type: str) -> bytes:
-    return csv_rows([dict(zip(COLUMNS[export_type], COLUMNS[export_type], strict=True))], COLUMNS[export_type])
+def csv_header(columns: Sequence[str]) -> bytes:
+    return csv_rows([dict(zip(columns, columns, strict=True))], columns)
 
 
 def csv_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
@@ -57,8 +48,8 @@ def json_lines(rows: Sequence[Mapping[str, Any]]) -> bytes:
     return b"".join(json.dumps(row, separators=(",", ":"), sort_keys=True).encode() + b"\n" for row in rows)
 
 
-def encode_rows(rows: Sequence[Mapping[str, Any]], export_type: str, file_format: str) -> bytes:
-    return csv_rows(rows, COLUMNS[export_type]) if file_format == "csv" else json_lines(rows)
+def encode_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], file_format: str) -> bytes:
+    return csv_rows(rows, columns) if file_format == "csv" else json_lines(rows)
 
 
 def progress(pages: int, *, done: bool) -> int:

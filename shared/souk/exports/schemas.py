@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import ConfigDict, Field
 
-from souk.orders.status import OrderStatus
 from souk.schema import CamelModel
 
-ExportType = Literal["orders", "users", "products", "audit_logs"]
+ExportType = Literal["orders", "users", "products", "audit_logs"]  # the public types; each declared by a domain
 ExportFormat = Literal["csv", "json"]
-
-
-class ExportFilters(CamelModel):
-    """Narrow the rows; unknown keys are a 400."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    store_id: str | None = Field(None, min_length=1, max_length=64, description="Orders of this store only.")
-    status: OrderStatus | None = Field(None, description="Orders in this status only.")
+PUBLIC_TYPES: tuple[str, ...] = get_args(ExportType)
 
 
 class ExportIn(CamelModel):
@@ -29,7 +20,12 @@ class ExportIn(CamelModel):
 
     type: ExportType
     format: ExportFormat = "csv"
-    filters: ExportFilters = Field(default_factory=lambda: ExportFilters.model_validate({}))
+    filters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Narrow the rows; per type (unknown keys are a 400): orders `{storeId, status}`; "
+        "products `{storeId, status}`; audit_logs `{actor, resource, action, from, to}` as GET /audit-logs; "
+        "users none.",
+    )
 
 
 class ExportOut(CamelModel):

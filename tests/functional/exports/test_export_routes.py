@@ -103,6 +103,7 @@ def test_an_admin_exports_users_without_secrets_and_neutralised(
 @pytest.mark.parametrize("body", [
     {}, {"type": "invoices"}, {"type": "orders", "format": "xlsx"}, {"type": "orders", "filters": {"colour": "red"}},
     {"type": "orders", "filters": {"status": "lost"}}, {"type": "orders", "extra": 1},
+    {"type": "orders", "filters": "paid"}, {"type": "users", "filters": {"storeId": "s-1"}},
     {"type": "products"},  # not built yet: README, Exports
 ])  # fmt: skip
 def test_bad_exports_are_400(api: ApiClient, aws_resources: dict[str, str], body: dict[str, Any]) -> None:

@@ -62,12 +62,13 @@ def _run(job: ExportJob, should_stop: Callable[[], bool], part_size: int, page_s
     if job.drained:  # a crash after the last part was saved: the data is all uploaded
         return _finish(job)
     upload_id = job.upload_id or ""
-    buffer = bytearray(rules.csv_header(job.type) if job.format == "csv" and not job.parts else b"")
+    columns = sources.columns(job.type)
+    buffer = bytearray(rules.csv_header(columns) if job.format == "csv" and not job.parts else b"")
     cursor: str | None = job.cursor
     rows, pages = 0, 0
     while True:
         found, cursor = sources.page(job, cursor, page_size)
-        buffer += rules.encode_rows(found, job.type, job.format)
+        buffer += rules.encode_rows(found, columns, job.format)
         rows, pages = rows + len(found), pages + 1
         done = cursor is None
         if done or rules.part_ready(len(buffer), part_size):

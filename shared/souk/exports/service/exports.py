@@ -1,7 +1,9 @@
 """Exports: queue a job (POST), read it with a fresh download link (GET), list one's jobs.
 
-The worker that builds the file is :mod:`souk.exports.service.builder` (the routes do not import it,
-nor the exported domains it reads).
+The types are the sources the domains declare (:mod:`souk.exports.service.sources`): each says who may
+ask for it and which filters it takes. An ``internal`` source is started only by its domain's service
+through :func:`start_internal`, never by ``POST /api/v1/exports``. The worker that builds the file is
+:mod:`souk.exports.service.builder` (the routes do not import it, nor the exported domains' services).
 """
 
 from __future__ import annotations
@@ -9,21 +11,33 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ConfigDict, ValidationError
+
 from souk.db.base import utc_now
 from souk.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from souk.exports import rules
 from souk.exports.schemas import ExportMessage, ExportOut
+from souk.exports.service import sources
 from souk.exports.store import exports as store
 from souk.exports.store import files
 from souk.ids import new_id
+from souk.schema import CamelModel
 
 if TYPE_CHECKING:
     from souk.caller import Principal
     from souk.exports.models import ExportJob
     from souk.exports.schemas import ExportIn
+    from souk.registry import Source
     from souk.schema import PageQuery
 
 DOWNLOAD_SECONDS = 15 * 60
+INTERNAL_ROLE = "internal"  # the scope role of a job another domain's service started
+
+
+class NoFilters(CamelModel):
+    """The filters of a source that takes none: any key is a 400."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def export_out(job: ExportJob, *, with_link: bool = True) -> ExportOut:
@@ -37,14 +51,19 @@ def export_out(job: ExportJob, *, with_link: bool = True) -> ExportOut:
                      created_at=job.created_at, completed_at=job.completed_at)  # fmt: skip
 
 
-def create_export(principal: Principal, body: ExportIn) -> ExportOut:
+def valid_filters(source: Source, raw: dict[str, Any]) -> dict[str, Any]:
+    """The request's filters checked against the source's model, as saved on the job (camelCase, no nulls)."""
+    model = source.filters or NoFilters
+    try:
+        return model.model_validate(raw).model_dump(mode="json", by_alias=True, exclude_none=True)
+    except ValidationError as error:
+        details = [{"field": ".".join(["filters", *(str(p) for p in e["loc"])]), "message": e["msg"]}
+                   for e in error.errors()]  # fmt: skip
+        raise ValidationFailed(details=details) from error
+
+
+def _queue(job: ExportJob) -> ExportOut:
     """The job, written, then its message queued (a message that cannot be queued removes the job: 503)."""
-    if not rules.may_export(principal.role, body.type):
-        raise Forbidden("Only admins export users and audit logs.")
-    if body.type not in rules.SUPPORTED:
-        raise ValidationFailed.field("type", f"Exports of {body.type} are not available yet.")
-    job = store.new_job(new_id(), principal.user_id, principal.role, body.type, body.format,
-                        body.filters.model_dump(mode="json", exclude_none=True), utc_now())  # fmt: skip
     store.create(job)
     try:
         files.send(ExportMessage(export_id=job.export_id))
@@ -52,6 +71,41 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
         store.remove(job)
         raise ServiceUnavailable("The export could not be queued; retry.") from error
     return export_out(job)
+
+
+def create_export(principal: Principal, body: ExportIn) -> ExportOut:
+    """``POST /api/v1/exports``: a public source the caller's role may ask for, its filters valid."""
+    source = sources.get(body.type)
+    if source is not None and source.internal:  # ExportIn.type names public types only; kept in case
+        raise ValidationFailed.field("type", f"Exports of {body.type} are not started here.")
+    if not rules.may_export(principal.role, source.roles if source else frozenset({"admin"})):
+        raise Forbidden("Only admins export users and audit logs.")
+    if source is None:
+        raise ValidationFailed.field("type", f"Exports of {body.type} are not available yet.")
+    filters = valid_filters(source, body.filters)
+    job = store.new_job(new_id(), principal.user_id, principal.role, body.type, body.format, filters, utc_now())
+    return _queue(job)
+
+
+def start_internal(owner_id: str, export_type: str, file_format: str = "json",
+                   filters: dict[str, Any] | None = None) -> ExportOut:  # fmt: skip
+    """Start an ``internal`` source's export for ``owner_id`` (another domain's service calls this, e.g.
+    privacy's ``GET /api/v1/me/export``). The job is the owner's (``GET /api/v1/exports/{id}`` shows it
+    to them, with its link), its scope role ``internal``; no plan limit applies (it is not the
+    owner's own use of exports but what the platform owes them).
+
+    Raises
+    ------
+    ValueError
+        ``export_type`` is no internal source (a programming error, not a request's).
+    ServiceUnavailable
+        The message could not be queued (the job is removed).
+    """
+    source = sources.get(export_type)
+    if source is None or not source.internal:
+        raise ValueError(f"{export_type!r} is not a declared internal export source")
+    checked = valid_filters(source, filters or {})
+    return _queue(store.new_job(new_id(), owner_id, INTERNAL_ROLE, export_type, file_format, checked, utc_now()))
 
 
 def _own(principal: Principal, export_id: str) -> ExportJob:

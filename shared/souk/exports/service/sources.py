@@ -1,50 +1,53 @@
-"""Where an export's rows come from: one data page (one Query, never a Scan) per call.
+"""Where an export's rows come from: the sources the domains declare, one data page per call.
 
-Users (admins only): identity's users list query on gsi1 ``USERS`` (oldest first; deleted accounts
-left out as in GET /users). The cursor is that query's LastEvaluatedKey, signed like a list cursor.
+Every ``souk/<domain>/exporting.py`` holds ``SOURCES: dict[str, Source]`` (:class:`souk.registry.Source`),
+found with :func:`souk.registry.declaring` ``("exporting")``: exports names no domain and imports none it
+exports from (those modules import only the core; their pages call their own domain's service).
 
-Orders: an admin's export reads every order (gsi3 ``ORDERS``), a store owner's the orders of their
-stores (gsi2 ``USER#<owner>#SALES``), through the orders store's own list query, oldest first.
-The cursor is that list's signed cursor, saved on the job between parts.
+A source marked ``internal`` (e.g. privacy's ``account``, the GDPR export of a user's items) is not
+accepted by ``POST /api/v1/exports``: the domain that owns it starts it through
+:func:`souk.exports.service.exports.start_internal`. The public types are :data:`PUBLIC`
+(``ExportIn.type``); ``tests/unit/exports/test_sources.py`` checks each is declared, once.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from souk.db.paging import decode_cursor, encode_cursor
-from souk.identity.schemas.users import UserListQuery
-from souk.identity.store.users import list_page as users_page
-from souk.orders.schemas import OrdersQuery
-from souk.orders.store.orders import order_page
+from souk import registry
 
 if TYPE_CHECKING:
     from souk.exports.models import ExportJob
-    from souk.identity.models import User
-    from souk.orders.models import Order
+    from souk.registry import Page, Source
 
 
-def order_row(order: Order) -> dict[str, Any]:
-    return {"id": order.order_id, "storeId": order.store_id, "customerId": order.customer_id,
-            "status": order.status, "currency": order.currency, "subtotal": int(order.subtotal),
-            "discount": int(order.discount), "deliveryFee": int(order.delivery_fee), "total": int(order.total),
-            "paymentMethod": order.payment_method,
-            "createdAt": order.created_at.isoformat() if order.created_at else None}  # fmt: skip
+class DuplicateSource(Exception):
+    """Two domains declare the same export type."""
 
 
-def user_row(user: User) -> dict[str, Any]:
-    return {"id": user.user_id, "email": user.email, "name": user.name, "role": user.role, "status": user.status,
-            "createdAt": user.created_at.isoformat() if user.created_at else None}  # fmt: skip
+@cache
+def declared() -> dict[str, Source]:
+    """Every declared source by export type."""
+    found: dict[str, Source] = {}
+    for module in registry.declaring("exporting"):
+        for name, source in module.SOURCES.items():
+            if name in found:
+                raise DuplicateSource(f"export type {name!r} is declared twice (again by {module.__name__})")
+            found[name] = source
+    return found
 
 
-def page(job: ExportJob, cursor: str | None, size: int) -> tuple[list[dict[str, Any]], str | None]:
+def get(export_type: str) -> Source | None:
+    return declared().get(export_type)
+
+
+def page(job: ExportJob, cursor: str | None, size: int) -> Page:
     """One page of the job's rows from ``cursor`` and the cursor after it (None: the last page)."""
-    if job.type == "users":
-        users, last_key = users_page(UserListQuery.model_validate({"limit": size, "order": "asc"}),
-                                     decode_cursor(cursor))  # fmt: skip
-        return [user_row(u) for u in users], encode_cursor(last_key)
-    filters = job.filters or {}
-    query = OrdersQuery.model_validate({"limit": size, "cursor": cursor, "order": "asc",
-                                        "status": filters.get("status"), "store": filters.get("storeId")})  # fmt: skip
-    orders, next_cursor = order_page("all" if job.owner_role == "admin" else "seller", job.owner_id, query)
-    return [order_row(o) for o in orders], next_cursor
+    source = declared()[job.type]
+    filters: dict[str, Any] = dict(job.filters or {})
+    return source.page(registry.ExportScope(job.owner_id, job.owner_role), filters, cursor, size)
+
+
+def columns(export_type: str) -> tuple[str, ...]:
+    return declared()[export_type].columns
