@@ -28,6 +28,8 @@ STAMP = VENV / ".installed"
 LOOPBACK = Path(__file__).resolve().with_name("localstripe_loopback.py")
 HOST = "127.0.0.1"
 TEST_SECRET_KEY = "sk_test_souk_local"  # localstripe accepts any sk_test_ key
+# The recurring monthly USD prices localstripe_billing.py seeds (2900 and 9900 cents): what the plans bill.
+PRICES = {"STRIPE_PRICE_PRO": "price_souk_pro", "STRIPE_PRICE_ENTERPRISE": "price_souk_enterprise"}
 
 
 def executable() -> Path:
@@ -118,9 +120,9 @@ class LocalStripe:
 
 
 def environment(server: LocalStripe, webhook_secret: str) -> dict[str, str]:
-    """The function environment that points the stripe SDK at ``server``."""
+    """The function environment that points the stripe SDK at ``server``, with the plans' price ids."""
     return {"STRIPE_API_BASE": server.url, "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
-            "STRIPE_WEBHOOK_SECRET": webhook_secret}  # fmt: skip
+            "STRIPE_WEBHOOK_SECRET": webhook_secret, **PRICES}  # fmt: skip
 
 
 if __name__ == "__main__":  # `python -m infra.local.localstripe install`

@@ -33,7 +33,7 @@ from infra import template
 from infra.local import aws, stackfile
 from infra.local.dynamodb_local import DynamoDBLocal, unavailable_reason
 from infra.local.environments import PER_FUNCTION_VARIABLE, TOTAL_VARIABLE, EnvironmentPool, FunctionSpec
-from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from infra.local.localstripe import PRICES, TEST_SECRET_KEY, LocalStripe
 from infra.local.routing import Router, through_environments
 from infra.local.schedules import ScheduledJob, Scheduler
 from infra.local.workers import QueueWorker
@@ -104,6 +104,8 @@ def function_overrides(config: Config, env: Mapping[str, str] = os.environ) -> d
         "STRIPE_SECRET_KEY": TEST_SECRET_KEY,
         "STRIPE_WEBHOOK_SECRET": LOCAL_WEBHOOK_SECRET,
         "STRIPE_API_BASE": config.stripe_url,
+        # The plans' prices that localstripe seeds (set both to real ones with a real STRIPE_API_BASE).
+        **PRICES,
         # Links in emails (password reset...) point at this runner, whatever its port.
         "APP_URL": f"http://localhost:{config.port}",
     }
