@@ -39,9 +39,11 @@ class Settings(BaseModel):
     stripe_api_base: str | None = Field(None, alias="STRIPE_API_BASE")
     # In AWS: a Secrets Manager JSON {"secretKey": "sk_...", "webhookSecret": "whsec_..."}.
     stripe_secret_name: str | None = Field(None, alias="STRIPE_SECRET_NAME")
-    # The Stripe price ids that bill the paid plans (souk.billing.plans); Free has none.
+    # The Stripe price ids that bill the paid plans (souk.plans.catalog); Free has none.
     stripe_price_pro: str | None = Field(None, alias="STRIPE_PRICE_PRO")
     stripe_price_enterprise: str | None = Field(None, alias="STRIPE_PRICE_ENTERPRISE")
+    # A past_due subscription keeps its plan this many days (souk.plans.rules.granted_plan), then Free.
+    plan_grace_days: int = Field(7, alias="PLAN_GRACE_DAYS", ge=0, le=60)
     # Commerce (docs/commerce.md): wallets hold one currency; unpaid card orders hold stock this long.
     wallet_currency: str = Field("usd", alias="WALLET_CURRENCY", pattern=r"^[a-z]{3}$")
     payment_window_minutes: int = Field(30, alias="PAYMENT_WINDOW_MINUTES", ge=1, le=24 * 60)
