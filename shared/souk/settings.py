@@ -30,6 +30,7 @@ class Settings(BaseModel):
     payouts_queue_url: str = Field("", alias="PAYOUTS_QUEUE_URL")
     exports_queue_url: str = Field("", alias="EXPORTS_QUEUE_URL")
     notifications_queue_url: str = Field("", alias="NOTIFICATIONS_QUEUE_URL")
+    privacy_queue_url: str = Field("", alias="PRIVACY_QUEUE_URL")
     # Secrets: the value itself locally (env), or a Parameters name in AWS.
     jwt_secret: str | None = Field(None, alias="JWT_SECRET")
     jwt_secret_name: str | None = Field(None, alias="JWT_SECRET_NAME")

@@ -39,6 +39,8 @@ DOMAIN_ROLES = {
     "exports": "ExportsRole",
     "audit": "AuditRole",
     "plans": "PlansRole",
+    "billing": "BillingRole",
+    "privacy": "PrivacyRole",
 }
 CONSUME = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
 WRITES = re.compile(r"^(dynamodb:(Put|Update|Delete|BatchWrite)|s3:(Put|Delete)|sqs:(Send|Delete)|sns:)")
@@ -113,7 +115,7 @@ def test_only_the_email_worker_consumes_the_email_queue() -> None:
     assert _holders("EmailQueue", {"sqs:SendMessage"}) == {
         "IdentityRole", "CatalogRole", "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole",
         "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole", "DisputesRole",
-        "PointsRole", "TeamsRole",
+        "PointsRole", "TeamsRole", "PrivacyRole",
     }  # fmt: skip
 
 
@@ -133,22 +135,33 @@ def test_only_finance_sends_to_and_consumes_the_payouts_queue() -> None:
 
 def test_only_exports_sends_to_and_consumes_the_exports_queue() -> None:
     # the POST queues the job; the worker re-queues it after its time budget; health reads its attributes
-    assert _holders("ExportsQueue", {"sqs:SendMessage"} | CONSUME) == {"ExportsRole"}
+    assert _holders("ExportsQueue", CONSUME) == {"ExportsRole"}
+    # privacy's GET /me/export queues the account export job
+    assert _holders("ExportsQueue", {"sqs:SendMessage"}) == {"ExportsRole", "PrivacyRole"}
     consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "ExportsQueue"}
     assert consumers == {"ExportsWorkerFunction"}
-    assert _holders("ExportsQueue") == {"ExportsRole", "SystemRole"}
+    assert _holders("ExportsQueue") == {"ExportsRole", "SystemRole", "PrivacyRole"}
+
+
+def test_only_privacy_sends_to_and_consumes_the_privacy_queue() -> None:
+    # DELETE /me queues the erasure; the worker re-queues it after its time budget
+    assert _holders("PrivacyQueue") == {"PrivacyRole"}
+    consumers = {c.function.logical_id for c in template.queue_consumers() if c.queue == "PrivacyQueue"}
+    assert consumers == {"PrivacyWorkerFunction"}
 
 
 def test_secrets_are_read_by_their_domains_only() -> None:
     assert _holders("secret:${StripeSecretName}") == {
         "OrdersRole", "PaymentsRole", "WalletRole", "WebhooksRole", "JobsRole", "FinanceRole", "DisputesRole",
+        "PrivacyRole", "BillingRole",
     }  # fmt: skip
     assert _holders("secret:${SendGridSecretName}") == {"NotifyRole"}
     assert _holders("secret:souk/${Stage}/oauth") == {"IdentityRole"}
     assert _holders("secret:${JwtSecretName}") == {
         "IdentityRole", "CatalogRole", "UploadsRole", "CartRole", "OrdersRole", "PaymentsRole", "WalletRole",
         "AdminSettingsRole", "FinanceRole", "DeliveryRole", "ReviewsRole", "DispatchRole", "NotificationsRole",
-        "DisputesRole", "PointsRole", "TeamsRole", "AuditRole", "ExportsRole", "AnalyticsRole",
+        "DisputesRole", "PointsRole", "TeamsRole", "AuditRole", "ExportsRole", "AnalyticsRole", "PrivacyRole",
+        "BillingRole",
     }  # fmt: skip
     # the catalog, uploads and the cart reach neither the payment provider nor the mail provider
     for role in ("CatalogRole", "UploadsRole", "CartRole"):
@@ -173,7 +186,10 @@ def test_buckets_are_reached_only_where_used() -> None:
     assert _grants()["ExportsRole"]["ExportsBucket"] == {
         "s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
     }  # fmt: skip
-    assert _holders("UploadsBucket", {"s3:PutObject", "s3:DeleteObject"}) == {"UploadsRole"}
+    assert _holders("UploadsBucket", {"s3:PutObject"}) == {"UploadsRole"}
+    # the erasure of an account deletes its files
+    assert _holders("UploadsBucket", {"s3:DeleteObject"}) == {"UploadsRole", "PrivacyRole"}
+    assert _grants()["PrivacyRole"]["UploadsBucket"] == {"s3:DeleteObject"}
     # products, stores, avatars, courier documents, proofs of delivery, review images and dispute attachments
     # claim uploads (HeadObject)
     assert _holders("UploadsBucket", {"s3:GetObject"}) == {
@@ -199,6 +215,7 @@ REACHES = {  # module in the closure -> (target, action) the role must allow
     "souk.notify.store": ("EmailQueue", "sqs:SendMessage"),
     "souk.notifications.store.queue": ("NotificationsQueue", "sqs:SendMessage"),
     "souk.exports.store.files": ("ExportsQueue", "sqs:SendMessage"),
+    "souk.privacy.store.queue": ("PrivacyQueue", "sqs:SendMessage"),
     "souk.notify.sms": ("*", "sns:Publish"),
     "souk.notify.email": ("secret:${SendGridSecretName}", "secretsmanager:GetSecretValue"),
     "souk.uploads.store": ("UploadsBucket", "s3:GetObject"),
@@ -229,6 +246,9 @@ UNUSED = {  # (domain, target, action)
     # (identity's avatar claims, the catalog's emails): an export only Queries the order timelines
     ("exports", "UploadsBucket", "s3:GetObject"),
     ("exports", "EmailQueue", "sqs:SendMessage"),
+    # the privacy hooks (souk.<domain>.privacy) import their domains' stores: the erasure deletes uploads
+    # (DeleteObject) and never reads one
+    ("privacy", "UploadsBucket", "s3:GetObject"),
 }
 
 

@@ -39,7 +39,7 @@ class User(VersionedItem, discriminator="User"):
     name = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
     role = UnicodeAttribute()
-    status = UnicodeAttribute()  # pending_verification | active | suspended | deleted
+    status = UnicodeAttribute()  # pending_verification | active | suspended | deleting (souk.privacy) | deleted
     password_hash = UnicodeAttribute(attr_name="passwordHash", null=True)  # null for OAuth-only accounts
     mfa_enabled = BooleanAttribute(attr_name="mfaEnabled", default=False)
     totp_secret = UnicodeAttribute(attr_name="totpSecret", null=True)

@@ -132,6 +132,8 @@ def sign_in_refusal(user: User) -> Exception | None:
     """Why a user whose credentials checked out (a password, a provider) may not have a session
     yet, as the error to raise; None when they may. With 2FA on, the error carries the
     ``mfaToken`` of the second step: a provider account must not be a way around it either."""
+    if user.status in ("deleting", "deleted"):  # erased or being erased (souk.privacy): as if unknown
+        return InvalidCredentials()
     if user.status == "suspended":
         return AccountSuspended()
     if user.status != "active":

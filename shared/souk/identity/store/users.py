@@ -61,6 +61,15 @@ def email_owner(email: str) -> str | None:
         return None
 
 
+def other_active_admin(user_id: str) -> str | None:
+    """The id of an active admin other than ``user_id``, or None (one Query of the admins' partition,
+    gsi2 ``USERS#admin``, filtered to active ones, stopping at the second found)."""
+    for admin in User.gsi2.query(keys.users_by_role("admin"), filter_condition=User.status == "active", limit=2):
+        if admin.user_id != user_id:
+            return str(admin.user_id)
+    return None
+
+
 # --- creation
 
 

@@ -1,0 +1,1 @@
+"""Privacy (GDPR): the account export and the account erasure, over every domain's ``privacy`` hook."""
