@@ -70,6 +70,7 @@ from typing import Any
 from aiohttp import web
 from localstripe.errors import UserError
 from localstripe.resources import (
+    Charge,
     Customer,
     InvoiceItem,
     List,
@@ -494,11 +495,25 @@ class Invoice(BillingObject, StripeObject):
 
 
 def _confirm_intent(intent: Any, payment_method: str) -> None:
-    """localstripe's confirm, with a payment method given (it refuses one) or replaced after a decline."""
+    """localstripe's confirm, with a payment method given (it refuses one) or replaced after a decline.
+
+    A card Stripe declines (``pm_card_visa_chargeDeclined``, 4000000000000002...) is declined here
+    when charged, as on Stripe; localstripe alone declines those only when attached to a customer.
+    """
     method = PaymentMethod._api_retrieve(payment_method)
     intent.payment_method = method.id
     intent.latest_charge = None  # a new attempt after a declined one
-    intent._confirm(on_failure_now=intent._report_failure)
+    intent.next_action = None
+    if method._requires_authentication():
+        intent._confirm(on_failure_now=intent._report_failure)  # 3-D Secure: next_action, as localstripe does
+        return
+    charge = Charge(amount=intent.amount, currency=intent.currency, customer=intent.customer, source=method.id,
+                    capture=intent.capture_method != "manual")  # fmt: skip
+    charge.payment_intent = intent.id
+    intent.latest_charge = charge
+    if method._attaching_is_declined():
+        charge._authorized = False
+    charge._initialize_charge(intent._on_success, intent._report_failure, intent._report_async_failure)
 
 
 def _line(subscription: Subscription, item: dict[str, Any], period: tuple[int, int]) -> dict[str, Any]:
