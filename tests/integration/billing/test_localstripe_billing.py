@@ -514,3 +514,61 @@ def test_the_gateways_own_calls_run_against_it(stripe_fake: LocalStripe) -> None
     assert gateway.cancel_subscription(created["id"])["status"] == "canceled"
     # THEN canceling what is gone is None, not an error
     assert gateway.cancel_subscription(created["id"]) is None
+
+
+# ---------------------------------------------------------------- charging a saved card
+
+
+def _with_card(client: StripeClient) -> stripe.Customer:
+    """A customer whose default payment method is a test card that pays."""
+    customer = _customer(client)
+    method = client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})  # fmt: skip
+    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    return client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": method.id}})
+
+
+def test_allow_incomplete_charges_the_default_card_at_once_and_needs_one(client: StripeClient) -> None:
+    customer = _with_card(client)
+    # WHEN a subscription is created with the default payment_behavior (allow_incomplete)
+    subscription = client.v1.subscriptions.create(params={"customer": customer.id, "items": [{"price": ENTERPRISE}],
+                                                          "expand": ["latest_invoice"]})  # fmt: skip
+    # THEN the card was charged: active, the first invoice paid
+    assert subscription.status == "active"
+    assert (subscription.latest_invoice.status, subscription.latest_invoice.amount_paid) == ("paid", 9900)
+    # AND without a default payment method it is refused, and nothing is made
+    bare = _customer(client)
+    for behavior in ("allow_incomplete", "error_if_incomplete"):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            client.v1.subscriptions.create(
+                params={"customer": bare.id, "items": [{"price": PRO}], "payment_behavior": behavior}
+            )  # type: ignore[typeddict-item]
+        assert refused.value.http_status == 400
+    assert client.v1.subscriptions.list(params={"customer": bare.id, "status": "all"}).data == []
+
+
+def test_a_renewal_charges_the_saved_card_and_always_invoice_bills_prorations_now(
+    client: StripeClient, stripe_fake: LocalStripe
+) -> None:
+    # GIVEN a subscription paid with a card kept as its default (save_default_payment_method=on_subscription)
+    subscription = _subscribe(client, _customer(client).id)
+    intent = subscription["latest_invoice"]["payment_intent"]["id"]
+    client.v1.payment_intents.confirm(intent, params={"payment_method": "pm_card_visa"})
+    card = client.v1.subscriptions.retrieve(subscription["id"]).default_payment_method
+    assert card is not None and card.startswith("pm_")
+    # WHEN the period ends
+    renewed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    # THEN its invoice was paid through an intent charged on that card
+    renewal = renewed["latest_invoice"]
+    assert (renewal["status"], renewal["paid_out_of_band"], renewal["amount_paid"]) == ("paid", False, 2900)
+    charged = client.v1.payment_intents.retrieve(renewal["payment_intent"])
+    assert (charged.status, charged.payment_method, charged.amount) == ("succeeded", card, 2900)
+    # WHEN it upgrades with always_invoice
+    (item,) = renewed["items"]["data"]
+    updated = client.v1.subscriptions.update(subscription["id"], params={
+        "items": [{"id": item["id"], "price": ENTERPRISE}], "proration_behavior": "always_invoice",
+        "expand": ["latest_invoice"]})  # fmt: skip
+    # THEN the prorations (9900 - 2900, pro rata of the period left: all of it) are invoiced and paid now
+    invoice = updated.latest_invoice
+    assert (invoice.billing_reason, invoice.status, invoice.amount_paid) == ("subscription_update", "paid", 7000)
+    assert client.v1.invoice_items.list(params={"customer": subscription["customer"]}).data == []
