@@ -104,7 +104,8 @@ def test_an_admin_exports_users_without_secrets_and_neutralised(
     {}, {"type": "invoices"}, {"type": "orders", "format": "xlsx"}, {"type": "orders", "filters": {"colour": "red"}},
     {"type": "orders", "filters": {"status": "lost"}}, {"type": "orders", "extra": 1},
     {"type": "orders", "filters": "paid"}, {"type": "users", "filters": {"storeId": "s-1"}},
-    {"type": "products"},  # not built yet: README, Exports
+    {"type": "products", "filters": {"status": "sold"}}, {"type": "products", "filters": {"storeId": ""}},
+    {"type": "audit_logs", "filters": {"from": "yesterday"}}, {"type": "audit_logs", "filters": {"who": "me"}},
 ])  # fmt: skip
 def test_bad_exports_are_400(api: ApiClient, aws_resources: dict[str, str], body: dict[str, Any]) -> None:
     assert_error(api.post(EXPORTS, json_body=body, token=token_for(create_user("admin"))), 400, "VALIDATION_ERROR")

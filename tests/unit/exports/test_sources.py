@@ -19,6 +19,7 @@ def test_each_domain_declares_the_types_it_serves() -> None:
     owners = {m.__name__: set(m.SOURCES) for m in registry.declaring("exporting")}
     assert owners["souk.orders.exporting"] == {"orders"}
     assert owners["souk.identity.exporting"] == {"users"}
+    assert owners["souk.catalog.exporting"] == {"products"}
     assert set(_public()) <= set(PUBLIC_TYPES)
 
 

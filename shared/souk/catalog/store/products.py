@@ -66,6 +66,17 @@ def load(product_id: str, *, consistent: bool = False) -> tuple[Product | None, 
 # ---------------------------------------------------------------- building
 
 
+def store_page(store_id: str, *, status: str | None, limit: int, last_key: dict[str, Any] | None
+               ) -> tuple[list[Product], dict[str, Any] | None]:  # fmt: skip
+    """One page of a store's products, oldest first: one Query on gsi1 ``STORE#<id>#PRODUCTS`` (products
+    only; variants carry no gsi1 keys), ``status`` a filter; without one, deleted products are left out."""
+    condition = Product.status == status if status else Product.status != "deleted"
+    result = Product.gsi1.query(keys.store_products(store_id), filter_condition=condition, page_size=limit,
+                                last_evaluated_key=last_key)  # fmt: skip
+    found, next_key = one_page(Product, result)
+    return [p for p in found if isinstance(p, Product)], next_key
+
+
 def new_product(product_id: str, store_id: str, owner_id: str, *, name: str, description: str, price_amount: int,
                 currency: str, category_id: str, category_path: list[str], tags: list[str],
                 image_upload_ids: list[str], in_stock: bool) -> Product:  # fmt: skip

@@ -60,6 +60,21 @@ def search_page(term: str, *, limit: int, last_key: dict[str, Any] | None
     return one_page(SearchEntry, result)
 
 
+STATUSES = ("pending_review", "approved", "suspended", "rejected")  # every store is in one gsi2 STORES#<status>
+
+
+def next_store(*, owner_id: str | None = None, status: str | None = None, last_key: dict[str, Any] | None
+               ) -> tuple[Store | None, dict[str, Any] | None]:  # fmt: skip
+    """The store after ``last_key`` in one store list, oldest first, and its key (None: the list is done):
+    one Query with Limit 1, on gsi1 ``USER#<owner>#STORES`` (``owner_id``) or gsi2 ``STORES#<status>``."""
+    if owner_id is not None:
+        result = Store.gsi1.query(keys.owner_stores(owner_id), page_size=1, last_evaluated_key=last_key)
+    else:
+        result = Store.gsi2.query(keys.stores_by_status(status or APPROVED), page_size=1, last_evaluated_key=last_key)
+    found, next_key = one_page(Store, result)
+    return next((s for s in found if isinstance(s, Store)), None), next_key
+
+
 def get_stores(store_ids: list[str]) -> dict[str, Store]:
     """The stores that exist among ``store_ids``, by id (one BatchGetItem)."""
     if not store_ids:
