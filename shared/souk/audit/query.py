@@ -14,19 +14,25 @@ action                                 gsi3 (action)      none
 none, ``from``/``to`` in one UTC day   table (day)        none
 none, a range over several days        refused: 400 (it would need a Query per day)
 =====================================  =================  ==========================
+
+An export (:func:`find_all`, for :mod:`souk.audit.exporting`) goes through the same plans page after
+page; without actor, resource or action it walks the day partitions instead of refusing a range over
+several days: one Query a page, from ``to``'s day back to ``from``'s (default: the oldest day the
+retention keeps).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
 from souk.audit import keys
 from souk.audit.models import AuditRecord
-from souk.db.paging import decode_cursor_for, encode_cursor, one_page
+from souk.audit.store import RETENTION
+from souk.db.paging import decode_cursor, decode_cursor_for, encode_cursor, one_page
 from souk.errors import ValidationFailed
 
 # The longest range the report sums (one Query per day): a month and a day.
@@ -129,3 +135,37 @@ def find(filters: Filters, *, limit: int, cursor: str | None) -> tuple[list[Audi
         result = index.query(chosen.partition, _range_condition(sort_key, filters.start, filters.end), **common)
     items, last_key = one_page(AuditRecord, result)
     return items, encode_cursor(last_key)
+
+
+def days_of(filters: Filters, *, now: datetime | None = None) -> tuple[date, date]:
+    """The first and last UTC days a range covers (``to`` exclusive; default: today back to the oldest
+    day :data:`souk.audit.store.RETENTION` keeps)."""
+    end = utc(filters.end) if filters.end is not None else utc(now or datetime.now(UTC))
+    last_day = (end - timedelta(milliseconds=1)).date() if filters.end is not None else end.date()
+    first_day = utc(filters.start).date() if filters.start is not None else last_day - timedelta(days=RETENTION.days)
+    return first_day, last_day
+
+
+def find_all(filters: Filters, *, limit: int, cursor: str | None) -> tuple[list[AuditRecord], str | None]:
+    """One page of every record ``filters`` select, newest first, and the cursor after it (None: the end):
+    one Query a page. With actor, resource or action that is :func:`find` (one index, any range); without,
+    the day partitions ``AUDIT#<day>`` from the range's last day back to its first, the position (day and
+    LastEvaluatedKey) in a signed cursor. An empty day is an empty page with a cursor to the day before."""
+    if filters.actor is not None or filters.resource_id is not None or filters.action is not None:
+        return find(filters, limit=limit, cursor=cursor)
+    check_range(filters.start, filters.end)
+    state = decode_cursor(cursor) or {}
+    first_day, last_day = days_of(filters)
+    try:
+        day = date.fromisoformat(state["d"]) if "d" in state else last_day
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("cursor", "The cursor is invalid; start again without it.") from None
+    result = AuditRecord.query(keys.audit_day(day.isoformat()), _range_condition(AuditRecord.sk, filters.start,
+                               filters.end), page_size=limit, last_evaluated_key=state.get("k"),
+                               scan_index_forward=False)  # fmt: skip
+    items, last_key = one_page(AuditRecord, result)
+    if last_key is not None:
+        return items, encode_cursor({"d": day.isoformat(), "k": last_key})
+    if day > first_day:
+        return items, encode_cursor({"d": (day - timedelta(days=1)).isoformat()})
+    return items, None

@@ -20,6 +20,8 @@ def test_each_domain_declares_the_types_it_serves() -> None:
     assert owners["souk.orders.exporting"] == {"orders"}
     assert owners["souk.identity.exporting"] == {"users"}
     assert owners["souk.catalog.exporting"] == {"products"}
+    assert owners["souk.audit.exporting"] == {"audit_logs"}
+    assert set(_public()) == set(PUBLIC_TYPES)  # every public type is served
     assert set(_public()) <= set(PUBLIC_TYPES)
 
 
