@@ -20,10 +20,10 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     phase, inner = personal.unwrap(cursor)
     if phase in (None, "actor"):
         found, more = find(Filters(actor=user_id), limit=personal.PAGE, cursor=inner)
-        rows = [personal.record("audit_entry", r) for r in found]
+        rows = [personal.row("audit_entry", r) for r in found]
         return rows, personal.wrap("actor", more) if more else personal.wrap("resource", None)
     found, more = find(Filters(resource_type="user", resource_id=user_id), limit=personal.PAGE, cursor=inner)
-    rows = [personal.record("audit_entry", r) for r in found if r.actor_id != user_id]  # theirs came first
+    rows = [personal.row("audit_entry", r) for r in found if r.actor_id != user_id]  # theirs came first
     return rows, personal.wrap("resource", more) if more else None
 
 

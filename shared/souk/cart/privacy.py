@@ -17,7 +17,7 @@ ORDER = 10
 
 def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     try:
-        return [personal.record("cart", Cart.get(keys.cart(user_id), keys.CART))], None
+        return [personal.row("cart", Cart.get(keys.cart(user_id), keys.CART))], None
     except Cart.DoesNotExist:
         return [], None
 

@@ -20,7 +20,7 @@ KEY_ATTRIBUTES = frozenset({"pk", "sk", "entity", "ttl", "version"} | {f"gsi{n}{
                                                                       for k in ("pk", "sk")})  # fmt: skip
 
 
-def record(kind: str, item: SoukItem, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+def row(kind: str, item: SoukItem, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
     """The item's attributes by their stored (camelCase) names, without table keys and ``drop``; with ``kind``."""
     data = {k: v for k, v in item.to_simple_dict().items() if k not in KEY_ATTRIBUTES and k not in drop}
     return {"kind": kind, **data}

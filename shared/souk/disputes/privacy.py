@@ -25,14 +25,14 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
                                                        last_evaluated_key=last_key))  # fmt: skip
         rows = []
         for dispute in (d for d in found if isinstance(d, Dispute)):
-            rows.append(personal.record("dispute", dispute))
+            rows.append(personal.row("dispute", dispute))
             messages = DisputeMessage.query(keys.dispute(dispute.dispute_id),
                                             DisputeMessage.sk.startswith(keys.MESSAGE_PREFIX))  # fmt: skip
-            rows += [personal.record("dispute_message", m) for m in messages]
+            rows += [personal.row("dispute_message", m) for m in messages]
         return rows, personal.cursor("disputes", more) if more else personal.cursor("returns", None)
     found, more = personal.page(ProductReturn.gsi1.query(keys.customer_returns(user_id), page_size=personal.PAGE,  # type: ignore[arg-type]
                                                          last_evaluated_key=last_key))  # fmt: skip
-    return [personal.record("return", r) for r in found], personal.cursor("returns", more) if more else None
+    return [personal.row("return", r) for r in found], personal.cursor("returns", more) if more else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

@@ -44,19 +44,19 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     phase, last_key = personal.position(cursor)
     if phase is None:  # the profile, then the user's partition
         user = load_user(user_id, consistent=True)
-        rows = [personal.record("profile", user, drop=_SECRETS)] if user is not None else []
+        rows = [personal.row("profile", user, drop=_SECRETS)] if user is not None else []
         return rows, personal.cursor("own", None)
     if phase == "own":
         items, last_key = personal.page(SoukItem.query(keys.user(user_id), page_size=personal.PAGE,
                                                        last_evaluated_key=last_key))  # fmt: skip
-        rows = [personal.record(_kind(i), i) for i in items if i.sk.startswith(_OWN)]
+        rows = [personal.row(_kind(i), i) for i in items if i.sk.startswith(_OWN)]
         return rows, personal.cursor("own", last_key) if last_key else personal.cursor("keys", None)
     if phase == "keys":
         found = list(ApiKey.gsi1.query(keys.user_api_keys(user_id)))  # at most 10 active keys
-        return [personal.record("api_key", k) for k in found], personal.cursor("sessions", None)
+        return [personal.row("api_key", k) for k in found], personal.cursor("sessions", None)
     items, last_key = personal.page(Session.gsi1.query(keys.user_sessions(user_id), page_size=personal.PAGE,
                                                        last_evaluated_key=last_key))  # fmt: skip
-    rows = [personal.record("session", s, drop=("refreshHash",)) for s in items]
+    rows = [personal.row("session", s, drop=("refreshHash",)) for s in items]
     return rows, personal.cursor("sessions", last_key) if last_key else None
 
 

@@ -21,13 +21,13 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     if phase is None:
         try:
             prefs = NotificationPreferences.get(keys.user(user_id), keys.PREFERENCES)
-            rows = [personal.record("notification_preferences", prefs)]
+            rows = [personal.row("notification_preferences", prefs)]
         except NotificationPreferences.DoesNotExist:
             rows = []
         return rows, personal.cursor("inbox", None)
     items, last_key = personal.page(SoukItem.query(keys.inbox(user_id), page_size=personal.PAGE,
                                                    last_evaluated_key=last_key))  # fmt: skip
-    return [personal.record("notification", n) for n in items], personal.cursor("inbox", last_key) if last_key else None
+    return [personal.row("notification", n) for n in items], personal.cursor("inbox", last_key) if last_key else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

@@ -35,10 +35,10 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     phase, last_key = personal.position(cursor)
     if phase in (None, "orders"):
         orders, more = _orders(user_id, last_key)
-        rows = [personal.record("order", o) for o in orders]
+        rows = [personal.row("order", o) for o in orders]
         return rows, personal.cursor("orders", more) if more else personal.cursor("purchases", None)
     items, more = _purchases(user_id, last_key)
-    return [personal.record("purchase", p) for p in items], personal.cursor("purchases", more) if more else None
+    return [personal.row("purchase", p) for p in items], personal.cursor("purchases", more) if more else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

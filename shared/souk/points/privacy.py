@@ -23,7 +23,7 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     _, last_key = personal.position(cursor)
     items, more = personal.page(SoukItem.query(keys.points(user_id), page_size=personal.PAGE,
                                                last_evaluated_key=last_key))  # fmt: skip
-    rows = [personal.record(_KINDS.get(type(i).__name__, "points"), i) for i in items]
+    rows = [personal.row(_KINDS.get(type(i).__name__, "points"), i) for i in items]
     return rows, personal.cursor("points", more) if more else None
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from souk.db import personal
+from souk.privacy import hooks
 from souk.registry import Source
 
 if TYPE_CHECKING:
@@ -21,10 +23,6 @@ COLUMNS = ("kind",)
 
 
 def page(scope: ExportScope, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
-    # Deferred: POST /exports reads the declarations only; the worker walks the hooks.
-    from souk.db import personal
-    from souk.privacy import hooks
-
     if scope.role != "internal":  # never through POST /exports (the source is internal); kept in case
         return [], None
     declared = hooks.hooks()

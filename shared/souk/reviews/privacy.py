@@ -40,7 +40,7 @@ def _review(review_id: str) -> Review | None:
 def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     _, last_key = personal.position(cursor)
     reviews, more = _reviews(user_id, last_key)
-    return [personal.record("review", r) for r in reviews], personal.cursor("orders", more) if more else None
+    return [personal.row("review", r) for r in reviews], personal.cursor("orders", more) if more else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

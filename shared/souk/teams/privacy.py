@@ -41,7 +41,7 @@ def refusal(user_id: str) -> str | None:
 def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     _, inner = personal.unwrap(cursor)
     memberships, more = store.user_memberships(user_id, personal.PAGE, inner)
-    return [personal.record("team_membership", m) for m in memberships], personal.wrap("teams", more) if more else None
+    return [personal.row("team_membership", m) for m in memberships], personal.wrap("teams", more) if more else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

@@ -21,7 +21,7 @@ ORDER = 80
 def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     _, last_key = personal.position(cursor)
     found, more = store.owner_page(user_id, limit=personal.PAGE, last_key=last_key)
-    return [personal.record("upload", u) for u in found], personal.cursor("uploads", more) if more else None
+    return [personal.row("upload", u) for u in found], personal.cursor("uploads", more) if more else None
 
 
 def erase(user_id: str, cursor: str | None) -> str | None:

@@ -20,7 +20,7 @@ def export(user_id: str, cursor: str | None) -> tuple[list[dict[str, Any]], str 
     _, last_key = personal.position(cursor)
     items, more = personal.page(SoukItem.query(keys.wallet(user_id), page_size=personal.PAGE,
                                                last_evaluated_key=last_key))  # fmt: skip
-    rows = [personal.record("wallet" if i.sk == keys.WALLET else "wallet_entry", i) for i in items]
+    rows = [personal.row("wallet" if i.sk == keys.WALLET else "wallet_entry", i) for i in items]
     return rows, personal.cursor("wallet", more) if more else None
 
 
