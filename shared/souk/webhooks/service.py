@@ -27,6 +27,10 @@ order events arrive in; a transaction that loses a race is rebuilt from a fresh 
   Stripe call for its metadata, as for ``charge.refunded``) and its orders are handed to
   :func:`souk.finance.service.disputes.apply_dispute` with the event's ``created``: holds,
   Stripe's fee, the reversal or release, once and in any order. An unknown payment is ignored.
+- ``customer.subscription.created/updated/deleted`` and ``invoice.created/finalized/paid/payment_failed``
+  (Stripe Billing): applied by billing (:data:`souk.billing.service.webhooks.APPLIERS`, with the
+  event's ``created``): the subscription's newest state and its entitlement, the invoices kept for
+  ``GET /api/v1/invoices``; a failed payment is told after the commit.
 - anything else: recorded as ``ignored``.
 
 The common path makes no Stripe call: one GetItem (the payment), one BatchGetItem
@@ -42,6 +46,7 @@ from typing import Any
 
 from souk.analytics.service import counters as analytics
 from souk.audit import service as audit
+from souk.billing.service import webhooks as billing
 from souk.caller import Actor
 from souk.db.transactions import Retry, TransactionCancelled, WriteTransaction, retry_on_contention
 from souk.errors import BadRequest, Conflict, SoukError
@@ -115,6 +120,8 @@ def receive(sent: Delivery) -> WebhookAck:
     at = created if isinstance(created, int) and not isinstance(created, bool) else 0
     if event_type in FINANCE_APPLIERS:
         return apply_once(event_id, event_type, _finance(FINANCE_APPLIERS[event_type], at), obj)
+    if event_type in billing.APPLIERS:  # Stripe Billing: subscriptions and invoices, the newest state wins
+        return apply_once(event_id, event_type, _finance(billing.APPLIERS[event_type], at), obj)
     if event_type == "payout.failed":  # a connected account's bank payout: the event names the account
         return apply_once(event_id, event_type, partial(_bank_payout_failed, str(event.get("account") or "")), obj)
     if event_type in disputes.EVENTS:
