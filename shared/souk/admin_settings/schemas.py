@@ -1,7 +1,8 @@
 """The admin settings document (``GET/PUT /api/v1/admin/settings``) and its sections.
 
 Each area adds its section here (commission and funds: finance; delivery: delivery; points: loyalty;
-features come with their area). Unknown keys are a 400 everywhere in the document.
+features: the feature flags, one boolean field per flag an area reads). Unknown keys are a 400 everywhere
+in the document, an unknown flag included.
 """
 
 from __future__ import annotations
@@ -105,6 +106,18 @@ class PointsSettings(Section):
         return self
 
 
+class FeatureSettings(Section):
+    """Feature flags (API.md: ``"features": {"<flag>": true}``): platform-wide switches an admin turns
+    on or off, each declared here as a strict boolean with its default by the area that reads it
+    (``current().features.<flag>``), so an unknown flag is a 400 and none is stored that nothing reads."""
+
+    exports: bool = Field(
+        default=True, strict=True,
+        description="POST /api/v1/exports queues exports; off: 403 naming `features.exports` (jobs already "
+                    "queued finish; the GDPR account export is owed and never turned off).",
+    )  # fmt: skip
+
+
 class AdminSettings(CamelModel):
     """The whole document as read; ``version`` is what a PUT must send back."""
 
@@ -113,6 +126,7 @@ class AdminSettings(CamelModel):
     funds: FundsSettings = Field(default_factory=lambda: FundsSettings())
     delivery: DeliverySettings = Field(default_factory=lambda: DeliverySettings())
     points: PointsSettings = Field(default_factory=lambda: PointsSettings())
+    features: FeatureSettings = Field(default_factory=lambda: FeatureSettings())
 
 
 class AdminSettingsUpdate(CamelModel):
@@ -125,6 +139,7 @@ class AdminSettingsUpdate(CamelModel):
     funds: FundsSettings | None = None
     delivery: DeliverySettings | None = None
     points: PointsSettings | None = None
+    features: FeatureSettings | None = None
 
     @model_validator(mode="after")
     def _changes_a_section(self) -> AdminSettingsUpdate:
@@ -136,11 +151,12 @@ class AdminSettingsUpdate(CamelModel):
         return {name: value for name in SECTIONS if (value := getattr(self, name)) is not None}
 
 
-SECTIONS: tuple[Literal["commission", "funds", "delivery", "points"], ...] = (
+SECTIONS: tuple[Literal["commission", "funds", "delivery", "points", "features"], ...] = (
     "commission",
     "funds",
     "delivery",
     "points",
+    "features",
 )
 # Keys a release removed, by section: a stored document may still hold them (saved before), so reading it drops
 # them; a PUT sending one is a 400 like any unknown key. commissionDeliveryFees: delivery fees are the platform's.

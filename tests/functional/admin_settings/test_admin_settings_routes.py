@@ -85,6 +85,27 @@ def test_the_delivery_section_has_its_defaults_and_is_replaced_whole(api: ApiCli
     assert service.current().delivery.courier_speed_kmh == 18.5
 
 
+def test_the_features_section_holds_the_declared_flags_and_is_audited(api: ApiClient, admin: str) -> None:
+    # GIVEN the defaults: every declared flag with its default
+    assert api.get(URL, token=admin).json["data"]["features"] == {"exports": True}
+    # WHEN an admin turns a flag off
+    response = _put(api, admin, {"version": 0, "features": {"exports": False}})
+    # THEN it is saved (version 1), read fresh the same, and what functions read within the minute
+    assert response.status == 200, response.json
+    assert (response.json["data"]["version"], response.json["data"]["features"]) == (1, {"exports": False})
+    service.forget()
+    assert api.get(URL, token=admin).json["data"]["features"] == {"exports": False}
+    assert service.current().features.exports is False
+    # AND the change is audited with the section before and after
+    [record] = list(AuditRecord.gsi2.query(keys.audit_resource("admin_settings", "platform")))
+    assert record.action == "admin_settings.update"
+    assert (record.before or {})["features"] == {"exports": True} and (record.after or {})["features"] == {
+        "exports": False}  # fmt: skip
+    # AND the section is replaced whole: sent empty, every flag takes its default again
+    again = _put(api, admin, {"version": 1, "features": {}})
+    assert again.status == 200 and again.json["data"]["features"] == {"exports": True}
+
+
 def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str) -> None:
     assert _put(api, admin, {"version": 0, "funds": {"holdDays": 1}}).status == 200
     # WHEN a second admin saves from the version they read before that change
@@ -113,6 +134,10 @@ def test_a_stale_version_is_a_409_and_changes_nothing(api: ApiClient, admin: str
         ({"version": 0, "delivery": {"staleAfterSeconds": "120"}}, "delivery.staleAfterSeconds"),
         ({"version": 0, "delivery": {"speedKmh": 20}}, "delivery.speedKmh"),
         ({"version": -1, "funds": {}}, "version"),
+        ({"version": 0, "features": {"beta": True}}, "features.beta"),  # an unknown flag
+        ({"version": 0, "features": {"exports": "false"}}, "features.exports"),
+        ({"version": 0, "features": {"exports": 0}}, "features.exports"),
+        ({"version": 0, "features": []}, "features"),
     ],
 )
 def test_invalid_documents_are_400_naming_the_field(

@@ -7,10 +7,13 @@ from typing import Any
 
 import pytest
 
+from souk.admin_settings import service as settings
+from souk.admin_settings.schemas import AdminSettingsUpdate
 from souk.exports.service import exports, sources
 from souk.registry import ExportScope, Page, Source
 from tests.factories import create_user, token_for
 from tests.functional.exports.conftest import Queue, Worker, read_file
+from tests.functional.product_support import principal_of
 from tests.support import ApiClient, assert_error
 
 SEEN: list[ExportScope] = []
@@ -64,3 +67,22 @@ def test_start_internal_takes_internal_sources_only(aws_resources: dict[str, str
         with pytest.raises(ValueError, match="not a declared internal export source"):
             exports.start_internal("u-1", kind)
     assert Queue(aws_resources["ExportsQueue"]).receive() == []
+
+
+def test_exports_turned_off_refuse_post_but_not_the_owed_internal_export(
+    api: ApiClient, aws_resources: dict[str, str], internal_source: None
+) -> None:
+    admin = create_user("admin")
+    settings.forget()
+    off = AdminSettingsUpdate.model_validate({"version": 0, "features": {"exports": False}})
+    settings.update(principal_of(admin), off)
+    try:
+        response = api.post("/api/v1/exports", json_body={"type": "orders"}, token=token_for(admin))
+        refused = assert_error(response, 403, "FORBIDDEN")
+        assert refused["error"]["details"][0]["field"] == "features.exports"
+        assert exports.start_internal(create_user("customer").user_id, "things").status == "queued"
+        assert len(Queue(aws_resources["ExportsQueue"]).receive()) == 1  # the internal one only
+    finally:
+        settings.forget()
+    settings.update(principal_of(admin), AdminSettingsUpdate.model_validate({"version": 1, "features": {}}))
+    assert api.post("/api/v1/exports", json_body={"type": "orders"}, token=token_for(admin)).status == 202

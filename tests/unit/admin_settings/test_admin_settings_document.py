@@ -49,3 +49,19 @@ def test_a_stored_document_with_a_retired_key_still_reads_and_a_change_sending_i
     with pytest.raises(ValidationError) as refused:
         AdminSettingsUpdate.model_validate({"version": 2, "commission": {"commissionDeliveryFees": False}})
     assert refused.value.errors()[0]["loc"] == ("commission", "commissionDeliveryFees")
+
+
+def test_feature_flags_are_declared_strict_booleans_with_defaults() -> None:
+    # GIVEN a document saved before the features section existed THEN every flag reads as its default
+    item = AdminSettingsItem(pk="p", sk="s", doc_version=1, sections={"funds": {"holdDays": 5}})
+    assert document(item).features.exports is True
+    # AND a change of the section is saved whole, camelCase, beside the untouched sections
+    stored = document(item)
+    sections = merged(stored, AdminSettingsUpdate.model_validate({"version": 1, "features": {"exports": False}}))
+    assert sections["features"] == {"exports": False} and sections["funds"]["holdDays"] == 5
+    # AND an unknown flag or a value that is not a boolean is refused, naming it
+    for features, loc in (({"newCheckout": True}, ("features", "newCheckout")), ({"exports": "yes"},
+                          ("features", "exports")), ({"exports": 1}, ("features", "exports"))):  # fmt: skip
+        with pytest.raises(ValidationError) as refused:
+            AdminSettingsUpdate.model_validate({"version": 1, "features": features})
+        assert refused.value.errors()[0]["loc"] == loc

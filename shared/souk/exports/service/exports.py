@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, ValidationError
 
+from souk.admin_settings import service as settings
 from souk.db.base import utc_now
 from souk.errors import Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from souk.exports import rules
@@ -84,7 +85,8 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
         The type is no public source (every type ``ExportIn`` names is declared: ``test_sources``), or its
         filters do not fit the source's model (``filters.<field>``).
     Forbidden
-        The source is not for the caller's role (users and audit logs: admins only).
+        The source is not for the caller's role (users and audit logs: admins only), or an admin turned
+        exports off (admin settings ``features.exports``; ``details`` names it).
     ServiceUnavailable
         The message could not be queued (the job is removed).
     """
@@ -94,6 +96,9 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
     if not rules.may_export(principal.role, source.roles):
         raise Forbidden(f"Exports of {body.type} are for {' and '.join(sorted(source.roles))} only.")
     filters = valid_filters(source, body.filters)
+    if not settings.current().features.exports:
+        raise Forbidden("Exports are turned off for now.",
+                        details=[{"field": "features.exports", "message": "An admin turned exports off."}])  # fmt: skip
     # The plan's exportsPerMonth limit goes here (checked and counted before the job is written: a 403
     # naming the limit); start_internal takes no limit. Wired with the subscriptions, not yet.
     job = store.new_job(new_id(), principal.user_id, principal.role, body.type, body.format, filters, utc_now())
