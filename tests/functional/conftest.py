@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from moto import mock_aws
 
+from infra import handlers, template
 from infra.local import aws
+from infra.local.events import LambdaContext
 from infra.local.routing import Router
 from tests.support import ApiClient, assert_every_store_reconciles
 
@@ -74,3 +77,15 @@ def layer_logs() -> Iterator[list[logging.LogRecord]]:
 def tracebacks(records: list[logging.LogRecord]) -> list[str]:
     """The messages of records that carry a traceback (an unhandled error reached the log)."""
     return [record.getMessage() for record in records if record.exc_info]
+
+
+Worker = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def template_worker(logical_id: str, timeout_seconds: int) -> Iterator[Worker]:
+    """The template's function ``logical_id`` (a queue worker), imported by path, called with an event and a
+    context of ``timeout_seconds``, purged afterwards: a worker fixture is ``yield from template_worker(...)``."""
+    function = next(f for f in template.functions() if f.logical_id == logical_id)
+    handler = getattr(handlers.load(function), function.handler_name)
+    yield lambda event: handler(event, LambdaContext(f"souk-test-{logical_id}", timeout_seconds=timeout_seconds))
+    handlers.unload(function)

@@ -2,31 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
-from infra import handlers, template
-from infra.local.events import LambdaContext, sqs_event
+from infra.local.events import sqs_event
 from souk.db import expiry
 from souk.db import keys as db_keys
 from souk.db.base import utc_now
 from souk.ids import new_id
 from souk.orders import keys as orders_keys
 from souk.orders.models import Order
+from tests.functional.conftest import Worker, template_worker
 
-Worker = Callable[[dict[str, Any]], dict[str, Any]]
+__all__ = ["Queue", "Worker", "put_orders", "read_file", "worker"]
 
 
 @pytest.fixture
 def worker(aws_resources: dict[str, str]) -> Iterator[Worker]:
     """The template's ExportsWorkerFunction, imported by path and purged afterwards."""
-    function = next(f for f in template.functions() if f.logical_id == "ExportsWorkerFunction")
-    handler = getattr(handlers.load(function), function.handler_name)
-    yield lambda event: handler(event, LambdaContext("souk-test-exports-worker", timeout_seconds=150))
-    handlers.unload(function)
+    yield from template_worker("ExportsWorkerFunction", 150)
 
 
 class Queue:
