@@ -6,7 +6,7 @@ from typing import Annotated
 
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.errors import UnprocessableEntity
+from souk.errors import Conflict, UnprocessableEntity
 from souk.http import Depends, Envelope, Path, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity.schemas.users import StatusChange, UserOut
@@ -19,7 +19,7 @@ app = create_app()
     "/api/v1/users/<userId>/status",
     summary="Activate or suspend a user",
     tags=["Users"],
-    openapi_extensions=raises(UnprocessableEntity),
+    openapi_extensions=raises(Conflict, UnprocessableEntity),
 )
 def set_status(
     user_id: Annotated[str, Path(alias="userId", max_length=64)],

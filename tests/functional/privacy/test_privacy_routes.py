@@ -226,3 +226,14 @@ def test_export_me_needs_a_signed_in_session(api: ApiClient, aws_resources: dict
     assert mine.status == 202
     other = token_for(create_user("customer"))
     assert_error(api.get(f"/api/v1/exports/{mine.json['data']['id']}", token=other), 404, "NOT_FOUND")
+
+
+def test_an_admin_cannot_bring_back_an_account_being_erased(api: ApiClient, aws_resources: dict[str, str]) -> None:
+    admin, user = create_user("admin"), create_user("customer")
+    assert api.delete("/api/v1/me", json_body={"password": PASSWORD}, token=token_for(user)).status == 202
+    for status in ("active", "suspended"):
+        changed = api.patch(f"/api/v1/users/{user.user_id}/status", json_body={"status": status},
+                            token=token_for(admin))  # fmt: skip
+        assert_error(changed, 409, "CONFLICT")
+    stored = load_user(user.user_id, consistent=True)
+    assert stored is not None and stored.status == "deleting"

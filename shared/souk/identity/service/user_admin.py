@@ -188,6 +188,8 @@ def set_status(principal: Principal, user_id: str, body: StatusChange) -> UserOu
     user = get_user(user_id, consistent=True)
     if user.status == body.status:
         return user_out(user)
+    if user.status == "deleting":  # its owner asked for the erasure (souk.privacy): nothing brings it back
+        raise Conflict("The account is being deleted.")
     suspending = body.status == "suspended"
     record = audit.build_record(principal.actor, "user.suspend" if suspending else "user.activate", "user",
                                 user.user_id, before={"status": user.status},

@@ -183,7 +183,8 @@ def set_status(user: User, status: str, record: AuditRecord, *, close_access: bo
     """The status (versioned), with every API key revoked when ``close_access``, in one transaction."""
     now = datetime.now(UTC)
     with WriteTransaction() as tx:
-        tx.update(user, [User.status.set(status), User.updated_at.set(now)], label="user")
+        # never an account being erased (souk.privacy): its worker alone ends that status
+        tx.update(user, [User.status.set(status), User.updated_at.set(now)], User.status != "deleting", label="user")
         if close_access:
             _close_access(user, tx)
         _audit(tx, record)
