@@ -17,6 +17,7 @@ from souk.registry import ExportScope
 from tests.factories import create_user, token_for
 from tests.functional.exports.conftest import Queue, Worker, read_file
 from tests.functional.product_support import ADMIN, Seller, make_seller, make_store, principal_of, product_body
+from tests.plans_support import on_plan
 from tests.support import ApiClient, assert_error
 
 EXPORTS = "/api/v1/exports"
@@ -46,6 +47,7 @@ def test_a_store_owner_exports_only_their_own_stores_products(
     api: ApiClient, aws_resources: dict[str, str], worker: Worker
 ) -> None:
     seller = make_seller()
+    on_plan("user", seller.user.user_id, "pro")  # more exports than Free's 2 a month
     second = make_store(seller.user, seller.category)
     mine = [_product(seller), _product(seller, name="Boots"), _product(seller, second.store_id)]
     other = make_seller()

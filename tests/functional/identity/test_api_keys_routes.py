@@ -11,6 +11,7 @@ from souk.identity import keys as identity_keys
 from souk.identity.models import ApiKey, ApiKeyRing
 from souk.identity.service.api_keys import KEY_PREFIX, MAX_ACTIVE_KEYS
 from tests.factories import create_user, token_for
+from tests.plans_support import on_plan
 from tests.support import ApiClient, assert_error
 
 
@@ -91,6 +92,7 @@ def test_last_used_at_is_refreshed_at_most_every_few_minutes(api: ApiClient) -> 
 def test_at_most_ten_active_keys(api: ApiClient) -> None:
     # GIVEN a user with the maximum of active keys
     user = create_user()
+    on_plan("user", user.user_id, "pro")  # Pro allows 10 (Free 1: tests/functional/plans/test_limits.py)
     token = token_for(user)
     ids = [_create(api, token, f"k{i}").json["data"]["id"] for i in range(MAX_ACTIVE_KEYS)]
     # THEN one more is refused
@@ -117,6 +119,7 @@ def test_another_users_key_is_404(api: ApiClient) -> None:
 
 def test_a_key_cannot_create_keys_but_can_revoke_its_owners(api: ApiClient) -> None:
     user = create_user()
+    on_plan("user", user.user_id, "pro")  # two keys: more than Free's one
     token = token_for(user)
     first, second = _create(api, token, "a").json["data"], _create(api, token, "b").json["data"]
     headers = {"X-Api-Key": first["key"]}

@@ -22,7 +22,7 @@ READS = ("Query", "BatchGetItem", "Scan", "BatchWriteItem")
 
 @pytest.fixture
 def team(api: ApiClient) -> TeamFixture:
-    return make_team(api)
+    return make_team(api, plan="enterprise")  # more members than Pro seats
 
 
 def add_members(api: ApiClient, team: TeamFixture, count: int) -> list[Person]:

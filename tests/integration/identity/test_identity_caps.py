@@ -16,6 +16,7 @@ from souk.identity.schemas.addresses import AddressIn, AddressPatch
 from souk.identity.schemas.api_keys import ApiKeyCreate
 from souk.identity.service import addresses, api_keys
 from tests.factories import create_user
+from tests.plans_support import on_plan
 
 pytestmark = pytest.mark.integration
 T = TypeVar("T")
@@ -73,6 +74,7 @@ def test_concurrent_default_switches_leave_exactly_one_default(table: str) -> No
 def test_concurrent_key_creations_stop_at_ten(table: str) -> None:
     # GIVEN a signed-in user with no keys
     caller = _principal(table, "store_owner")
+    on_plan("user", caller.user_id, "enterprise")  # unlimited by the plan: the platform's ceiling of 10 holds
     # WHEN 16 keys are created at once
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(
@@ -91,6 +93,7 @@ def test_suspension_revokes_every_key_created_before_it(table: str) -> None:
     from souk.identity.service import user_admin
 
     caller = _principal(table)
+    on_plan("user", caller.user_id, "pro")
     raws = [api_keys.create_api_key(caller, ApiKeyCreate(name=f"k{i}")).key for i in range(3)]
     admin = _principal(table, "admin")
     # WHEN the admin suspends the user

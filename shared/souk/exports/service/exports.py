@@ -24,6 +24,8 @@ from souk.exports.service import sources
 from souk.exports.store import exports as store
 from souk.exports.store import files
 from souk.ids import new_id
+from souk.plans.service import usage
+from souk.plans.service.entitlements import Subscriber
 from souk.schema import CamelModel
 
 if TYPE_CHECKING:
@@ -85,8 +87,9 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
         The type is no public source (every type ``ExportIn`` names is declared: ``test_sources``), or its
         filters do not fit the source's model (``filters.<field>``).
     Forbidden
-        The source is not for the caller's role (users and audit logs: admins only), or an admin turned
-        exports off (admin settings ``features.exports``; ``details`` names it).
+        The source is not for the caller's role (users and audit logs: admins only), an admin turned
+        exports off (admin settings ``features.exports``; ``details`` names it), or the caller's plan's
+        ``exportsPerMonth`` is used up this billing period (``details`` names it; admins have no plan limit).
     ServiceUnavailable
         The message could not be queued (the job is removed).
     """
@@ -99,9 +102,13 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
     if not settings.current().features.exports:
         raise Forbidden("Exports are turned off for now.",
                         details=[{"field": "features.exports", "message": "An admin turned exports off."}])  # fmt: skip
-    # The plan's exportsPerMonth limit goes here (checked and counted before the job is written: a 403
-    # naming the limit); start_internal takes no limit. Wired with the subscriptions, not yet.
-    job = store.new_job(new_id(), principal.user_id, principal.role, body.type, body.format, filters, utc_now())
+    # The caller's plan's exportsPerMonth: counted once for this job's id before the job is written, a 403
+    # naming the limit when the period's exports reached it (souk.plans.service.usage). Admins are the
+    # platform's staff, not a plan's subscriber; start_internal takes no limit either.
+    export_id = new_id()
+    if not principal.is_admin:
+        usage.reserve(Subscriber("user", principal.user_id), "exports", export_id)
+    job = store.new_job(export_id, principal.user_id, principal.role, body.type, body.format, filters, utc_now())
     return _queue(job)
 
 

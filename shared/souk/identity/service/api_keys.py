@@ -1,7 +1,9 @@
 """API keys: shown once at creation, stored as a SHA-256 hash, usable as ``X-Api-Key``.
 
-At most 10 active keys per user, a cap that holds under concurrent creations (see
-:mod:`souk.identity.store.api_keys`).
+At most the user's plan's ``apiKeys`` active keys (Free 1, Pro 10; from the cached entitlement,
+:mod:`souk.plans.service.entitlements`), and never more than :data:`MAX_ACTIVE_KEYS` whatever the
+plan (Enterprise's "unlimited" included: the listing and revocation read one small index partition),
+a cap that holds under concurrent creations (see :mod:`souk.identity.store.api_keys`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from souk.identity.schemas.api_keys import ApiKeyCreated, ApiKeyOut, api_key_out
 from souk.identity.schemas.users import Deleted
 from souk.identity.store import api_keys as store
 from souk.ids import new_id
+from souk.plans.service import entitlements
+from souk.plans.service.entitlements import Subscriber
 
 if TYPE_CHECKING:
     from souk.caller import Principal
@@ -78,11 +82,16 @@ def create_api_key(principal: Principal, body: ApiKeyCreate) -> ApiKeyCreated:
                          name=body.name, prefix_length=SHOWN_PREFIX_LENGTH, now=now)  # fmt: skip
     record = audit.build_record(principal.actor, "api_key.create", "api_key", item.key_id,
                                 after={"name": item.name, "prefix": item.prefix, "role": item.role})  # fmt: skip
+    granted = entitlements.current(Subscriber("user", principal.user_id))
+    plan_limit = granted.limit("apiKeys")
+    cap = MAX_ACTIVE_KEYS if plan_limit is None else min(plan_limit, MAX_ACTIVE_KEYS)
     try:
-        store.create_key(item, record, cap=MAX_ACTIVE_KEYS, now=now)
+        store.create_key(item, record, cap=cap, now=now)
     except TransactionCancelled as cancelled:
         if "user" in cancelled.failed():
             raise Forbidden("This account cannot create API keys.") from None
+        if "ring" in cancelled.failed() and cap < MAX_ACTIVE_KEYS:
+            raise entitlements.limit_reached("apiKeys", cap, granted.plan) from None
         if "ring" in cancelled.failed():
             raise UnprocessableEntity(f"At most {MAX_ACTIVE_KEYS} active API keys; delete one first.") from None
         raise Conflict("Your API keys changed at the same time; retry.") from None

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
 from souk.db.transactions import TransactionCancelled, retry_on_contention
-from souk.errors import Conflict, DuplicateEntry, Forbidden, NotFound
+from souk.errors import Conflict, DuplicateEntry, NotFound
 from souk.identity.service.users import get_user
+from souk.plans.service import entitlements
 from souk.teams import rules
 from souk.teams.models import Membership, Team
 from souk.teams.schemas import DeletedOut, MemberIn, MemberOut, MemberRoleIn, member_out
@@ -31,13 +32,12 @@ CHANGED = "The member changed meanwhile; read the team again and retry."
 
 
 def check_seats(team: Team) -> None:
-    """403 when the plan's seats (members and pending invites) are taken; none are for now."""
-    limit = seat_limit(team)
+    """403 naming ``teamMembers`` when the plan's seats (members and pending invites) are all taken."""
+    limit, plan = seat_limit(team)
     if limit is not None:
         pending = invite_store.pending_count(team.team_id)
         if not rules.seats_left(limit, int(team.members or 0), pending):
-            raise Forbidden("The team's plan has no seat left.", details=[{"field": "teamMembers",
-                                                                          "message": f"limit {limit}"}])  # fmt: skip
+            raise entitlements.limit_reached("teamMembers", limit, plan)
 
 
 def _failed(cancelled: TransactionCancelled, *, owner_change: bool) -> Exception:

@@ -13,6 +13,8 @@ from souk.db.transactions import TransactionCancelled
 from souk.errors import NotFound
 from souk.identity.service.users import get_user
 from souk.ids import new_id
+from souk.plans.service import entitlements
+from souk.plans.service.entitlements import Subscriber
 from souk.schema import PageQuery
 from souk.teams import keys, rules
 from souk.teams.models import Membership, Team
@@ -21,15 +23,18 @@ from souk.teams.store import teams as store
 
 if TYPE_CHECKING:
     from souk.caller import Principal
+    from souk.plans.catalog import Plan
 
 
-def seat_limit(team: Team) -> int | None:
-    """The most members (pending invites included) the team's plan allows; ``None``: unlimited.
+def seat_limit(team: Team) -> tuple[int | None, Plan]:
+    """The most members (pending invites included) the team's plan allows (``None``: unlimited), and the plan.
 
-    Plans come with subscriptions (issue 15, item 2); until then every team is unlimited. The one
-    place the limit is read: adding a member and inviting call it and count pending invites as seats.
+    From the team's cached entitlement (:func:`souk.plans.service.entitlements.current`, one GetItem,
+    never Stripe): Free without a subscription. The one place the limit is read: adding a member and
+    inviting call it and count pending invites as seats.
     """
-    return None
+    granted = entitlements.current(Subscriber("team", team.team_id))
+    return granted.limit("teamMembers"), granted.plan
 
 
 def load(team_id: str, principal: Principal) -> tuple[Team, Membership]:
