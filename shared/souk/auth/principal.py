@@ -9,22 +9,30 @@ Routes declare who may call them in their signature::
 :class:`~souk.caller.Principal` itself is a plain value of the core: services take it.
 A bearer token costs one consistent GetItem (its session, so logout is immediate; the
 session must be the token subject's and its role is the one used); an ``X-Api-Key`` costs
-one GetItem (the key, stored hashed, carrying its owner's role).
+one GetItem (the key, stored hashed, carrying its owner's role), then counting the call in its owner's
+usage: one GetItem (the entitlement, for the billing period) and one two-item transaction.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from aws_lambda_powertools.event_handler import Request
+from pynamodb.exceptions import PynamoDBException
 
 from souk.caller import Principal, Role
-from souk.errors import Forbidden, InvalidToken, Unauthorized
+from souk.context import current_request_id
+from souk.db.transactions import TransactionCancelled
+from souk.errors import Forbidden, InvalidToken, SoukError, Unauthorized
 from souk.identity.jwt_tokens import verify_access_token
 from souk.identity.schemas.sessions import Client
 from souk.identity.service.api_keys import resolve_api_key
 from souk.identity.service.sessions import active_session
+from souk.observability import logger
+from souk.plans.service import usage
+from souk.plans.service.entitlements import Subscriber
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -64,7 +72,22 @@ def _from_api_key(key: str, where: Client) -> Principal:
     found = resolve_api_key(key)
     if found is None:
         raise InvalidToken("The API key is invalid or revoked.")
+    _count_call(found.user_id, found.key_id)
     return Principal(found.user_id, found.role, None, api_key_id=found.key_id, ip=where.ip, user_agent=where.user_agent)
+
+
+def _count_call(user_id: str, key_id: str) -> None:
+    """The call in its owner's usage of the billing period, once per request id (souk.plans.service.usage).
+
+    Best effort: usage is shown, not billed, so a count that cannot be written never fails the request.
+    """
+    try:
+        request_id = current_request_id.get()
+        if request_id == "-":  # outside a request (no id set): counted, not deduplicated
+            request_id = uuid.uuid4().hex
+        usage.count_api_call(Subscriber("user", user_id), key_id, request_id)
+    except (PynamoDBException, TransactionCancelled, SoukError) as error:
+        logger.warning("api call not counted", extra={"key_id": key_id, "error_type": type(error).__name__})
 
 
 def optional_principal(request: Request) -> Principal | None:
