@@ -121,3 +121,13 @@ def test_usage_reads_one_item(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = record_dynamodb_calls(monkeypatch)
     assert usage.of(USER, granted=granted)["exports"] == 1
     assert calls == ["GetItem"]
+
+
+def test_a_released_export_is_given_back_once() -> None:
+    assert usage.reserve(USER, "exports", "e1") is True
+    assert usage.release(USER, "exports", "e1") is True
+    assert usage.release(USER, "exports", "e1") is False  # given back already
+    assert usage.release(USER, "exports", "never") is False
+    assert usage.of(USER)["exports"] == 0
+    assert usage.reserve(USER, "exports", "e1") is True  # its id may be counted again
+    assert usage.of(USER)["exports"] == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.factories import create_user, token_for
 from tests.functional.teams.helpers import make_team, person
 from tests.plans_support import on_plan
@@ -73,3 +75,22 @@ def test_exports_per_month_for_store_owners_admins_unlimited(api: ApiClient) -> 
     admin = token_for(create_user("admin"))
     for _ in range(3):
         assert api.post("/api/v1/exports", json_body={"type": "orders"}, token=admin).status == 202
+
+
+def test_an_export_that_cannot_be_queued_is_not_counted(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from souk.exports.store import files
+
+    user = create_user("store_owner")
+    owner = token_for(user)
+
+    def refuse(*_: object) -> None:
+        raise files.EnqueueFailed("queue down")
+
+    with monkeypatch.context() as patched:  # only this: the suite's own patches stay
+        patched.setattr(files, "send", refuse)
+        refused_now = api.post("/api/v1/exports", json_body={"type": "orders"}, token=owner)
+    assert_error(refused_now, 503, "SERVICE_UNAVAILABLE")
+    read = api.get("/api/v1/subscriptions", token=owner).json["data"]["usage"]
+    assert read["exports"] == 0
+    for _ in range(2):  # Free's two are still there
+        assert api.post("/api/v1/exports", json_body={"type": "orders"}, token=owner).status == 202

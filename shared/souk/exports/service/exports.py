@@ -106,10 +106,16 @@ def create_export(principal: Principal, body: ExportIn) -> ExportOut:
     # naming the limit when the period's exports reached it (souk.plans.service.usage). Admins are the
     # platform's staff, not a plan's subscriber; start_internal takes no limit either.
     export_id = new_id()
-    if not principal.is_admin:
+    counted = not principal.is_admin
+    if counted:
         usage.reserve(Subscriber("user", principal.user_id), "exports", export_id)
     job = store.new_job(export_id, principal.user_id, principal.role, body.type, body.format, filters, utc_now())
-    return _queue(job)
+    try:
+        return _queue(job)
+    except ServiceUnavailable:
+        if counted:  # never queued: the export is given back to the period
+            usage.release(Subscriber("user", principal.user_id), "exports", export_id)
+        raise
 
 
 def start_internal(owner_id: str, export_type: str, file_format: str = "json",

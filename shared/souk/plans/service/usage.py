@@ -8,7 +8,8 @@ without any reset job, and :func:`of` is one GetItem.
 - :func:`reserve`: one use of a limited resource (an export), named by an idempotency id (the
   export's id). One transaction puts a marker for the id (``attribute_not_exists``) and raises the
   counter only while it is below the limit (``exports < :limit``): concurrent reserves never pass
-  the limit, and the same id twice counts once.
+  the limit, and the same id twice counts once. :func:`release` gives a use back when its work never
+  started (the export's job could not be queued), once.
 - :func:`count_api_call`: a request made with an API key, once per request id (a marker that
   lives an hour: retries of one request come within it). One transaction of two items per call,
   no read.
@@ -61,6 +62,26 @@ def reserve(subscriber: Subscriber, kind: Literal["exports"], idempotency_id: st
             if store.USAGE_LABEL in failed and cap is not None:
                 raise entitlements.limit_reached(name, cap, found.plan) from None
             raise  # contention (another reserve on the item): tried again
+        return True
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)
+
+
+def release(subscriber: Subscriber, kind: Literal["exports"], idempotency_id: str, *,
+            granted: Granted | None = None) -> bool:  # fmt: skip
+    """Give back a use :func:`reserve` counted whose work never started (its job could not be queued).
+
+    Returns False when nothing was reserved under this id in the period (or it was given back already).
+    """
+    found = granted or entitlements.current(subscriber)
+
+    def attempt() -> bool:
+        try:
+            store.remove_export(subscriber.key, idempotency_id, found.period_start)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed():
+                return False
+            raise  # contention: tried again
         return True
 
     return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)

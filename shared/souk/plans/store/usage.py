@@ -86,3 +86,13 @@ def open_period(subscriber: str, start: datetime, end: datetime) -> None:
     now = utc_now()
     _item(subscriber, start).update([Usage.api_calls_by_key.set(Usage.api_calls_by_key | {}),
                                      *_upsert(subscriber, start, end, now)], add_version_condition=False)  # fmt: skip
+
+
+def remove_export(subscriber: str, ident: str, start: datetime) -> None:
+    """Undo :func:`add_export` of ``ident`` (its job was never queued): the marker deleted and 1 taken off,
+    only while the marker is there (an undo retried takes nothing off twice; fails on :data:`MARK_LABEL`)."""
+    mark = UsageMark(pk=keys.usage(subscriber), sk=keys.mark("exports", ident))
+    with WriteTransaction() as tx:
+        tx.delete(mark, UsageMark.pk.exists(), label=MARK_LABEL)
+        tx.update(_item(subscriber, start), [Usage.exports.add(-1), Usage.updated_at.set(utc_now())],
+                  Usage.exports > 0, label=USAGE_LABEL, add_version_condition=False)  # fmt: skip
