@@ -15,6 +15,7 @@ from souk.db.base import utc_now
 from souk.plans.rules import calendar_month
 from souk.plans.service import usage
 from souk.plans.service.entitlements import Subscriber
+from tests.factories import create_user, token_for
 from tests.functional.billing.helpers import deliver
 from tests.functional.teams.helpers import TeamFixture, make_team, person
 from tests.support import ApiClient, assert_error
@@ -117,6 +118,9 @@ def test_a_plan_change_is_prorated_and_cancel_at_period_end_is_undone(billing: A
     assert undone.json["data"]["cancelAtPeriodEnd"] is False
     # another user's subscription: 404, as an unknown id
     assert_error(billing.put(path, json_body={"plan": "pro"}, token=person().token), 404, "NOT_FOUND")
+    # "own" holds for a platform admin too: no changing someone else's plan
+    admin_token = token_for(create_user("admin"))
+    assert_error(billing.put(path, json_body={"cancelAtPeriodEnd": True}, token=admin_token), 404, "NOT_FOUND")
     assert_error(billing.put(f"{SUBSCRIPTIONS}/nope", json_body={"plan": "pro"}, token=buyer.token), 404, "NOT_FOUND")
 
 

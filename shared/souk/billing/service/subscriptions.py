@@ -184,13 +184,14 @@ def current(principal: Principal, query: SubscriberQuery) -> SubscriptionOut:
 
 
 def _owned(principal: Principal, subscription_id: str) -> Subscription:
-    """The subscription if the caller may change it: their own, their team's as admin/owner (else 404 / 403)."""
+    """The subscription if the caller may change it: their own, their team's as admin/owner (else 404 / 403).
+
+    ``own`` (API.md) holds for platform admins too: another subscriber's subscription is 404 to them.
+    """
     item = subscriptions.by_id(subscription_id)
     if item is None:
         raise NotFound("No such subscription.")
     subscriber = subscriber_from_key(item.subscriber)
-    if principal.is_admin:
-        return item
     if subscriber.kind == "user":
         if subscriber.id != principal.user_id:
             raise NotFound("No such subscription.")
