@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 from souk.privacy import hooks
 
-EXPECTED = {"audit", "billing", "cart", "delivery", "dispatch", "disputes", "identity", "notifications", "orders",
-            "points", "reviews", "teams", "uploads", "wallet"}  # fmt: skip
+EXPECTED = {"audit", "billing", "cart", "catalog", "delivery", "dispatch", "disputes", "finance", "identity",
+            "notifications", "orders", "points", "reviews", "teams", "uploads", "wallet"}  # fmt: skip
 
 
 def test_every_domain_holding_a_users_data_declares_a_hook_and_identity_runs_last() -> None:
@@ -39,5 +39,5 @@ def test_next_step() -> None:
     assert hooks.next_step([], None) is None
 
 
-def test_only_teams_and_dispatch_may_refuse_an_erasure() -> None:
-    assert sorted(d.name for d in hooks.hooks() if hasattr(d.hook, "refusal")) == ["dispatch", "teams"]
+def test_only_teams_dispatch_and_finance_may_refuse_an_erasure() -> None:
+    assert sorted(d.name for d in hooks.hooks() if hasattr(d.hook, "refusal")) == ["dispatch", "finance", "teams"]

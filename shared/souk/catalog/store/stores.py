@@ -75,6 +75,13 @@ def next_store(*, owner_id: str | None = None, status: str | None = None, last_k
     return next((s for s in found if isinstance(s, Store)), None), next_key
 
 
+def owner_page(owner_id: str, *, limit: int) -> tuple[list[Store], bool]:
+    """The owner's first ``limit`` stores, oldest first (one Query on gsi1 ``USER#<owner>#STORES``) and
+    whether they have more."""
+    found, next_key = one_page(Store, Store.gsi1.query(keys.owner_stores(owner_id), page_size=limit))
+    return [s for s in found if isinstance(s, Store)], next_key is not None
+
+
 def get_stores(store_ids: list[str]) -> dict[str, Store]:
     """The stores that exist among ``store_ids``, by id (one BatchGetItem)."""
     if not store_ids:
