@@ -9,5 +9,5 @@ from __future__ import annotations
 AUDIT_ACTIONS = frozenset({
     "team.create", "team.update", "team.delete",
     "team.member_add", "team.member_role", "team.member_remove",
-    "team.invite", "team.invite_accept",
+    "team.invite", "team.invite_accept", "team.invite_revoke",
 })  # fmt: skip

@@ -13,6 +13,12 @@ read treats a tombstoned team as gone (404), then its memberships and invites ar
 The team item counts its members and its owners: every write that adds, removes or re-roles a
 member updates them in the same transaction, and a change that takes an owner away is
 conditional on ``owners > 1`` there (the team always keeps an owner, whoever races).
+
+It also counts its ``seats``: members and pending invites, never fewer than there are (see
+:mod:`souk.teams.store.teams`). A new invite or a member added takes a seat by ADDing 1 in its
+transaction on the condition ``seats < limit`` (the plan's), so two racing for the last seat cannot
+both have it; accepting turns the invite's seat into the member's (unchanged); removing a member and
+revoking an invite give it back. An expired invite's seat comes back at the next recount.
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class Team(SoukItem, discriminator="Team"):
     created_by = UnicodeAttribute(attr_name="createdBy")
     members = NumberAttribute(default=0)
     owners = NumberAttribute(default=0)
+    seats = NumberAttribute(null=True)  # members + pending invites (an upper bound); None: not counted yet
+    # + 1 by every write that moves members or seats: a recount is conditional on it being as read
+    seat_version = NumberAttribute(null=True, attr_name="seatVersion")
     deleted_at = UTCDateTimeAttribute(null=True, attr_name="deletedAt")  # a tombstone: the team is gone
 
 

@@ -9,7 +9,8 @@ Erase, a page of the user's memberships (gsi1 ``USER_TEAMS#<id>``) a call, each 
 - the user is the team's only member: the team is deleted (tombstone, then the sweep), as its owner would;
 - otherwise the membership is removed with the team's counters, conditional as a removal is (an owner
   only while another owner remains), audited ``team.member_remove``; if that fails because they became
-  the last owner after the request, the membership stays with its name and email anonymised.
+  the last owner after the request, the membership stays with its name and email anonymised. Its
+  seat is given back (``seats`` - 1) in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import Any
 
 from souk.audit import service as audit
 from souk.db import personal
-from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled, WriteTransaction
 from souk.teams.models import Membership, Team
 from souk.teams.rules import owner_delta
@@ -70,8 +70,8 @@ def _leave(user_id: str, membership: Membership) -> None:
     try:
         with WriteTransaction() as tx:
             tx.delete(membership, Membership.role == membership.role, label=store.MEMBER_LABEL)
-            tx.update(team, [Team.members.add(-1), Team.owners.add(owner_delta(membership.role, None)),
-                             Team.updated_at.set(utc_now())], condition, label=store.TEAM_LABEL)  # fmt: skip
+            tx.update(team, store.counter_actions(-1, owner_delta(membership.role, None), store.release_seat(team)),
+                      condition, label=store.TEAM_LABEL)  # fmt: skip
             tx.put(record, label=f"audit:{record.action}")
     except TransactionCancelled:  # the last owner now (or changed meanwhile): kept, anonymised
         membership.update(actions=[Membership.name.set(personal.ANONYMOUS_NAME),

@@ -95,6 +95,14 @@ def same_email(a: str, b: str) -> bool:
     return a.strip().lower() == b.strip().lower()
 
 
-def seats_left(limit: int | None, members: int, pending_invites: int) -> bool:
-    """Whether one more seat fits: pending invites hold seats; ``None`` is unlimited."""
-    return limit is None or members + pending_invites < limit
+def seats_left(limit: int | None, seats: int) -> bool:
+    """Whether one more seat fits: ``seats`` counts members and pending invites; ``None`` is unlimited."""
+    return limit is None or seats < limit
+
+
+def count_seats(members: int, invites_valid_until: list[datetime], now: datetime) -> int:
+    """The seats a team holds: its members and its invites still pending (not expired) at ``now``.
+
+    What a recount writes to the team's ``seats`` counter (an expired invite frees its seat even
+    before DynamoDB's TTL deletes the item)."""
+    return members + sum(1 for until in invites_valid_until if invite_live(until, now))

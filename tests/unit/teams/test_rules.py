@@ -86,9 +86,27 @@ def test_an_invite_lives_seven_days() -> None:
     assert not rules.invite_live(until, until)
 
 
-def test_emails_match_whatever_their_case_and_seats_count_pending_invites() -> None:
+def test_emails_match_whatever_their_case() -> None:
     assert rules.same_email(" Ann@Example.com", "ann@example.com")
     assert not rules.same_email("ann@example.com", "bob@example.com")
-    assert rules.seats_left(None, 1000, 1000)
-    assert rules.seats_left(5, 3, 1)
-    assert not rules.seats_left(5, 3, 2)
+
+
+def test_a_seat_is_left_while_the_count_is_under_the_limit_and_always_without_one() -> None:
+    assert rules.seats_left(None, 1000)
+    assert rules.seats_left(5, 4)
+    assert not rules.seats_left(5, 5)
+    assert not rules.seats_left(3, 4)  # a plan lowered under the seats held: none left
+    assert not rules.seats_left(0, 0)
+
+
+def test_seats_count_members_and_the_invites_not_expired() -> None:
+    now = datetime(2026, 1, 10, tzinfo=UTC)
+    pending = [now + timedelta(days=7), now + timedelta(seconds=1)]
+    expired = [now, now - timedelta(days=1)]  # valid until now is no longer pending
+    assert rules.count_seats(2, pending + expired, now) == 4
+    assert rules.count_seats(3, expired, now) == 3
+    assert rules.count_seats(1, [], now) == 1
+    # GIVEN a Free team (3 seats) of one member and two invites, one of them expired
+    # THEN one seat is left, and none once the expired one is replaced by a pending one
+    assert rules.seats_left(3, rules.count_seats(1, [pending[0], expired[0]], now))
+    assert not rules.seats_left(3, rules.count_seats(1, [pending[0], pending[1]], now))

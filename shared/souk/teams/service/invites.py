@@ -5,6 +5,11 @@ once, and only for the account with the invited email (another account: 403). On
 invite per team and email: inviting the same email again (resending) rotates the token of the
 same item, so the old token no longer works. Accepting adds the membership and deletes the
 invite in one transaction conditional on the token: two accepts at once make one membership.
+
+Seats: a new invite takes one (``seats`` + 1 on the plan's limit in the put's transaction; of
+invites racing for the last seat one gets it, the others read again and get 403); resending takes
+none; accepting makes it the member's; revoking gives it back (:func:`revoke`), and an expired
+invite's seat comes back at the team's next recount (:func:`souk.teams.service.members.reserve_seat`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
 from souk.db.base import utc_now
-from souk.db.transactions import TransactionCancelled, retry_on_contention
+from souk.db.transactions import Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, DuplicateEntry, Forbidden, NotFound
 from souk.identity.service.users import get_user
 from souk.ids import new_id
@@ -23,13 +28,15 @@ from souk.observability import logger
 from souk.settings import get_settings
 from souk.teams import keys, rules
 from souk.teams.models import Invite
-from souk.teams.schemas import InviteIn, InviteOut, TeamOut, invite_out, team_out
-from souk.teams.service.members import check_seats
+from souk.teams.schemas import DeletedOut, InviteIn, InviteOut, TeamOut, invite_out, team_out
+from souk.teams.service.members import reserve_seat
 from souk.teams.service.teams import load
 from souk.teams.store import invites as store
 from souk.teams.store import teams as team_store
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from souk.caller import Principal
 
 MAX_ATTEMPTS = 5
@@ -41,38 +48,76 @@ def _busy() -> Exception:
 
 
 def invite(principal: Principal, team_id: str, body: InviteIn) -> InviteOut:
-    """Create the (team, email) invite, or rotate the token of the pending one; email the token."""
+    """Create the (team, email) invite, taking a seat, or rotate the token of the pending one; email the token."""
     email = str(body.email).lower()
-    team, membership = load(team_id, principal)
-    rules.check_grant(membership.role, body.role)
-    token, token_hash = rules.new_invite_token()
-    valid_until = rules.invite_valid_until(utc_now())
-    fresh = store.new_invite(new_id(), team_id, email, body.role, token_hash, principal.user_id, valid_until)
-    record = audit.build_record(principal.actor, "team.invite", "team", team_id,
-                                after={"email": email, "role": body.role, "inviteId": fresh.invite_id})  # fmt: skip
-    existing = store.get(team_id, email)
-    if existing is not None and rules.invite_live(existing.valid_until, utc_now()):
-        existing.token_hash, existing.gsi1pk, existing.role = token_hash, keys.invite_token(token_hash), body.role
-        existing.valid_until, existing.invited_by = valid_until, principal.user_id
-        record.after = {"email": email, "role": body.role, "inviteId": existing.invite_id, "resent": True}
+
+    def attempt() -> tuple[Invite, str, str]:
+        team, membership = load(team_id, principal)
+        rules.check_grant(membership.role, body.role)
+        token, token_hash = rules.new_invite_token()
+        valid_until = rules.invite_valid_until(utc_now())
+        existing = store.get(team_id, email)
+        if existing is not None and rules.invite_live(existing.valid_until, utc_now()):
+            return _resend(principal, existing, body.role, token_hash, valid_until), token, team.name
+        limit = reserve_seat(team)
+        fresh = store.new_invite(new_id(), team_id, email, body.role, token_hash, principal.user_id, valid_until)
+        record = audit.build_record(principal.actor, "team.invite", "team", team_id,
+                                    after={"email": email, "role": body.role, "inviteId": fresh.invite_id})  # fmt: skip
         try:
-            store.rotate(existing, record)
+            store.put_new(fresh, team, limit, record)
         except TransactionCancelled as cancelled:
-            if store.INVITE_LABEL in cancelled.failed():  # accepted or deleted meanwhile
-                raise Conflict("The invite changed meanwhile; retry.") from None
-            raise
-        sent = existing
-    else:
-        check_seats(team)
-        try:
-            store.put_new(fresh, record)
-        except TransactionCancelled as cancelled:
-            if store.INVITE_LABEL in cancelled.failed():
+            failed = cancelled.failed()
+            if store.INVITE_LABEL in failed:
                 raise Conflict("An invite for this email was just sent; retry to resend it.") from None
+            if team_store.TEAM_LABEL in failed:  # the last seat taken (or the team deleted) meanwhile: read again
+                raise Retry from None
             raise
-        sent = fresh
-    _email(sent, token, team.name, principal.user_id)
+        return fresh, token, team.name
+
+    sent, token, team_name = retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)
+    _email(sent, token, team_name, principal.user_id)
     return invite_out(sent)
+
+
+def _resend(principal: Principal, existing: Invite, role: str, token_hash: str, valid_until: datetime) -> Invite:
+    """The pending invite gets the new token, role and expiry (its seat is already held)."""
+    existing.token_hash, existing.gsi1pk, existing.role = token_hash, keys.invite_token(token_hash), role
+    existing.valid_until, existing.invited_by = valid_until, principal.user_id
+    record = audit.build_record(principal.actor, "team.invite", "team", existing.team_id,
+                                after={"email": existing.email, "role": role, "inviteId": existing.invite_id,
+                                       "resent": True})  # fmt: skip
+    try:
+        store.rotate(existing, record)
+    except TransactionCancelled as cancelled:
+        if store.INVITE_LABEL in cancelled.failed():  # accepted or deleted meanwhile
+            raise Conflict("The invite changed meanwhile; retry.") from None
+        raise
+    return existing
+
+
+def revoke(principal: Principal, team_id: str, email: str) -> DeletedOut:
+    """Withdraw the pending invite of ``email`` (admins and owners; an owner invite, owners only), giving
+    its seat back; 404 when none is pending (unknown, accepted, revoked or expired)."""
+
+    def attempt() -> DeletedOut:
+        team, membership = load(team_id, principal)
+        found = store.get(team_id, email)
+        if found is None or not rules.invite_live(found.valid_until, utc_now()):
+            raise NotFound("No pending invite for this email.")
+        rules.check_grant(membership.role, found.role)
+        record = audit.build_record(principal.actor, "team.invite_revoke", "team", team_id,
+                                    before={"email": found.email, "role": found.role,
+                                            "inviteId": found.invite_id})  # fmt: skip
+        try:
+            store.revoke(found, team, record)
+        except TransactionCancelled as cancelled:
+            failed = cancelled.failed()
+            if store.INVITE_LABEL in failed or team_store.TEAM_LABEL in failed:  # resent, accepted or gone
+                raise Retry from None
+            raise
+        return DeletedOut(id=found.invite_id)
+
+    return retry_on_contention(attempt, attempts=MAX_ATTEMPTS, exhausted=_busy)
 
 
 def _email(sent: Invite, token: str, team_name: str, inviter_id: str) -> None:

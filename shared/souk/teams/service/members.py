@@ -3,6 +3,10 @@
 The team always keeps an owner: the change that would take the last one away fails on the
 ``owners > 1`` condition of the team item in its own transaction (409), whoever races.
 
+Seats (members and pending invites, at most the plan's ``teamMembers``): a member added takes one in
+its transaction on the condition ``seats < limit`` (:func:`reserve_seat` decides the limit first);
+removing one gives it back. See :mod:`souk.teams.store.teams`.
+
 API keys: :class:`souk.identity.models.ApiKey` belongs to a user, not to a team (no team id on
 it), so removing a member has no team keys to revoke; when keys are scoped to teams, revoke them
 in :func:`remove_member`'s transaction.
@@ -13,7 +17,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from souk.audit import service as audit
-from souk.db.transactions import TransactionCancelled, retry_on_contention
+from souk.db.base import utc_now
+from souk.db.transactions import Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, DuplicateEntry, NotFound
 from souk.identity.service.users import get_user
 from souk.plans.service import entitlements
@@ -31,13 +36,34 @@ MAX_ATTEMPTS = 5
 CHANGED = "The member changed meanwhile; read the team again and retry."
 
 
-def check_seats(team: Team) -> None:
-    """403 naming ``teamMembers`` when the plan's seats (members and pending invites) are all taken."""
+def reserve_seat(team: Team) -> int | None:
+    """The plan's seat limit for a write that takes a seat (its transaction ADDs 1 to ``seats`` on
+    ``seats < limit``, so the limit holds whoever races); 403 naming ``teamMembers`` when none is left.
+
+    A team whose seats were never counted (made before the counter) is counted first; one the counter
+    says is full is recounted before the 403 (an expired invite gives its seat back there). A recount
+    that lost a race to another change raises :class:`Retry` (the attempt reads again).
+    """
     limit, plan = seat_limit(team)
-    if limit is not None:
-        pending = invite_store.pending_count(team.team_id)
-        if not rules.seats_left(limit, int(team.members or 0), pending):
-            raise entitlements.limit_reached("teamMembers", limit, plan)
+    if team.seats is None or not rules.seats_left(limit, int(team.seats)):
+        team.seats = recount(team)
+        if not rules.seats_left(limit, team.seats):
+            raise entitlements.limit_reached("teamMembers", int(limit or 0), plan)
+    return limit
+
+
+def recount(team: Team) -> int:
+    """Members and invites not expired, written to the team's ``seats`` when it differs (conditional on
+    nothing having moved them since ``team`` was read: else :class:`Retry`)."""
+    seats = rules.count_seats(int(team.members or 0), invite_store.expiries(team.team_id), utc_now())
+    if team.seats is None or seats != int(team.seats):
+        try:
+            store.recount(team, seats)
+        except TransactionCancelled as cancelled:
+            if store.TEAM_LABEL in cancelled.failed():
+                raise Retry from None
+            raise
+    return seats
 
 
 def _failed(cancelled: TransactionCancelled, *, owner_change: bool) -> Exception:
@@ -57,15 +83,18 @@ def add_member(principal: Principal, team_id: str, body: MemberIn) -> MemberOut:
             user = get_user(body.user_id)
         except NotFound:
             raise NotFound("No such user.") from None
-        check_seats(team)
+        limit = reserve_seat(team)
         member = store.new_membership(team_id, user.user_id, body.role, user.name, user.email)
         record = audit.build_record(principal.actor, "team.member_add", "team", team_id,
                                     after={"userId": user.user_id, "role": body.role})  # fmt: skip
         try:
-            store.add_member(team, member, record, actor=membership)
+            store.add_member(team, member, record, actor=membership, take_seat=True, limit=limit)
         except TransactionCancelled as cancelled:
-            if store.MEMBER_LABEL in cancelled.failed():
+            failed = cancelled.failed()
+            if store.MEMBER_LABEL in failed:
                 raise DuplicateEntry("The user is already a member of the team.") from None
+            if store.TEAM_LABEL in failed:  # the last seat taken (or the team deleted) meanwhile: read again
+                raise Retry from None
             raise _failed(cancelled, owner_change=False) from None
         return member_out(member)
 

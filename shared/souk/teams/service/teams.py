@@ -31,7 +31,7 @@ def seat_limit(team: Team) -> tuple[int | None, Plan]:
 
     From the team's cached entitlement (:func:`souk.plans.service.entitlements.current`, one GetItem,
     never Stripe): Free without a subscription. The one place the limit is read: adding a member and
-    inviting call it and count pending invites as seats.
+    a new invite take a seat under it (:func:`souk.teams.service.members.reserve_seat`).
     """
     granted = entitlements.current(Subscriber("team", team.team_id))
     return granted.limit("teamMembers"), granted.plan
@@ -51,7 +51,7 @@ def create_team(principal: Principal, body: TeamIn) -> TeamOut:
     team_id = new_id()
     now = utc_now()
     team = Team(pk=keys.team(team_id), sk=keys.TEAM_SK, team_id=team_id, name=body.name, created_by=user.user_id,
-                members=1, owners=1, created_at=now, updated_at=now)  # fmt: skip
+                members=1, owners=1, seats=1, created_at=now, updated_at=now)  # fmt: skip
     owner = store.new_membership(team_id, user.user_id, "owner", user.name, user.email)
     record = audit.build_record(principal.actor, "team.create", "team", team_id, after={"name": body.name})
     store.create(team, owner, record)

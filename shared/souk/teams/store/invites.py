@@ -4,6 +4,10 @@ The put is conditional on no live invite for the (team, email) key: one pending 
 team and email. Resending rewrites the token hash (and gsi1pk) of the same item, so the old
 token finds nothing. Accepting deletes the item conditional on the token hash and expiry, in
 the membership's transaction (:func:`souk.teams.store.teams.add_member`): used once.
+
+Seats: a new invite takes one (the team's ``seats`` + 1 on the plan's limit, in the put's
+transaction), resending takes none, revoking a live one gives it back; see
+:mod:`souk.teams.store.teams`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from pynamodb.exceptions import DoesNotExist
 from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.teams import keys
-from souk.teams.models import Invite
+from souk.teams.models import Invite, Team
+from souk.teams.store.teams import TEAM_LABEL, counter_actions, live, release_seat, seat_condition
 
 if TYPE_CHECKING:
     from souk.audit.models import AuditRecord
@@ -33,10 +38,27 @@ def new_invite(invite_id: str, team_id: str, email: str, role: str, token_hash: 
                   updated_at=now)  # fmt: skip
 
 
-def put_new(invite: Invite, record: AuditRecord) -> None:
-    """A new invite, unless a live one holds the (team, email) key (fails on :data:`INVITE_LABEL`)."""
+def put_new(invite: Invite, team: Team, limit: int | None, record: AuditRecord) -> None:
+    """A new invite, unless a live one holds the (team, email) key (fails on :data:`INVITE_LABEL`), taking a
+    seat: the team's ``seats`` + 1 while under ``limit`` (fails on :data:`~souk.teams.store.teams.TEAM_LABEL`).
+
+    An expired invite it replaces may still hold a seat in the counter: counting one more is the safe
+    side (the next recount frees it)."""
     with WriteTransaction() as tx:
         tx.put(invite, Invite.pk.does_not_exist() | (Invite.valid_until <= utc_now()), label=INVITE_LABEL)
+        tx.update(team, counter_actions(seats=1), live() & seat_condition(limit),
+                  label=TEAM_LABEL)  # fmt: skip
+        tx.put(record, label=f"audit:{record.action}")
+
+
+def revoke(invite: Invite, team: Team, record: AuditRecord) -> None:
+    """Delete the pending invite as read (same token, not expired: else fails on :data:`INVITE_LABEL`) and
+    give its seat back. An expired invite holds no seat once recounted, so it is never revoked."""
+    with WriteTransaction() as tx:
+        tx.delete(invite, (Invite.token_hash == invite.token_hash) & (Invite.valid_until > utc_now()),
+                  label=INVITE_LABEL)  # fmt: skip
+        tx.update(team, counter_actions(seats=release_seat(team)), live(),
+                  label=TEAM_LABEL)  # fmt: skip
         tx.put(record, label=f"audit:{record.action}")
 
 
@@ -65,7 +87,8 @@ def by_token_hash(token_hash: str) -> Invite | None:
     return None
 
 
-def pending_count(team_id: str) -> int:
-    now = utc_now()
-    return sum(1 for i in Invite.query(keys.team(team_id), Invite.sk.startswith(keys.INVITE_PREFIX))
-               if i.valid_until > now)  # fmt: skip
+def expiries(team_id: str) -> list[datetime]:
+    """When each of the team's invites (expired ones not yet deleted included) stops being valid: a
+    consistent Query of its partition, for a recount of its seats."""
+    found = Invite.query(keys.team(team_id), Invite.sk.startswith(keys.INVITE_PREFIX), consistent_read=True)
+    return [i.valid_until for i in found if isinstance(i, Invite)]

@@ -6,6 +6,18 @@ is conditional on ``owners > 1`` on the team item (:data:`TEAM_LABEL`), so two o
 each other at once cannot both succeed. The membership write is conditional on the role read
 (:data:`MEMBER_LABEL`), so the counters stay true to the memberships.
 
+Seats: ``seats`` on the team item counts members and pending invites, and is never lower than they
+are (the seat limit's invariant). What takes a seat ADDs 1 in its own transaction on
+:func:`seat_condition` (``seats < limit``): a member added (:func:`add_member` with ``take_seat``)
+and a new invite (:func:`souk.teams.store.invites.put_new`); two racing for the last seat, one
+fails on :data:`TEAM_LABEL`. Accepting an invite makes its seat the member's (``seats`` unchanged);
+removing a member and revoking a live invite ADD -1. An invite that expires keeps its seat in the
+counter until :func:`recount` (run when the counter says the team is full, and once for a team
+made before the counter) sets ``seats`` to the members and the invites not yet expired, on the
+condition that ``seatVersion`` is what it read: every write that moves members or seats ADDs 1 to
+it (:func:`counter_actions`), so any change between the read and the recount fails it (a change
+that only nets out, a revoke then an invite, too), and only expiries can happen in between.
+
 Deleting a team is two steps, and a crash between them loses nothing and leaves nothing reachable:
 
 1. :func:`tombstone`, one transaction: the team item gets ``deletedAt`` and a ``ttl`` (it expires
@@ -159,13 +171,36 @@ def sweep(team_id: str, *, pages: int = SWEEP_PAGES) -> bool:
     return False
 
 
-def _team_actions(member_delta: int, owners: int) -> list[Action]:
-    actions: list[Action] = [Team.updated_at.set(utc_now())]
+def counter_actions(member_delta: int = 0, owners: int = 0, seats: int = 0) -> list[Action]:
+    """The team item's update of a change of members, owners or seats (``seatVersion`` + 1 always)."""
+    actions: list[Action] = [Team.updated_at.set(utc_now()), Team.seat_version.add(1)]
     if member_delta:
         actions.append(Team.members.add(member_delta))
     if owners:
         actions.append(Team.owners.add(owners))
+    if seats:
+        actions.append(Team.seats.add(seats))
     return actions
+
+
+def seat_condition(limit: int | None) -> Condition:
+    """Taking a seat: one is left under ``limit`` (``None``: unlimited, the counter must only exist, so
+    an ADD never starts it from nothing)."""
+    return Team.seats.exists() if limit is None else Team.seats < limit
+
+
+def release_seat(team: Team) -> int:
+    """The ``seats`` delta of giving a seat back: -1, or 0 for a team not counted yet (its recount will)."""
+    return -1 if team.seats is not None else 0
+
+
+def recount(team: Team, seats: int) -> None:
+    """Set the team's ``seats`` to ``seats`` (counted after ``team`` was read), conditional on its
+    ``seatVersion`` being as read and the team live: fails on :data:`TEAM_LABEL` otherwise."""
+    version = team.seat_version
+    same = Team.seat_version.does_not_exist() if version is None else Team.seat_version == int(version)
+    with WriteTransaction() as tx:
+        tx.update(team, [Team.seats.set(seats)], live() & same, label=TEAM_LABEL)
 
 
 def _team_condition(old_role: str | None, new_role: str | None) -> Condition:
@@ -175,13 +210,20 @@ def _team_condition(old_role: str | None, new_role: str | None) -> Condition:
 
 
 def add_member(team: Team, member: Membership, record: AuditRecord, *, actor: Membership | None = None,
-               invite: Invite | None = None, token_hash: str | None = None) -> None:  # fmt: skip
+               invite: Invite | None = None, token_hash: str | None = None, take_seat: bool = False,
+               limit: int | None = None) -> None:  # fmt: skip
     """The membership (a second fails on :data:`MEMBER_LABEL`), the counters, the audit record, and
-    with ``invite`` its deletion conditional on the token (single use: a second accept fails on ``invite``)."""
+    with ``invite`` its deletion conditional on the token (single use: a second accept fails on ``invite``).
+
+    ``take_seat`` (a member added directly): ``seats`` + 1 on :func:`seat_condition` of ``limit`` (the
+    last seat taken meanwhile fails on :data:`TEAM_LABEL`). An accepted invite's seat becomes the member's."""
+    condition = _team_condition(None, member.role)
+    if take_seat:
+        condition = condition & seat_condition(limit)
     with WriteTransaction() as tx:
         _check_actor(tx, actor)
         tx.put(member, Membership.pk.does_not_exist(), label=MEMBER_LABEL)
-        tx.update(team, _team_actions(1, owner_delta(None, member.role)), _team_condition(None, member.role),
+        tx.update(team, counter_actions(1, owner_delta(None, member.role), 1 if take_seat else 0), condition,
                   label=TEAM_LABEL)  # fmt: skip
         if invite is not None:
             tx.delete(invite, (Invite.token_hash == token_hash) & (Invite.valid_until > utc_now()), label="invite")
@@ -193,7 +235,7 @@ def change_role(team: Team, actor: Membership, member: Membership, new_role: str
         _check_actor(tx, actor, member)
         tx.update(member, [Membership.role.set(new_role), Membership.updated_at.set(utc_now())],
                   Membership.role == member.role, label=MEMBER_LABEL)  # fmt: skip
-        tx.update(team, _team_actions(0, owner_delta(member.role, new_role)), _team_condition(member.role, new_role),
+        tx.update(team, counter_actions(0, owner_delta(member.role, new_role)), _team_condition(member.role, new_role),
                   label=TEAM_LABEL)  # fmt: skip
         tx.put(record, label=f"audit:{record.action}")
 
@@ -202,6 +244,6 @@ def remove_member(team: Team, actor: Membership, member: Membership, record: Aud
     with WriteTransaction() as tx:
         _check_actor(tx, actor, member)
         tx.delete(member, Membership.role == member.role, label=MEMBER_LABEL)
-        tx.update(team, _team_actions(-1, owner_delta(member.role, None)), _team_condition(member.role, None),
-                  label=TEAM_LABEL)  # fmt: skip
+        tx.update(team, counter_actions(-1, owner_delta(member.role, None), release_seat(team)),
+                  _team_condition(member.role, None), label=TEAM_LABEL)  # fmt: skip
         tx.put(record, label=f"audit:{record.action}")
