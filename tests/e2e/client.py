@@ -46,9 +46,9 @@ def emailed_code(runner: RunnerProcess, email: str) -> str:
     return next(word.strip(".") for word in text.split() if word.strip(".").isdigit() and len(word.strip(".")) == 6)
 
 
-def new_customer(runner: RunnerProcess, name: str = "Ada") -> tuple[str, str]:
-    """A verified customer with one address: (access token, address id)."""
-    email = f"e2e-{uuid.uuid4().hex[:12]}@example.com"
+def new_customer(runner: RunnerProcess, name: str = "Ada", email: str | None = None) -> tuple[str, str]:
+    """A verified customer with one address: (access token, address id); ``email`` a new one if not given."""
+    email = email or f"e2e-{uuid.uuid4().hex[:12]}@example.com"
     ok(call(runner, "POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD, "name": name}), 201)
     code = emailed_code(runner, email)
     token = str(ok(call(runner, "POST", "/api/v1/auth/verify", {"email": email, "code": code}))["accessToken"])
