@@ -96,7 +96,8 @@ def test_pynamodb_connections_of_every_model_are_dropped() -> None:
     [
         ("souk.system.store", "_new_client", ("sqs",)),
         ("souk.uploads.store", "_s3", ("us-east-1",)),
-        ("souk.notify.store", "_sqs", ("us-east-1",)),
+        ("souk.db.queues", "_sqs", ("us-east-1",)),
+        ("souk.exports.store.files", "_s3_client", ("us-east-1",)),
         ("souk.notify.sms", "_sns", ("us-east-1",)),
         ("souk.db.idempotency", "idempotency_store", ("TEST",)),  # on the models' client, dropped too
         ("souk.payments.gateway", "_client", ("sk_test_snapstart", None)),

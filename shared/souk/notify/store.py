@@ -1,41 +1,19 @@
 """Notify's storage is the ``email`` queue: jobs are put on it here, for the email worker.
 
-boto3 is imported and the SQS client created on first use, so a route that merely imports
-this module pays nothing at cold start.
+The SQS client is :mod:`souk.db.queues`' (boto3 on first use, so a route that merely imports this
+module pays nothing at cold start); the errors are notify's own.
 """
 
 from __future__ import annotations
 
-import threading
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from souk.db import queues
 from souk.notify.exceptions import EnqueueError, NotificationConfigError
 from souk.settings import get_settings
-from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
-    from mypy_boto3_sqs.client import SQSClient
-
     from souk.notify.schemas import NotificationJob
-
-_CLIENT_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _sqs(region: str) -> SQSClient:
-    # Deferred for cold start: boto3 loads with the first message queued.
-    import boto3
-    from botocore.config import Config
-
-    # Bounded: an API request waits on this call, and API Gateway gives up after 29 s.
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    # boto3's default session is not thread-safe, and the local runner serves from threads.
-    with _CLIENT_LOCK:
-        return boto3.client("sqs", region_name=region, config=config)
-
-
-on_restore(_sqs.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def _queue_url() -> str:
@@ -53,11 +31,11 @@ def put(jobs: list[NotificationJob]) -> None:
     EnqueueError, NotificationConfigError
         SQS refused a message or no queue is configured.
     """
-    # Deferred for cold start, like boto3 in _sqs.
+    # Deferred for cold start, like boto3 in souk.db.queues.
     from botocore.exceptions import BotoCoreError, ClientError
 
     url = _queue_url()
-    client = _sqs(get_settings().region)
+    client = queues.client()
     try:
         if len(jobs) == 1:
             client.send_message(QueueUrl=url, MessageBody=jobs[0].model_dump_json())

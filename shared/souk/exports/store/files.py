@@ -9,13 +9,14 @@ import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from souk.db import queues
+from souk.db.queues import EnqueueFailed as EnqueueFailed  # send raises it; the service catches it here
 from souk.errors import UpstreamError
 from souk.settings import get_settings
 from souk.snapstart import on_restore
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_sqs.client import SQSClient
 
     from souk.exports.schemas import ExportMessage
 
@@ -23,14 +24,8 @@ _CLIENT_LOCK = threading.Lock()
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/x-ndjson"}
 
 
-class EnqueueFailed(Exception):
-    """SQS refused the message or ``EXPORTS_QUEUE_URL`` is not set."""
-
-    retryable = True
-
-
 @lru_cache(maxsize=1)
-def _clients(region: str) -> tuple[S3Client, SQSClient]:
+def _s3_client(region: str) -> S3Client:
     # Deferred for cold start: boto3 loads with the first call.
     import boto3
     from botocore.config import Config
@@ -38,29 +33,19 @@ def _clients(region: str) -> tuple[S3Client, SQSClient]:
     config = Config(signature_version="s3v4", connect_timeout=2, read_timeout=10,
                     retries={"mode": "standard", "max_attempts": 3})  # fmt: skip
     with _CLIENT_LOCK:  # boto3's default session is not thread-safe (the local runner uses threads)
-        return boto3.client("s3", region_name=region, config=config), boto3.client("sqs", region_name=region,
-                                                                                  config=config)  # fmt: skip
+        return boto3.client("s3", region_name=region, config=config)
 
 
-on_restore(_clients.cache_clear)  # SnapStart: no client outlives a restore
+on_restore(_s3_client.cache_clear)  # SnapStart: no client outlives a restore
 
 
 def _s3() -> S3Client:
-    return _clients(get_settings().region)[0]
+    return _s3_client(get_settings().region)
 
 
 def send(message: ExportMessage) -> None:
     """Put the job's message on the ``exports`` queue (raises :class:`EnqueueFailed`)."""
-    # Deferred for cold start, like boto3 in _clients.
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    settings = get_settings()
-    if not settings.exports_queue_url:
-        raise EnqueueFailed("EXPORTS_QUEUE_URL is not set")
-    try:
-        _clients(settings.region)[1].send_message(QueueUrl=settings.exports_queue_url, MessageBody=message.body())
-    except (BotoCoreError, ClientError) as error:
-        raise EnqueueFailed(f"could not enqueue an export: {type(error).__name__}") from error
+    queues.send(get_settings().exports_queue_url, "EXPORTS_QUEUE_URL", message.body(), what="an export")
 
 
 def start_upload(key: str, file_format: str) -> str:
@@ -83,7 +68,7 @@ def complete_upload(key: str, upload_id: str, parts: list[dict[str, Any]]) -> No
 
 
 def abort_upload(key: str, upload_id: str) -> None:
-    # Deferred for cold start, like boto3 in _clients.
+    # Deferred for cold start, like boto3 in _s3_client.
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:

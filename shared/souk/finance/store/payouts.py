@@ -9,19 +9,18 @@ leaves, so two writers (an admin rejecting, the worker starting) never both win.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from souk.db import keys
+from souk.db import keys, queues
 from souk.db.base import utc_now
 from souk.db.expiry import stamp
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
+from souk.db.queues import EnqueueFailed as EnqueueFailed  # enqueue raises it; the service catches it here
 from souk.db.timeline import all_of
 from souk.db.transactions import WriteTransaction
 from souk.finance.keys import (
@@ -36,17 +35,8 @@ from souk.finance.keys import (
 )
 from souk.finance.models import LedgerEntry, Payout
 from souk.settings import get_settings
-from souk.snapstart import on_restore
-
-if TYPE_CHECKING:
-    from mypy_boto3_sqs.client import SQSClient
 
 PAYOUT_LABEL = "payout"  # a ConditionalCheckFailed on it: the payout left the status we read
-_CLIENT_LOCK = threading.Lock()
-
-
-class EnqueueFailed(Exception):
-    """SQS refused the message or no payouts queue is configured (the caller's write stands)."""
 
 
 def new_payout(payout_id: str, store_id: str, owner_id: str, amount: int, currency: str) -> Payout:
@@ -137,36 +127,7 @@ def older_than(items: Iterator[Payout], moment: datetime, attribute: str) -> Ite
 # ---------------------------------------------------------------- the payouts queue
 
 
-@lru_cache(maxsize=1)
-def _sqs(region: str) -> SQSClient:
-    # Deferred for cold start: boto3 loads with the first message queued.
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    with _CLIENT_LOCK:  # boto3's default session is not thread-safe; the local runner serves from threads
-        return boto3.client("sqs", region_name=region, config=config)
-
-
-on_restore(_sqs.cache_clear)  # SnapStart: no client outlives a restore
-
-
 def enqueue(payout_id: str) -> None:
-    """Put ``{"payoutId": ...}`` on the payouts queue for the worker.
-
-    Raises
-    ------
-    EnqueueFailed
-        SQS refused it or ``PAYOUTS_QUEUE_URL`` is not set.
-    """
-    # Deferred for cold start, like boto3 in _sqs.
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    settings = get_settings()
-    if not settings.payouts_queue_url:
-        raise EnqueueFailed("PAYOUTS_QUEUE_URL is not set")
-    try:
-        _sqs(settings.region).send_message(QueueUrl=settings.payouts_queue_url,
-                                           MessageBody=json.dumps({"payoutId": payout_id}))  # fmt: skip
-    except (BotoCoreError, ClientError) as error:
-        raise EnqueueFailed(f"could not enqueue payout: {type(error).__name__}") from error
+    """Put ``{"payoutId": ...}`` on the payouts queue for the worker (raises :class:`EnqueueFailed`)."""
+    queues.send(get_settings().payouts_queue_url, "PAYOUTS_QUEUE_URL", json.dumps({"payoutId": payout_id}),
+                what="a payout")  # fmt: skip
