@@ -10,23 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from souk.errors import ServiceUnavailable, UpstreamError
 from souk.observability import get_tracer, logger
-from souk.payments.gateway import client
+from souk.payments.gateway import client, upstream_error
 
 # What the first invoice needs expanded for its client secret (both API shapes).
 EXPAND = ["latest_invoice.payment_intent", "latest_invoice.confirmation_secret"]
-
-
-def _upstream(error: Exception, what: str) -> Exception:
-    # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
-    import stripe
-
-    logger.warning("stripe call failed", extra={"call": what, "error_type": type(error).__name__,
-                                                "stripe_code": getattr(error, "code", None)})  # fmt: skip
-    if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError):
-        return ServiceUnavailable("The payment provider is unavailable; retry shortly.")
-    return UpstreamError("The payment provider refused the request.")
 
 
 @get_tracer().capture_method(capture_response=False)
@@ -45,7 +33,7 @@ def create_customer(*, metadata: dict[str, str], idempotency_key: str, email: st
         customer = client().v1.customers.create(params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
                                                 options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "customers.create") from error
+        raise upstream_error(error, "customers.create") from error
     return str(customer.id)
 
 
@@ -64,7 +52,7 @@ def create_subscription(customer_id: str, price_id: str, *, metadata: dict[str, 
         created = client().v1.subscriptions.create(params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
                                                    options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "subscriptions.create") from error
+        raise upstream_error(error, "subscriptions.create") from error
     return created.to_dict()
 
 
@@ -78,7 +66,7 @@ def update_subscription(subscription_id: str, params: dict[str, Any], *, idempot
         updated = client().v1.subscriptions.update(subscription_id, params=params,  # type: ignore[arg-type]
                                                    options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "subscriptions.update") from error
+        raise upstream_error(error, "subscriptions.update") from error
     return updated.to_dict()
 
 
@@ -95,4 +83,4 @@ def cancel_subscription(subscription_id: str) -> dict[str, Any] | None:
                                                                 "stripe_code": error.code})  # fmt: skip
         return None
     except stripe.StripeError as error:
-        raise _upstream(error, "subscriptions.cancel") from error
+        raise upstream_error(error, "subscriptions.cancel") from error

@@ -70,7 +70,8 @@ def client(timeout: float | None = None) -> StripeClient:
     return _client(secret_key, get_settings().stripe_api_base, timeout)
 
 
-def _upstream(error: Exception, what: str) -> Exception:
+def upstream_error(error: Exception, what: str) -> Exception:
+    """The error a failed Stripe call ``what`` answers: 503 when Stripe is unreachable or rate limits, else 502."""
     # Deferred for cold start: the Stripe SDK loads with the first Stripe call.
     import stripe
 
@@ -96,7 +97,7 @@ def create_payment_intent(amount: int, currency: str, *, metadata: dict[str, str
         intent = client().v1.payment_intents.create(params=params,  # type: ignore[arg-type]  # a TypedDict in the SDK
                                                     options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "payment_intents.create") from error
+        raise upstream_error(error, "payment_intents.create") from error
     return Intent(id=intent.id, client_secret=str(intent.client_secret), status=str(intent.status))
 
 
@@ -118,7 +119,7 @@ def find_payment_intent(intent_id: str) -> dict[str, Any] | None:
         logger.info("stripe intent unknown", extra={"intent_id": intent_id, "stripe_code": error.code})
         return None
     except stripe.StripeError as error:
-        raise _upstream(error, "payment_intents.retrieve") from error
+        raise upstream_error(error, "payment_intents.retrieve") from error
 
 
 @get_tracer().capture_method(capture_response=False)
@@ -145,7 +146,7 @@ def create_refund(intent_id: str, amount: int, *, idempotency_key: str, metadata
                                                     "metadata": metadata},
                                             options={"idempotency_key": idempotency_key})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "refunds.create") from error
+        raise upstream_error(error, "refunds.create") from error
     return str(refund.id)
 
 
@@ -172,7 +173,7 @@ def create_express_account(*, country: str | None, metadata: dict[str, str], ide
             options={"idempotency_key": idempotency_key},
         )
     except stripe.StripeError as error:
-        raise _upstream(error, "accounts.create") from error
+        raise upstream_error(error, "accounts.create") from error
     return str(account.id)
 
 
@@ -187,7 +188,7 @@ def create_account_link(account_id: str, *, refresh_url: str, return_url: str) -
             "account": account_id, "refresh_url": refresh_url, "return_url": return_url,
             "type": "account_onboarding"})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "account_links.create") from error
+        raise upstream_error(error, "account_links.create") from error
     return str(link.url)
 
 
@@ -207,7 +208,7 @@ def find_transfer(transfer_group: str) -> dict[str, Any] | None:
         found = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.list(params={"transfer_group": transfer_group,
                                                                           "limit": 1})  # fmt: skip
     except stripe.StripeError as error:
-        raise _upstream(error, "transfers.list") from error
+        raise upstream_error(error, "transfers.list") from error
     return found.data[0].to_dict() if found.data else None
 
 
@@ -239,7 +240,7 @@ def create_transfer(amount: int, currency: str, *, destination: str, transfer_gr
                                                            "stripe_code": error.code})  # fmt: skip
         raise TransferRefused(str(error.user_message or error.code or "invalid request")[:500], error.code) from error
     except stripe.StripeError as error:
-        raise _upstream(error, "transfers.create") from error
+        raise upstream_error(error, "transfers.create") from error
     return transfer.to_dict()
 
 
@@ -261,7 +262,7 @@ def retrieve_transfer(transfer_id: str) -> dict[str, Any] | None:
         logger.info("stripe transfer unknown", extra={"transfer_id": transfer_id, "stripe_code": error.code})
         return None
     except stripe.StripeError as error:
-        raise _upstream(error, "transfers.retrieve") from error
+        raise upstream_error(error, "transfers.retrieve") from error
 
 
 @get_tracer().capture_method(capture_response=False)
@@ -280,7 +281,7 @@ def list_transfer_reversals(transfer_id: str) -> list[dict[str, Any]]:
         found = client(CONNECT_TIMEOUT_SECONDS).v1.transfers.reversals.list(transfer_id, params={"limit": 100})
         return [reversal.to_dict() for reversal in found.auto_paging_iter()]
     except stripe.StripeError as error:
-        raise _upstream(error, "transfers.reversals.list") from error
+        raise upstream_error(error, "transfers.reversals.list") from error
 
 
 @get_tracer().capture_method(capture_response=False)
@@ -309,7 +310,7 @@ def reverse_transfer(transfer_id: str, amount: int, *, idempotency_key: str,
                                                                     "stripe_code": error.code})  # fmt: skip
         raise TransferRefused(str(error.user_message or error.code or "invalid request")[:500], error.code) from error
     except stripe.StripeError as error:
-        raise _upstream(error, "transfers.reversals.create") from error
+        raise upstream_error(error, "transfers.reversals.create") from error
     return reversal.to_dict()
 
 

@@ -62,10 +62,6 @@ if TYPE_CHECKING:
 CHANGEABLE = frozenset({"trialing", "active", "past_due"})
 
 
-def subscriber_from_key(key: str) -> Subscriber:
-    return Subscriber.from_key(key)
-
-
 def subscriber_for(principal: Principal, team_id: str | None, *, manage: bool) -> Subscriber:
     """The caller, or the team when ``team_id``: 404 for a non-member, 403 for a member who may not ``manage``."""
     if team_id is None:
@@ -191,7 +187,7 @@ def _owned(principal: Principal, subscription_id: str) -> Subscription:
     item = subscriptions.by_id(subscription_id)
     if item is None:
         raise NotFound("No such subscription.")
-    subscriber = subscriber_from_key(item.subscriber)
+    subscriber = Subscriber.from_key(item.subscriber)
     if subscriber.kind == "user":
         if subscriber.id != principal.user_id:
             raise NotFound("No such subscription.")

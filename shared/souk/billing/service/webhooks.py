@@ -45,11 +45,6 @@ STRIPE = Actor(user_id="stripe", role="system")
 INVOICE_RANK = {"draft": 0, "open": 1, "uncollectible": 2, "void": 3, "paid": 4}
 
 
-def _subscriber(key: str) -> Subscriber:
-    kind, _, ident = key.partition("#")
-    return Subscriber("team" if kind == "team" else "user", ident)
-
-
 def _customer_id(obj: dict[str, Any]) -> str | None:
     customer = obj.get("customer")
     customer = customer.get("id") if isinstance(customer, dict) else customer
@@ -116,7 +111,7 @@ def apply_subscription(tx: WriteTransaction, subscription: dict[str, Any], creat
     if status != "incomplete":
         fields["client_secret"] = None  # paid or gone: the secret has no use any more
     subscriptions.apply_state(tx, item, stripe_id, key, fields)
-    entitlements.grant(tx, _subscriber(item.subscriber), plan_id=plan, status=status, period_start=start,
+    entitlements.grant(tx, Subscriber.from_key(item.subscriber), plan_id=plan, status=status, period_start=start,
                        period_end=end, past_due_since=since)  # fmt: skip
     audit.record(STRIPE, "subscription.state", "subscription", item.subscription_id, tx=tx,
                  before={"status": item.status, "plan": item.plan},
@@ -177,7 +172,7 @@ def apply_invoice(tx: WriteTransaction, invoice: dict[str, Any], created: int, *
 def _tell_payment_failed(item: Invoice, invoice: dict[str, Any]) -> None:
     """After the commit: the subscriber (a team's: who started its subscription) learns the payment failed."""
     current = subscriptions.get_current(item.subscriber)
-    subscriber = _subscriber(item.subscriber)
+    subscriber = Subscriber.from_key(item.subscriber)
     user_id = subscriber.id if subscriber.kind == "user" else (current.owner_id if current is not None else None)
     if not user_id:
         return
