@@ -51,3 +51,72 @@ def confirm_with_test_card(server: LocalStripe, intent_id: str, card: str = "424
         "number": card, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})  # fmt: skip
     client.v1.payment_intents.update(intent_id, params={"payment_method": method.id})
     return client.v1.payment_intents.confirm(intent_id).to_dict()
+
+
+def dev_hook(server: LocalStripe, path: str, method: str = "POST", **data: str) -> Any:
+    """Call one of our localstripe dev hooks (``/connect/...``, ``/billing/...``, ``/_config/...``)."""
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode(data).encode() if data else (b"" if method == "POST" else None)
+    request = urllib.request.Request(server.url + path, data=body, method=method)
+    request.add_header("Authorization", f"Bearer {TEST_SECRET_KEY}")
+    if data:
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+class WebhookReceiver:
+    """Our webhook endpoint's stand-in, registered on localstripe: records every delivery (raw body and
+    ``Stripe-Signature``) so a test can verify what Stripe would have sent us."""
+
+    def __init__(self, server: LocalStripe, secret: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.deliveries: list[tuple[bytes, str]] = []
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with receiver.arrived:
+                    receiver.deliveries.append((body, self.headers.get("Stripe-Signature", "")))
+                    receiver.arrived.notify_all()
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = server
+        self.webhook_id = f"test-{uuid.uuid4().hex[:8]}"
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}{WEBHOOK_PATH}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        server.register_webhook(self.url, secret, self.webhook_id)
+
+    def close(self) -> None:
+        dev_hook(self._server, f"/_config/webhooks/{self.webhook_id}", method="DELETE")
+        self.http.shutdown()
+        self.http.server_close()
+
+    def wait_for(self, event_type: str, object_id: str, within: float = 20.0, **fields: Any) -> tuple[bytes, str]:
+        """The first delivery of ``event_type`` about ``object_id`` whose object has ``fields``: (body,
+        signature). localstripe sends about a second after the fact."""
+        deadline = time.monotonic() + within
+        with self.arrived:
+            while True:
+                for body, signature in self.deliveries:
+                    payload = json.loads(body)
+                    obj = payload["data"]["object"]
+                    if (payload["type"], obj.get("id")) == (event_type, object_id) and all(
+                        obj.get(name) == value for name, value in fields.items()
+                    ):
+                        return body, signature
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event_type} for {object_id} with {fields} delivered in {within:.0f}s")
+                self.arrived.wait(left)

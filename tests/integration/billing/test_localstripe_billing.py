@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import calendar
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,6 +24,7 @@ import stripe
 from stripe import StripeClient
 
 from infra.local.localstripe import PRICES, TEST_SECRET_KEY, LocalStripe
+from tests.stripe_support import WebhookReceiver, dev_hook
 
 WEBHOOK_SECRET = "whsec_billing_test"
 PRO, ENTERPRISE = PRICES["STRIPE_PRICE_PRO"], PRICES["STRIPE_PRICE_ENTERPRISE"]
@@ -38,16 +37,9 @@ def client(stripe_fake: LocalStripe) -> StripeClient:
     return StripeClient(TEST_SECRET_KEY, base_addresses={"api": stripe_fake.url}, max_network_retries=0)
 
 
-def _dev_hook(server: LocalStripe, path: str, method: str = "POST") -> Any:
-    request = urllib.request.Request(server.url + path, data=b"" if method == "POST" else None, method=method)
-    request.add_header("Authorization", f"Bearer {TEST_SECRET_KEY}")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
-
-
 def _dev_hook_error(server: LocalStripe, path: str) -> tuple[int, dict[str, Any]]:
     with pytest.raises(urllib.error.HTTPError) as refused:
-        _dev_hook(server, path)
+        dev_hook(server, path)
     return refused.value.code, json.loads(refused.value.read())["error"]
 
 
@@ -72,7 +64,7 @@ def _subscribe(client: StripeClient, customer: str, price: str = PRO, key: str |
 def _active(client: StripeClient, server: LocalStripe, price: str = PRO) -> dict[str, Any]:
     """A subscription whose first invoice was paid (by the dev hook)."""
     subscription = _subscribe(client, _customer(client).id, price)
-    _dev_hook(server, f"/billing/invoices/{subscription['latest_invoice']['id']}/pay")
+    dev_hook(server, f"/billing/invoices/{subscription['latest_invoice']['id']}/pay")
     return client.v1.subscriptions.retrieve(subscription["id"]).to_dict()
 
 
@@ -89,59 +81,20 @@ def _month_after(start: int) -> int:
     return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
-class _Receiver:
-    """Our webhook endpoint's stand-in: records every delivery (raw body and Stripe-Signature)."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[bytes, str]] = []
-        self.arrived = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with receiver.arrived:
-                    receiver.deliveries.append((body, self.headers.get("Stripe-Signature", "")))
-                    receiver.arrived.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/webhooks/stripe"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, event_type: str, object_id: str, within: float = 20.0, **fields: Any) -> stripe.Event:
-        """The first delivery of ``event_type`` about ``object_id`` whose object has ``fields``, verified."""
-        deadline = time.monotonic() + within
-        with self.arrived:
-            while True:
-                for body, signature in self.deliveries:
-                    payload = json.loads(body)
-                    obj = payload["data"]["object"]
-                    if (payload["type"], obj.get("id")) == (event_type, object_id) and all(
-                        obj.get(name) == value for name, value in fields.items()
-                    ):
-                        return stripe.Webhook.construct_event(body, signature, WEBHOOK_SECRET)
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {event_type} for {object_id} with {fields} delivered in {within:.0f}s")
-                self.arrived.wait(left)
+class _Receiver(WebhookReceiver):
+    def event(self, event_type: str, object_id: str, within: float = 20.0, **fields: Any) -> stripe.Event:
+        """The delivery, verified as our webhook route verifies it."""
+        body, signature = self.wait_for(event_type, object_id, within, **fields)
+        return stripe.Webhook.construct_event(body, signature, WEBHOOK_SECRET)
 
 
 @pytest.fixture
 def receiver(stripe_fake: LocalStripe) -> Iterator[_Receiver]:
-    webhook_id = f"billing-{uuid.uuid4().hex[:8]}"
-    receiver = _Receiver()
-    stripe_fake.register_webhook(receiver.url, WEBHOOK_SECRET, webhook_id)
+    receiver = _Receiver(stripe_fake, WEBHOOK_SECRET)
     try:
         yield receiver
     finally:
-        _dev_hook(stripe_fake, f"/_config/webhooks/{webhook_id}", method="DELETE")
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.close()
 
 
 # ---------------------------------------------------------------- prices and customers
@@ -246,13 +199,13 @@ def test_confirming_the_first_payment_with_a_test_card_activates_the_subscriptio
     active = client.v1.subscriptions.retrieve(subscription["id"])
     assert active.status == "active" and active.default_payment_method == confirmed.payment_method
     # AND invoice.paid and customer.subscription.updated (incomplete -> active) arrive signed, with `created`
-    delivered_paid = receiver.wait_for("invoice.paid", invoice["id"])
+    delivered_paid = receiver.event("invoice.paid", invoice["id"])
     assert delivered_paid.data.object["status"] == "paid" and delivered_paid.data.object["amount_paid"] == 2900
     assert isinstance(delivered_paid.created, int) and abs(delivered_paid.created - time.time()) < 60
-    updated = receiver.wait_for("customer.subscription.updated", subscription["id"], status="active")
+    updated = receiver.event("customer.subscription.updated", subscription["id"], status="active")
     assert updated.data.previous_attributes["status"] == "incomplete"
     assert updated.data.object["metadata"]["subscriptionId"] == "s-1"
-    created = receiver.wait_for("customer.subscription.created", subscription["id"])
+    created = receiver.event("customer.subscription.created", subscription["id"])
     assert created.data.object["status"] == "incomplete"
 
 
@@ -269,7 +222,7 @@ def test_a_declined_card_leaves_the_subscription_incomplete_and_another_card_pay
     still_open = client.v1.invoices.retrieve(invoice["id"])
     assert (still_open.status, still_open.attempt_count, still_open.amount_paid) == ("open", 1, 0)
     assert client.v1.subscriptions.retrieve(subscription["id"]).status == "incomplete"
-    failed = receiver.wait_for("invoice.payment_failed", invoice["id"])
+    failed = receiver.event("invoice.payment_failed", invoice["id"])
     assert failed.data.object["last_finalization_error"]["code"] == "card_declined"
     # WHEN another card is confirmed on the same intent
     assert client.v1.payment_intents.confirm(intent["id"], params={"payment_method": "pm_card_visa"}).status == (
@@ -283,7 +236,7 @@ def test_the_pay_dev_hook_pays_the_first_invoice_without_a_card(client: StripeCl
     subscription = _subscribe(client, _customer(client).id, ENTERPRISE)
     invoice = subscription["latest_invoice"]
     # WHEN the hook pays it
-    paid = _dev_hook(stripe_fake, f"/billing/invoices/{invoice['id']}/pay")
+    paid = dev_hook(stripe_fake, f"/billing/invoices/{invoice['id']}/pay")
     # THEN it is paid out of band, the subscription active, and its intent can no longer charge
     assert (paid["status"], paid["amount_paid"], paid["paid_out_of_band"]) == ("paid", 9900, True)
     assert client.v1.subscriptions.retrieve(subscription["id"]).status == "active"
@@ -318,7 +271,7 @@ def test_an_upgrade_with_prorations_keeps_the_item_and_leaves_proration_items_th
     (event,) = _events(client, "customer.subscription.updated", subscription["id"])[-1:]
     assert event.data.previous_attributes["items"]["data"][0]["price"]["id"] == PRO
     # WHEN the period ends
-    renewed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    renewed = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
     # THEN the next invoice bills Enterprise plus the prorations (9900 + 9900 - 2900), paid
     invoice = renewed["latest_invoice"]
     assert (invoice["billing_reason"], invoice["status"], invoice["amount_paid"]) == ("subscription_cycle", "paid",
@@ -340,7 +293,7 @@ def test_a_change_without_prorations_leaves_no_proration_items(client: StripeCli
     # THEN the price changed and nothing is pending: the next invoice bills Pro alone
     assert updated["items"]["data"][0]["price"]["id"] == PRO
     assert client.v1.invoice_items.list(params={"customer": subscription["customer"]}).data == []
-    renewed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    renewed = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
     assert renewed["latest_invoice"]["amount_paid"] == 2900
 
 
@@ -355,14 +308,14 @@ def test_cancel_at_period_end_ends_the_subscription_at_renewal_and_can_be_undone
     undone = client.v1.subscriptions.update(subscription["id"], params={"cancel_at_period_end": False})
     assert (undone.cancel_at_period_end, undone.cancel_at) == (False, None)
     client.v1.subscriptions.update(subscription["id"], params={"cancel_at_period_end": True})
-    updated = receiver.wait_for("customer.subscription.updated", subscription["id"], cancel_at_period_end=True)
+    updated = receiver.event("customer.subscription.updated", subscription["id"], cancel_at_period_end=True)
     assert updated.data.previous_attributes["cancel_at_period_end"] is False
     # WHEN the period ends
-    ended = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    ended = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
     # THEN it is canceled at the period end, no new invoice, and customer.subscription.deleted arrives
     assert (ended["status"], ended["ended_at"], ended["latest_invoice"]["id"]) == (
         "canceled", end, subscription["latest_invoice"])  # fmt: skip
-    deleted = receiver.wait_for("customer.subscription.deleted", subscription["id"])
+    deleted = receiver.event("customer.subscription.deleted", subscription["id"])
     assert deleted.data.object["status"] == "canceled"
     # AND a canceled subscription renews no more
     status, error = _dev_hook_error(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
@@ -413,25 +366,25 @@ def test_a_failed_renewal_turns_past_due_then_unpaid_and_paying_the_invoice_reac
     subscription = _active(client, stripe_fake)
     first_end = subscription["items"]["data"][0]["current_period_end"]
     # WHEN the renewal's payment fails
-    failed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/fail")
+    failed = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/fail")
     # THEN a new period started, its invoice is open after one attempt, the subscription past_due
     invoice = failed["latest_invoice"]
     assert failed["status"] == "past_due" and failed["items"]["data"][0]["current_period_start"] == first_end
     assert (invoice["status"], invoice["attempt_count"], invoice["amount_due"], invoice["billing_reason"]) == (
         "open", 1, 2900, "subscription_cycle")  # fmt: skip
     assert invoice["next_payment_attempt"] > time.time()
-    payment_failed = receiver.wait_for("invoice.payment_failed", invoice["id"])
+    payment_failed = receiver.event("invoice.payment_failed", invoice["id"])
     assert payment_failed.data.object["attempt_count"] == 1
-    past_due = receiver.wait_for("customer.subscription.updated", subscription["id"], status="past_due")
+    past_due = receiver.event("customer.subscription.updated", subscription["id"], status="past_due")
     assert past_due.data.previous_attributes["status"] == "active"
     # WHEN the retry fails too, and then the retries are over
-    retried = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/fail")
+    retried = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/fail")
     assert (retried["latest_invoice"]["id"], retried["latest_invoice"]["attempt_count"]) == (invoice["id"], 2)
     assert len(_events(client, "invoice.payment_failed", invoice["id"])) == 2
-    unpaid = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/unpaid")
+    unpaid = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/unpaid")
     # THEN it is unpaid, the invoice still open
     assert unpaid["status"] == "unpaid" and unpaid["latest_invoice"]["status"] == "open"
-    receiver.wait_for("customer.subscription.updated", subscription["id"], status="unpaid")
+    receiver.event("customer.subscription.updated", subscription["id"], status="unpaid")
     # WHEN the invoice is paid (invoices.pay): with no saved card, refused; with a new card, paid
     with pytest.raises(stripe.InvalidRequestError) as no_card:
         client.v1.invoices.pay(invoice["id"])
@@ -440,7 +393,7 @@ def test_a_failed_renewal_turns_past_due_then_unpaid_and_paying_the_invoice_reac
     # THEN it is paid and the subscription active again
     assert (paid.status, paid.amount_paid) == ("paid", 2900)
     assert client.v1.subscriptions.retrieve(subscription["id"]).status == "active"
-    receiver.wait_for("invoice.paid", invoice["id"])
+    receiver.event("invoice.paid", invoice["id"])
 
 
 def test_only_a_past_due_subscription_turns_unpaid_and_an_incomplete_one_does_not_renew(
@@ -461,7 +414,7 @@ def test_invoices_are_listed_newest_first_by_customer_and_by_subscription(
     client: StripeClient, stripe_fake: LocalStripe
 ) -> None:
     subscription = _active(client, stripe_fake)
-    renewed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    renewed = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
     other = _active(client, stripe_fake)
     # WHEN its invoices are listed by customer and by subscription
     by_customer = client.v1.invoices.list(params={"customer": subscription["customer"]}).data
@@ -504,7 +457,7 @@ def test_the_gateways_own_calls_run_against_it(stripe_fake: LocalStripe) -> None
     start, end = objects.period(created)
     assert start is not None and end is not None and int(end.timestamp()) == _month_after(int(start.timestamp()))
     # WHEN the first invoice is paid, the plan changes and the subscription is canceled
-    _dev_hook(stripe_fake, f"/billing/invoices/{created['latest_invoice']['id']}/pay")
+    dev_hook(stripe_fake, f"/billing/invoices/{created['latest_invoice']['id']}/pay")
     item = objects.first_item(created)["id"]
     updated = gateway.update_subscription(created["id"], {"items": [{"id": item, "price": ENTERPRISE}],
                                                           "proration_behavior": "create_prorations",
@@ -557,7 +510,7 @@ def test_a_renewal_charges_the_saved_card_and_always_invoice_bills_prorations_no
     card = client.v1.subscriptions.retrieve(subscription["id"]).default_payment_method
     assert card is not None and card.startswith("pm_")
     # WHEN the period ends
-    renewed = _dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
+    renewed = dev_hook(stripe_fake, f"/billing/subscriptions/{subscription['id']}/renew")
     # THEN its invoice was paid through an intent charged on that card
     renewal = renewed["latest_invoice"]
     assert (renewal["status"], renewal["paid_out_of_band"], renewal["amount_paid"]) == ("paid", False, 2900)

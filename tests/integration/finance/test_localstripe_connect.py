@@ -7,14 +7,10 @@ the payouts worker and the webhook route will meet them. Needs localstripe only 
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +18,7 @@ import stripe
 from stripe import StripeClient
 
 from infra.local.localstripe import TEST_SECRET_KEY, LocalStripe
+from tests.stripe_support import WebhookReceiver, dev_hook
 
 RETURN_URL = "http://127.0.0.1:3000/stores/s-1/payout-account?done=1"
 REFRESH_URL = "http://127.0.0.1:3000/stores/s-1/payout-account?refresh=1"
@@ -45,16 +42,6 @@ def _visit(url: str) -> tuple[int, str]:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("Location", "")
-
-
-def _dev_hook(server: LocalStripe, path: str, method: str = "POST", **data: str) -> Any:
-    body = "&".join(f"{key}={urllib.request.quote(value)}" for key, value in data.items()).encode() or None
-    request = urllib.request.Request(server.url + path, data=body, method=method)
-    request.add_header("Authorization", f"Bearer {TEST_SECRET_KEY}")
-    if body:
-        request.add_header("Content-Type", "application/x-www-form-urlencoded")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
 
 
 def _express(client: StripeClient, store_id: str = "s-1") -> stripe.Account:
@@ -90,56 +77,13 @@ def _transfer(client: StripeClient, destination: str, amount: int = 1000, group:
     return client.v1.transfers.create(params=params, options=options)  # type: ignore[arg-type]
 
 
-class _Receiver:
-    """Our webhook endpoint's stand-in: records every delivery (raw body and Stripe-Signature)."""
-
-    def __init__(self) -> None:
-        self.deliveries: list[tuple[bytes, str]] = []
-        self.arrived = threading.Condition()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with receiver.arrived:
-                    receiver.deliveries.append((body, self.headers.get("Stripe-Signature", "")))
-                    receiver.arrived.notify_all()
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/webhooks/stripe"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, event_type: str, object_id: str, within: float = 20.0) -> tuple[bytes, str]:
-        """The first delivery of ``event_type`` about ``object_id`` (localstripe sends ~1 s after the fact)."""
-        deadline = time.monotonic() + within
-        with self.arrived:
-            while True:
-                for body, signature in self.deliveries:
-                    payload = json.loads(body)
-                    if payload["type"] == event_type and payload["data"]["object"]["id"] == object_id:
-                        return body, signature
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"no {event_type} for {object_id} delivered in {within:.0f}s")
-                self.arrived.wait(left)
-
-
 @pytest.fixture
-def receiver(stripe_fake: LocalStripe) -> Iterator[_Receiver]:
-    webhook_id = f"connect-{uuid.uuid4().hex[:8]}"
-    receiver = _Receiver()
-    stripe_fake.register_webhook(receiver.url, WEBHOOK_SECRET, webhook_id)
+def receiver(stripe_fake: LocalStripe) -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(stripe_fake, WEBHOOK_SECRET)
     try:
         yield receiver
     finally:
-        _dev_hook(stripe_fake, f"/_config/webhooks/{webhook_id}", method="DELETE")
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.close()
 
 
 # ---------------------------------------------------------------- accounts and onboarding
@@ -158,7 +102,7 @@ def test_a_new_express_account_is_not_enabled_and_has_requirements_due(client: S
 
 
 def test_onboarding_through_the_link_activates_the_account_and_sends_one_signed_account_updated(
-    client: StripeClient, receiver: _Receiver
+    client: StripeClient, receiver: WebhookReceiver
 ) -> None:
     # GIVEN an Express account and its onboarding link
     account = _express(client)
@@ -202,12 +146,12 @@ def test_an_account_link_for_an_unknown_account_or_without_urls_is_refused(clien
 
 
 def test_a_restricted_account_is_refused_transfers_and_says_why(
-    client: StripeClient, stripe_fake: LocalStripe, receiver: _Receiver
+    client: StripeClient, stripe_fake: LocalStripe, receiver: WebhookReceiver
 ) -> None:
     # GIVEN an active account
     account = _onboarded(client)
     # WHEN Stripe restricts it (the dev hook)
-    _dev_hook(stripe_fake, f"/connect/accounts/{account.id}/restrict", reason="requirements.past_due")
+    dev_hook(stripe_fake, f"/connect/accounts/{account.id}/restrict", reason="requirements.past_due")
     # THEN payouts stop, the reason and what is due are visible, and an account.updated says so
     restricted = client.v1.accounts.retrieve(account.id)
     assert (restricted.payouts_enabled, restricted.capabilities.transfers) == (False, "inactive")
@@ -243,7 +187,7 @@ def test_account_metadata_updates_merge_and_an_empty_value_removes_a_key(client:
 
 
 def test_a_transfer_sent_twice_with_one_idempotency_key_is_one_transfer(
-    client: StripeClient, receiver: _Receiver
+    client: StripeClient, receiver: WebhookReceiver
 ) -> None:
     # GIVEN an active account and a payout's id used as key and transfer group
     account = _onboarded(client)
@@ -277,7 +221,7 @@ def test_idempotency_keys_forgotten_after_24_hours_no_longer_protect(
     group = f"po-{uuid.uuid4().hex[:12]}"
     first = _transfer(client, account.id, 700, group=group, key=group)
     # WHEN a day passes (the dev hook forgets every key) and the same call is sent again
-    assert _dev_hook(stripe_fake, "/connect/idempotency_keys", method="DELETE")["deleted"] >= 1
+    assert dev_hook(stripe_fake, "/connect/idempotency_keys", method="DELETE")["deleted"] >= 1
     again = _transfer(client, account.id, 700, group=group, key=group)
     # THEN Stripe makes a second transfer: only the lookup by transfer_group can tell
     assert again.id != first.id
@@ -336,7 +280,7 @@ def test_a_transfer_with_a_bad_amount_is_refused(client: StripeClient) -> None:
 # ---------------------------------------------------------------- reversals
 
 
-def test_a_partial_then_a_full_reversal_update_the_transfer(client: StripeClient, receiver: _Receiver) -> None:
+def test_a_partial_then_a_full_reversal_update_the_transfer(client: StripeClient, receiver: WebhookReceiver) -> None:
     # GIVEN a transfer of 1000
     transfer = _transfer(client, _onboarded(client).id, 1000)
     # WHEN 300 is reversed (a refund's claw-back)
@@ -379,13 +323,13 @@ def test_a_reversal_above_what_is_left_is_refused(client: StripeClient) -> None:
 
 
 def test_a_failed_transfer_is_fully_reversed_with_a_transfer_reversed_event(
-    client: StripeClient, stripe_fake: LocalStripe, receiver: _Receiver
+    client: StripeClient, stripe_fake: LocalStripe, receiver: WebhookReceiver
 ) -> None:
     # GIVEN a transfer of 1200, 200 of it already reversed
     transfer = _transfer(client, _onboarded(client).id, 1200)
     client.v1.transfers.reversals.create(transfer.id, params={"amount": 200})
     # WHEN Stripe takes it back (the dev hook)
-    failed = _dev_hook(stripe_fake, f"/connect/transfers/{transfer.id}/fail")
+    failed = dev_hook(stripe_fake, f"/connect/transfers/{transfer.id}/fail")
     # THEN the rest is reversed and the platform hears it as transfer.reversed, signed
     assert (failed["amount_reversed"], failed["reversed"]) == (1200, True)
     assert client.v1.transfers.retrieve(transfer.id).reversed is True
