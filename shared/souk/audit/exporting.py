@@ -11,15 +11,14 @@ day the 400-day retention keeps) instead of refusing a range over several days. 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, field_validator, model_validator
 
 from souk.audit.query import Filters, check_range, find_all, parse_resource
+from souk.audit.schemas import AuditFilters
 from souk.errors import ValidationFailed
 from souk.registry import Source
-from souk.schema import CamelModel, OneLineText
 
 if TYPE_CHECKING:
     from souk.audit.models import AuditRecord
@@ -29,17 +28,10 @@ COLUMNS = ("id", "createdAt", "actorId", "actorRole", "action", "resourceType", 
            "before", "after")  # fmt: skip
 
 
-class AuditExportFilters(CamelModel):
-    """GET /api/v1/audit-logs's filters, without its paging."""
+class AuditExportFilters(AuditFilters):
+    """GET /api/v1/audit-logs's filters, without its paging; unknown keys are a 400, checked at POST."""
 
     model_config = ConfigDict(extra="forbid")
-
-    actor: OneLineText | None = Field(None, min_length=1, max_length=64, description="The acting user's id.")
-    resource: OneLineText | None = Field(None, min_length=3, max_length=200,
-                                         description="`<type>:<id>`, e.g. `order:01HX...`.")  # fmt: skip
-    action: OneLineText | None = Field(None, min_length=1, max_length=100, description="e.g. `product.update`.")
-    start: datetime | None = Field(None, alias="from", description="Inclusive; ISO 8601 (no zone = UTC).")
-    end: datetime | None = Field(None, alias="to", description="Exclusive; ISO 8601 (no zone = UTC).")
 
     @field_validator("resource")
     @classmethod

@@ -11,13 +11,19 @@ from souk.audit.models import AuditRecord
 from souk.schema import CamelModel, OneLineText, PageQuery
 
 
-class AuditLogQuery(PageQuery):
+class AuditFilters(CamelModel):
+    """What narrows the audit log: GET /api/v1/audit-logs's query and the audit_logs export's filters."""
+
     actor: OneLineText | None = Field(None, min_length=1, max_length=64, description="The acting user's id.")
     resource: OneLineText | None = Field(None, min_length=3, max_length=200,
                                          description="`<type>:<id>`, e.g. `order:01HX...`.")  # fmt: skip
     action: OneLineText | None = Field(None, min_length=1, max_length=100, description="e.g. `product.update`.")
     start: datetime | None = Field(None, alias="from", description="Inclusive; ISO 8601 (no zone = UTC).")
     end: datetime | None = Field(None, alias="to", description="Exclusive; ISO 8601 (no zone = UTC).")
+
+
+class AuditLogQuery(AuditFilters, PageQuery):
+    """The filters, a page at a time."""
 
 
 class AuditLogOut(CamelModel):
