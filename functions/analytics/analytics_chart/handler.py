@@ -9,7 +9,7 @@ from souk.analytics.schemas import AnalyticsQuery
 from souk.analytics.service import reports
 from souk.auth.principal import require_roles
 from souk.caller import Principal
-from souk.errors import NotFound, ValidationFailed
+from souk.errors import Forbidden, NotFound, ValidationFailed
 from souk.http import Depends, Query, Response, create_app, entrypoint
 from souk.http.docs import raises
 
@@ -19,8 +19,9 @@ SVG = {200: {"description": "An SVG image (640 x 320).", "content": {"image/svg+
 
 
 @app.get("/api/v1/analytics/chart.svg", summary="Chart a metric (SVG)", tags=["Analytics"], responses=SVG,
-          description="The same query and access as `GET /api/v1/analytics`, drawn as a bar chart.",
-          openapi_extensions=raises(ValidationFailed, NotFound))  # fmt: skip
+          description="The same query and access as `GET /api/v1/analytics` (a store owner's plan needs "
+                      "`analytics`: Free is 403), drawn as a bar chart.",
+          openapi_extensions=raises(ValidationFailed, Forbidden, NotFound))  # fmt: skip
 def analytics_chart(
     query: Annotated[AnalyticsQuery, Query()],
     caller: Annotated[Principal, Depends(analyst)],

@@ -2,8 +2,13 @@
 
 Pure data and rules, no AWS and no Stripe: subscriptions name a plan by id, Stripe bills it
 through the price id of the settings (``STRIPE_PRICE_PRO``, ``STRIPE_PRICE_ENTERPRISE``), and
-feature gating reads a plan's limits (``None``: unlimited). Free has no Stripe price: it needs
-no Stripe call.
+gating reads a plan's features and limits (``None``: unlimited) from the subscriber's cached
+entitlement (:mod:`souk.plans.service.entitlements`). Free has no Stripe price: it needs no
+Stripe call.
+
+Features: every plan has ``storefront``, ``orders``, ``teams``, ``api_keys`` and ``exports``
+(how many is the plan's limits); Pro and Enterprise add ``analytics`` (a store owner's
+``GET /api/v1/analytics``). Enterprise differs from Pro by its unlimited limits.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from typing import Literal
 from souk.settings import get_settings
 
 PlanId = Literal["free", "pro", "enterprise"]
+Feature = Literal["storefront", "orders", "teams", "api_keys", "exports", "analytics"]
+# Each feature's name in a message ("Analytics is on the Pro and Enterprise plans.").
+FEATURES: dict[Feature, str] = {"storefront": "Storefront", "orders": "Orders", "teams": "Teams",
+                                "api_keys": "API keys", "exports": "Exports", "analytics": "Analytics"}  # fmt: skip
 CURRENCY = "usd"
 INTERVAL = "month"
 
@@ -31,8 +40,15 @@ class Limits:
 class Plan:
     id: PlanId
     amount: int  # minor units of CURRENCY, per INTERVAL
-    features: tuple[str, ...]
+    features: tuple[Feature, ...]
     limits: Limits
+
+    @property
+    def name(self) -> str:
+        return self.id.capitalize()
+
+    def has(self, feature: Feature) -> bool:
+        return feature in self.features
 
     @property
     def paid(self) -> bool:
@@ -44,12 +60,11 @@ class Plan:
         return {"pro": settings.stripe_price_pro, "enterprise": settings.stripe_price_enterprise}.get(self.id)
 
 
+BASE: tuple[Feature, ...] = ("storefront", "orders", "teams", "api_keys", "exports")
 PLANS: dict[PlanId, Plan] = {
-    "free": Plan("free", 0, ("storefront", "orders"), Limits(team_members=3, api_keys=1, exports_per_month=2)),
-    "pro": Plan("pro", 2900, ("storefront", "orders", "teams", "api_keys", "exports", "analytics"),
-                Limits(team_members=10, api_keys=10, exports_per_month=50)),
-    "enterprise": Plan("enterprise", 9900,
-                       ("storefront", "orders", "teams", "api_keys", "exports", "analytics", "audit_logs", "sso"),
+    "free": Plan("free", 0, BASE, Limits(team_members=3, api_keys=1, exports_per_month=2)),
+    "pro": Plan("pro", 2900, (*BASE, "analytics"), Limits(team_members=10, api_keys=10, exports_per_month=50)),
+    "enterprise": Plan("enterprise", 9900, (*BASE, "analytics"),
                        Limits(team_members=None, api_keys=None, exports_per_month=None)),
 }  # fmt: skip
 FREE = PLANS["free"]
@@ -58,6 +73,18 @@ FREE = PLANS["free"]
 def plan(plan_id: str) -> Plan | None:
     """The plan with this id, or ``None`` for an unknown one."""
     return PLANS.get(plan_id)  # type: ignore[call-overload]
+
+
+def plans_with(feature: Feature) -> list[Plan]:
+    """The plans that have ``feature``, cheapest first."""
+    return [p for p in PLANS.values() if p.has(feature)]
+
+
+def where_feature_is(feature: Feature) -> str:
+    """Pure: ``"Analytics is on the Pro and Enterprise plans."``"""
+    names = [p.name for p in plans_with(feature)]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{FEATURES[feature]} is on the {listed} plan{'s' if len(names) > 1 else ''}."
 
 
 def within(limit: int | None, count: int) -> bool:

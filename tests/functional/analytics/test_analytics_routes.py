@@ -20,6 +20,7 @@ from souk.payments.models import Payment
 from tests.commerce_factories import make_order, make_payment
 from tests.factories import create_user, token_for
 from tests.functional.product_support import Seller, make_seller
+from tests.plans_support import on_plan
 from tests.stripe_support import WEBHOOK_PATH, event, intent_object, signed_request
 from tests.support import ApiClient, assert_error, record_dynamodb_calls
 
@@ -38,7 +39,9 @@ def hook(api: ApiClient, stripe_offline: None) -> ApiClient:
 
 @pytest.fixture
 def seller() -> Seller:
-    return make_seller()
+    made = make_seller()
+    on_plan("user", made.user.user_id, "pro")  # a store owner's analytics is a Pro feature
+    return made
 
 
 def _pending(customer_id: str, seller: Seller) -> tuple[Payment, Order]:
@@ -209,6 +212,7 @@ def test_the_chart_is_an_svg_of_the_same_metric_with_the_same_refusals(api: ApiC
     assert_error(api.get(path + urlencode(query)), 401, "UNAUTHORIZED")
     assert_error(api.get(path + urlencode(query), token=token_for(create_user())), 403, "FORBIDDEN")
     other = make_seller()
+    on_plan("user", other.user.user_id, "pro")
     assert_error(api.get(path + urlencode(query), token=other.token), 404, "NOT_FOUND")
     assert_error(api.get(path + urlencode({**query, "interval": "hour"}), token=seller.token), 400, "VALIDATION_ERROR")
 

@@ -131,3 +131,40 @@ def test_a_released_export_is_given_back_once() -> None:
     assert usage.of(USER)["exports"] == 0
     assert usage.reserve(USER, "exports", "e1") is True  # its id may be counted again
     assert usage.of(USER)["exports"] == 1
+
+
+def test_a_feature_the_plan_lacks_is_a_403_naming_it_from_one_get_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a user with no subscription (Free)
+    calls = record_dynamodb_calls(monkeypatch)
+    with pytest.raises(Forbidden) as refused:
+        entitlements.require_feature(USER, "analytics")
+    # THEN one GetItem, and a 403 naming the feature and the plans that have it
+    assert calls == ["GetItem"]
+    assert refused.value.message == "Analytics is on the Pro and Enterprise plans."
+    assert refused.value.details == [{"field": "analytics", "message": "not on the free plan"}]
+    # AND Free has the features every plan has
+    for feature in ("storefront", "orders", "teams", "api_keys", "exports"):
+        assert entitlements.require_feature(USER, feature).plan.id == "free"
+
+
+def test_a_feature_follows_the_plan_granted_now() -> None:
+    grant(USER, "pro", "active")
+    assert entitlements.require_feature(USER, "analytics").plan.id == "pro"
+    grant(USER, "enterprise", "past_due", since=utc_now() - timedelta(days=6))  # within the grace
+    assert entitlements.require_feature(USER, "analytics").plan.id == "enterprise"
+    grant(USER, "enterprise", "past_due", since=utc_now() - timedelta(days=8))  # past it: Free
+    with pytest.raises(Forbidden):
+        entitlements.require_feature(USER, "analytics")
+    for status in ("canceled", "unpaid", "incomplete"):
+        grant(USER, "pro", status)
+        with pytest.raises(Forbidden) as refused:
+            entitlements.require_feature(USER, "analytics")
+        assert refused.value.details == [{"field": "analytics", "message": "not on the free plan"}], status
+    grant(TEAM, "pro", "active")  # a team's plan is not its members' own
+    with pytest.raises(Forbidden):
+        entitlements.require_feature(USER, "analytics")
+
+
+def test_an_unknown_feature_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="feature"):
+        entitlements.require_feature(USER, "sso")  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ def test_anyone_reads_the_plans_with_price_features_and_limits(api: ApiClient) -
     assert response.headers["Cache-Control"].startswith("public")
     free, pro, enterprise = response.json["data"]
     assert free == {"id": "free", "price": {"amount": 0, "currency": "usd"}, "interval": "month",
-                    "features": ["storefront", "orders"],
+                    "features": ["storefront", "orders", "teams", "api_keys", "exports"],
                     "limits": {"teamMembers": 3, "apiKeys": 1, "exportsPerMonth": 2}}  # fmt: skip
     assert (pro["id"], pro["price"], pro["limits"]) == (
         "pro",
@@ -20,7 +20,8 @@ def test_anyone_reads_the_plans_with_price_features_and_limits(api: ApiClient) -
     )
     # a null limit is unlimited
     assert enterprise["limits"] == {"teamMembers": None, "apiKeys": None, "exportsPerMonth": None}
-    assert "sso" in enterprise["features"] and "sso" not in pro["features"]
+    # Pro adds analytics; Enterprise has Pro's features, its limits unlimited
+    assert pro["features"] == [*free["features"], "analytics"] and enterprise["features"] == pro["features"]
 
 
 def test_a_client_with_the_current_plans_gets_304(api: ApiClient) -> None:

@@ -28,6 +28,22 @@ def test_a_higher_plan_never_allows_less_nor_lacks_a_feature_of_a_lower_one() ->
             assert high is None or (low is not None and high >= low), (name, lower.id, higher.id)
 
 
+def test_every_plan_has_the_base_features_pro_adds_analytics_and_enterprise_differs_by_its_limits() -> None:
+    free, pro, enterprise = plans.PLANS["free"], plans.PLANS["pro"], plans.PLANS["enterprise"]
+    assert free.features == ("storefront", "orders", "teams", "api_keys", "exports")
+    assert set(pro.features) - set(free.features) == {"analytics"}
+    assert enterprise.features == pro.features
+    # every feature a plan lists is a known one, and every known one is on some plan
+    assert {f for p in plans.PLANS.values() for f in p.features} == set(plans.FEATURES)
+    assert pro.has("analytics") and not free.has("analytics")
+
+
+def test_a_missing_feature_names_the_plans_that_have_it() -> None:
+    assert plans.where_feature_is("analytics") == "Analytics is on the Pro and Enterprise plans."
+    assert plans.where_feature_is("api_keys") == "API keys is on the Free, Pro and Enterprise plans."
+    assert [p.id for p in plans.plans_with("analytics")] == ["pro", "enterprise"]
+
+
 def test_unknown_plan_is_none() -> None:
     assert plans.plan("pro") is plans.PLANS["pro"]
     assert plans.plan("gold") is None and plans.plan("") is None

@@ -1,8 +1,10 @@
 """``GET /api/v1/analytics``: a metric over UTC days, from the day counters only.
 
-Reads: the store (a store is named: one GetItem, for its owner) and one BatchGetItem per 100 days in
-range (at most 4 for the 366 days allowed), whatever the number of orders. Days are rolled up to weeks
-(ISO, from Monday) and months on read.
+Store owners need the ``analytics`` feature of their own (user) plan (Pro or Enterprise, read from
+their cached entitlement, never Stripe): else 403 naming it. Admins, the platform's staff, are never
+gated. Reads: for a store owner their entitlement and the store (one GetItem each); then one
+BatchGetItem per 100 days in range (at most 4 for the 366 days allowed), whatever the number of
+orders. Days are rolled up to weeks (ISO, from Monday) and months on read.
 """
 
 from __future__ import annotations
@@ -19,17 +21,22 @@ from souk.caller import ensure_owner
 from souk.catalog.store.stores import get_store
 from souk.errors import NotFound, ValidationFailed
 from souk.money import Money
+from souk.plans.service import entitlements
+from souk.plans.service.entitlements import Subscriber
 
 if TYPE_CHECKING:
     from souk.caller import Principal
 
 
 def scope_of(principal: Principal, store_id: str | None) -> str:
-    """The counters' scope the caller may read: the platform (admins), or a store (its owner; another's 404)."""
+    """The counters' scope the caller may read: the platform (admins), or a store (its owner, on a plan
+    with ``analytics``: else 403; another's store 404)."""
     if store_id is None:
         if principal.is_admin:
             return keys.PLATFORM
         raise ValidationFailed.field("storeId", "Store owners name one of their stores.")
+    if not principal.is_admin:
+        entitlements.require_feature(Subscriber("user", principal.user_id), "analytics")  # one GetItem
     found = get_store(store_id)  # one GetItem
     if found is None:
         raise NotFound("No such store.")

@@ -8,7 +8,8 @@ keeps it for ``PLAN_GRACE_DAYS`` (7 by default) after it fell past due, anything
 item: Free, counted per UTC calendar month.
 
 A limit reached is :func:`require_within`'s 403 ``FORBIDDEN`` whose message and ``details`` name
-the limit (``teamMembers``, ``apiKeys``, ``exportsPerMonth``).
+the limit (``teamMembers``, ``apiKeys``, ``exportsPerMonth``); a feature the plan lacks is
+:func:`require_feature`'s 403 naming the feature (``analytics``) and the plans that have it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from souk.db.base import utc_now
 from souk.db.transactions import WriteTransaction
 from souk.errors import Forbidden
 from souk.plans import catalog, rules
-from souk.plans.catalog import FREE, Plan
+from souk.plans.catalog import FREE, Feature, Plan
 from souk.plans.store import entitlements as store
 from souk.settings import get_settings
 
@@ -106,4 +107,19 @@ def require_within(subscriber: Subscriber, limit_name: str, count: int) -> Grant
     limit = found.limit(limit_name)
     if not catalog.within(limit, count):
         raise limit_reached(limit_name, int(limit or 0), found.plan)
+    return found
+
+
+def feature_missing(feature: Feature, plan: Plan) -> Forbidden:
+    return Forbidden(catalog.where_feature_is(feature),
+                     details=[{"field": feature, "message": f"not on the {plan.id} plan"}])  # fmt: skip
+
+
+def require_feature(subscriber: Subscriber, feature: Feature) -> Granted:
+    """403 naming ``feature`` when the subscriber's plan (granted now, one GetItem) lacks it; else what it grants."""
+    if feature not in catalog.FEATURES:
+        raise ValueError(f"not a plan feature: {feature!r}")
+    found = current(subscriber)
+    if not found.plan.has(feature):
+        raise feature_missing(feature, found.plan)
     return found
