@@ -14,12 +14,15 @@ from souk.audit import keys as audit_keys
 from souk.audit.models import AuditRecord
 from souk.caller import Principal
 from souk.db.base import utc_now
+from souk.db.transactions import Retry, TransactionCancelled
 from souk.errors import Forbidden, NotFound
 from souk.teams import keys
 from souk.teams.models import Invite, Team
-from souk.teams.service import invites
+from souk.teams.service import invites, members
+from souk.teams.store import teams as team_store
 from tests.factories import queued_jobs
 from tests.functional.teams.helpers import Person, person
+from tests.plans_support import on_plan
 from tests.support import ApiClient, assert_error
 
 
@@ -161,3 +164,37 @@ def test_only_admins_and_owners_revoke_and_an_admin_not_an_owner_invite(api: Api
     assert seats(team.id) == (3, 2)
     invites.revoke(principal(team.owner), team.id, "boss@example.com")
     assert seats(team.id) == (2, 2)
+
+
+def test_a_recount_is_refused_after_any_change_since_its_read_even_one_that_nets_out(team: FreeTeam) -> None:
+    assert team.invite("a@example.com").status == 201
+    assert team.invite("b@example.com").status == 201
+    # GIVEN the team read by a recount, then an invite revoked and another sent (seats and members as read)
+    read = Team.get(keys.team(team.id), keys.TEAM_SK, consistent_read=True)
+    invites.revoke(principal(team.owner), team.id, "b@example.com")
+    assert team.invite("c@example.com").status == 201
+    assert seats(team.id) == (3, 1)
+    # THEN writing what it counted from the invites before the change (2: c missed) fails, the counter kept
+    with pytest.raises(TransactionCancelled) as failed:
+        team_store.recount(read, 2)
+    assert failed.value.failed() == [team_store.TEAM_LABEL]
+    read.seats = 4  # what a stale read might hold: the recount runs, loses, and the attempt reads again
+    with pytest.raises(Retry):
+        members.recount(read)
+    assert seats(team.id) == (3, 1)
+    # a fresh read recounts to the truth (nothing to write) and the team is full
+    assert members.recount(Team.get(keys.team(team.id), keys.TEAM_SK, consistent_read=True)) == 3
+    refused(team.invite("d@example.com"))
+
+
+def test_an_unlimited_team_keeps_counting_and_a_lower_plan_then_refuses(team: FreeTeam) -> None:
+    on_plan("team", team.id, "enterprise")
+    for n in range(4):
+        assert team.invite(f"many{n}@example.com").status == 201
+    assert team.add(person()).status == 201
+    assert seats(team.id) == (6, 2)
+    # WHEN the plan lapses to Free (3 seats): nothing is taken away, nothing more fits
+    on_plan("team", team.id, "free")
+    refused(team.invite("one-more@example.com"))
+    refused(team.add(person()))
+    assert seats(team.id) == (6, 2)
