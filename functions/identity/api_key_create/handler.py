@@ -1,4 +1,4 @@
-"""POST /api/v1/api-keys: a new key for `X-Api-Key`, returned once and stored only as a hash."""
+"""POST /api/v1/api-keys: a new key for `X-Api-Key`, returned once and stored only as a hash (`teamId`: a team key)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Annotated
 
 from souk.auth.principal import authenticated
 from souk.caller import Principal
-from souk.errors import Conflict, Forbidden, UnprocessableEntity
+from souk.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
 from souk.http import Depends, Envelope, create_app, entrypoint, ok
 from souk.http.docs import raises
 from souk.identity.schemas.api_keys import ApiKeyCreate, ApiKeyCreated
-from souk.identity.service import api_keys
+from souk.teams.service import api_keys  # a team key (teamId) needs the membership check, above identity
 
 app = create_app()
 
@@ -20,7 +20,7 @@ app = create_app()
     status_code=201,
     summary="Create an API key",
     tags=["API keys"],
-    openapi_extensions=raises(Conflict, Forbidden, UnprocessableEntity),
+    openapi_extensions=raises(Conflict, Forbidden, NotFound, UnprocessableEntity),
 )
 def create_api_key(body: ApiKeyCreate, caller: Annotated[Principal, Depends(authenticated)]) -> Envelope[ApiKeyCreated]:
     return ok(api_keys.create_api_key(caller, body))

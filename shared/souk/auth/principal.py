@@ -10,7 +10,8 @@ Routes declare who may call them in their signature::
 A bearer token costs one consistent GetItem (its session, so logout is immediate; the
 session must be the token subject's and its role is the one used); an ``X-Api-Key`` costs
 one GetItem (the key, stored hashed, carrying its owner's role), then counting the call in its owner's
-usage: one GetItem (the entitlement, for the billing period) and one two-item transaction.
+usage (a team key's: the team's): one GetItem (the entitlement, for the billing period) and one two-item
+transaction. A team key's principal is still its creator, with their role: the team only pays.
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ def _from_api_key(key: str, where: Client) -> Principal:
     found = resolve_api_key(key)
     if found is None:
         raise InvalidToken("The API key is invalid or revoked.")
-    _count_call(found.user_id, found.key_id)
+    _count_call(Subscriber("team", found.team_id) if found.team_id else Subscriber("user", found.user_id), found.key_id)
     return Principal(found.user_id, found.role, None, api_key_id=found.key_id, ip=where.ip, user_agent=where.user_agent)
 
 
-def _count_call(user_id: str, key_id: str) -> None:
-    """The call in its owner's usage of the billing period, once per request id (souk.plans.service.usage).
+def _count_call(subscriber: Subscriber, key_id: str) -> None:
+    """The call in its owner's (a team key's: the team's) usage of the billing period, once per request id
+    (souk.plans.service.usage).
 
     Best effort: usage is shown, not billed, so a count that cannot be written never fails the request.
     """
@@ -85,7 +87,7 @@ def _count_call(user_id: str, key_id: str) -> None:
         request_id = current_request_id.get()
         if request_id == "-":  # outside a request (no id set): counted, not deduplicated
             request_id = uuid.uuid4().hex
-        usage.count_api_call(Subscriber("user", user_id), key_id, request_id)
+        usage.count_api_call(subscriber, key_id, request_id)
     except (PynamoDBException, TransactionCancelled, SoukError) as error:
         logger.warning("api call not counted", extra={"key_id": key_id, "error_type": type(error).__name__})
 

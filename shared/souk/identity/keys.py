@@ -60,6 +60,11 @@ def user_api_keys(user_id: str) -> str:
     return join("USER", user_id, "APIKEYS")
 
 
+def team_api_keys(team_id: str) -> str:
+    """The active keys created for a team (gsi2), and the pk of the team's key counter."""
+    return join("TEAM_APIKEYS", team_id)
+
+
 def address(address_id: str) -> str:
     return join("ADDRESS", address_id)
 

@@ -7,10 +7,11 @@
 | OneTimeCode | USER#<id> | CODE#<purpose> | gsi4 expiry |
 | Session | SESSION#<sid> | SESSION | gsi1 USER#<id>#SESSIONS / C#<created>#<sid>; gsi4 expiry |
 | ResetToken | RESET#<sha256> | RESET | gsi4 expiry (once its creator writes it) |
-| ApiKey | APIKEY#<sha256> | APIKEY#<sha256> | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> (active keys only) |
+| ApiKey | APIKEY#<sha256> | APIKEY#<sha256> | gsi1 USER#<id>#APIKEYS / C#<created>#<keyId> (active keys only); a team key also gsi2 TEAM_APIKEYS#<teamId> / C#<created>#<keyId> (active only) |
 | Address | USER#<id> | ADDRESS#<addressId> | |
 | AddressBook | USER#<id> | ADDRESSBOOK | |
 | ApiKeyRing | USER#<id> | APIKEYRING | |
+| TeamApiKeyRing | TEAM_APIKEYS#<teamId> | APIKEYRING | |
 | UserSettings | USER#<id> | SETTINGS | |
 | OAuthState | OAUTH#<state> | OAUTH#<state> | gsi4 expiry |
 | OAuthIdentity | OAUTHID#<provider>#<subject> | OAUTHID#<provider>#<subject> | |
@@ -95,6 +96,7 @@ class ApiKey(SoukItem, discriminator="ApiKey"):
     role = UnicodeAttribute()
     name = UnicodeAttribute()
     prefix = UnicodeAttribute()
+    team_id = UnicodeAttribute(attr_name="teamId", null=True)  # a team key: counted in the team's usage and limit
     revoked = BooleanAttribute(default=False)
     last_used_at = UTCDateTimeAttribute(attr_name="lastUsedAt", null=True)
 
@@ -122,7 +124,15 @@ class AddressBook(VersionedItem, discriminator="AddressBook"):
 
 
 class ApiKeyRing(SoukItem, discriminator="ApiKeyRing"):
-    """How many of a user's API keys are active: an atomic counter the 10-key cap conditions on."""
+    """How many of a user's API keys are active (personal and team keys: the 10-key cap conditions on it),
+    and how many of those are team keys (absent: none; the personal keys are ``active - teamKeys``)."""
+
+    active = NumberAttribute(default=0)
+    team_keys = NumberAttribute(attr_name="teamKeys", null=True)
+
+
+class TeamApiKeyRing(SoukItem, discriminator="TeamApiKeyRing"):
+    """How many API keys created for a team are active: the team plan's ``apiKeys`` limit conditions on it."""
 
     active = NumberAttribute(default=0)
 

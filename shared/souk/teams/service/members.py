@@ -7,9 +7,13 @@ Seats (members and pending invites, at most the plan's ``teamMembers``): a membe
 its transaction on the condition ``seats < limit`` (:func:`reserve_seat` decides the limit first);
 removing one gives it back. See :mod:`souk.teams.store.teams`.
 
-API keys: :class:`souk.identity.models.ApiKey` belongs to a user, not to a team (no team id on
-it), so removing a member has no team keys to revoke; when keys are scoped to teams, revoke them
-in :func:`remove_member`'s transaction.
+API keys: a key created for a team (``teamId``, :mod:`souk.teams.service.api_keys`) is revoked when
+its creator leaves the team or is removed, in :func:`remove_member`'s own transaction: one Query of the
+member's keys (a user has at most 10 active ones) finds those of this team, and the transaction revokes
+each (audited ``api_key.revoke``, reason ``member_left`` or ``member_removed``) and counts them off the
+member's and the team's key counters, on the condition that the member's counter is as read (a key
+created meanwhile cancels it: the attempt reads again). Their personal keys and the other members'
+keys of the team are untouched. Deleting the team revokes all its keys (:mod:`souk.teams.service.teams`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from souk.audit import service as audit
 from souk.db.base import utc_now
 from souk.db.transactions import Retry, TransactionCancelled, retry_on_contention
 from souk.errors import Conflict, DuplicateEntry, NotFound
+from souk.identity.service import api_keys
 from souk.identity.service.users import get_user
 from souk.plans.service import entitlements
 from souk.teams import rules
@@ -31,6 +36,7 @@ from souk.teams.store import teams as store
 
 if TYPE_CHECKING:
     from souk.caller import Principal
+    from souk.db.transactions import WriteTransaction
 
 MAX_ATTEMPTS = 5
 CHANGED = "The member changed meanwhile; read the team again and retry."
@@ -138,9 +144,16 @@ def remove_member(principal: Principal, team_id: str, user_id: str) -> DeletedOu
         rules.check_remove(membership.role, principal.user_id, target.role, user_id)
         record = audit.build_record(principal.actor, "team.member_remove", "team", team_id,
                                     before={"userId": user_id, "role": target.role})  # fmt: skip
+        reason = "member_left" if user_id == principal.user_id else "member_removed"
+
+        def revoke_keys(tx: WriteTransaction) -> list[str]:
+            return api_keys.revoke_member_team_keys(principal.actor, user_id, team_id, tx, reason=reason)
+
         try:
-            store.remove_member(team, membership, target, record)
+            store.remove_member(team, membership, target, record, also=revoke_keys)
         except TransactionCancelled as cancelled:
+            if any(label == "ring" or label.startswith(("key:", "team_ring:")) for label in cancelled.failed()):
+                raise Retry from None  # the member's keys changed meanwhile: read them again
             raise _failed(cancelled, owner_change=rules.loses_owner(target.role, None)) from None
         return DeletedOut(id=user_id)
 

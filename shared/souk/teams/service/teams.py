@@ -11,6 +11,7 @@ from souk.audit import service as audit
 from souk.db.base import utc_now
 from souk.db.transactions import TransactionCancelled
 from souk.errors import NotFound
+from souk.identity.service import api_keys
 from souk.identity.service.users import get_user
 from souk.ids import new_id
 from souk.plans.service import entitlements
@@ -93,7 +94,8 @@ def update_team(principal: Principal, team_id: str, body: TeamIn) -> TeamOut:
 
 
 def delete_team(principal: Principal, team_id: str) -> DeletedOut:
-    """Tombstone the team (audited, one transaction), then sweep its memberships and invites.
+    """Tombstone the team (audited, one transaction), revoke its API keys (each audited, bounded pages:
+    :func:`souk.identity.service.api_keys.revoke_team_keys`), then sweep its memberships and invites.
 
     An owner whose membership outlived a delete (a crash before or during the sweep) may send the
     DELETE again: it resumes the sweep and answers the same 200. Anyone else gets 404.
@@ -113,5 +115,6 @@ def delete_team(principal: Principal, team_id: str) -> DeletedOut:
             if store.TEAM_LABEL not in cancelled.failed():
                 raise
             # deleted meanwhile by another owner: sweep all the same
+    api_keys.revoke_team_keys(principal.actor, team_id)  # before the sweep: a crash leaves the owner to retry
     store.sweep(team_id)
     return DeletedOut(id=team_id)

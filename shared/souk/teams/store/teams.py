@@ -35,6 +35,7 @@ team tombstoned or gone; bounded by the page), and an owner retrying the DELETE 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -240,8 +241,13 @@ def change_role(team: Team, actor: Membership, member: Membership, new_role: str
         tx.put(record, label=f"audit:{record.action}")
 
 
-def remove_member(team: Team, actor: Membership, member: Membership, record: AuditRecord) -> None:
+def remove_member(team: Team, actor: Membership, member: Membership, record: AuditRecord, *,
+                  also: Callable[[WriteTransaction], object] | None = None) -> None:  # fmt: skip
+    """The membership, the counters and the audit record; ``also`` adds the rest of the removal to the
+    same transaction (the member's team API keys: :mod:`souk.teams.service.members`)."""
     with WriteTransaction() as tx:
+        if also is not None:
+            also(tx)
         _check_actor(tx, actor, member)
         tx.delete(member, Membership.role == member.role, label=MEMBER_LABEL)
         tx.update(team, counter_actions(-1, owner_delta(member.role, None), release_seat(team)),
