@@ -214,6 +214,7 @@ def local_table(router: Router) -> Iterator[Table]:
     import boto3
     from moto import mock_aws
 
+    from souk.db.base import configure
     from souk.settings import get_settings
 
     with mock_aws():
@@ -222,6 +223,8 @@ def local_table(router: Router) -> Iterator[Table]:
         os.environ.update(aws.function_environment(refs))
         get_settings.cache_clear()
         table_id = next(iter(template.resources("AWS::DynamoDB::Table")))
+        # The models read the table's name at import: a scenario module may have imported them already.
+        configure(host=None, table_name=refs[table_id])
         yield Table(boto3.client("dynamodb", region_name=aws.REGION), refs[table_id], refs, router)
 
 
@@ -293,9 +296,12 @@ def caller_of(table: Table, request: Request) -> str:
 
 
 def verdict(by_size: Sequence[Result]) -> str:
-    """``SCAN`` if any request scans, ``bounded`` if items read stay within the scenario's
-    ``bound``, ``GROWS`` if calls or items read rise with the table, else ``flat``."""
+    """``ERROR`` if any request answers 5xx (its calls measure nothing), ``SCAN`` if any request scans,
+    ``bounded`` if items read stay within the scenario's ``bound``, ``GROWS`` if calls or items read rise
+    with the table, else ``flat``."""
     ordered = sorted(by_size, key=lambda r: r.size)
+    if any(r.status >= 500 for r in ordered):
+        return "ERROR"
     if any(r.calls.scans for r in ordered):
         return "SCAN"
     bound = ordered[0].scenario.bound
@@ -345,7 +351,7 @@ def render_report(report: DdbReport) -> str:
             ]
         )
     outcome_text = (
-        "grows with the table: " + "; ".join(flagged)
+        "findings: " + "; ".join(flagged)
         if flagged
         else "every one flat (or within its bound) as the table grows"
     )

@@ -108,13 +108,13 @@ def test_count_calls_stops_counting_after_the_block() -> None:
     assert calls.total == 0
 
 
-def _result(size: int, operations: dict[str, int], read: int = 0) -> Result:
+def _result(size: int, operations: dict[str, int], read: int = 0, status: int = 200) -> Result:
     log = CallLog()
     for operation, n in operations.items():
         for _ in range(n):
             log.record(operation, None)
     log.items_read = read
-    return Result(Scenario("GET /x", lambda _t: Request("GET", "/x")), size, 200, log)
+    return Result(Scenario("GET /x", lambda _t: Request("GET", "/x")), size, status, log)
 
 
 def test_verdict_flags_growth_in_calls_or_items_read_and_any_scan() -> None:
@@ -122,6 +122,13 @@ def test_verdict_flags_growth_in_calls_or_items_read_and_any_scan() -> None:
     assert verdict([_result(2000, {"Query": 5}), _result(0, {"Query": 1})]) == "GROWS"
     assert verdict([_result(0, {"Query": 1}, read=0), _result(2000, {"Query": 1}, read=2000)]) == "GROWS"
     assert verdict([_result(0, {"Scan": 1}), _result(2000, {"Scan": 1})]) == "SCAN"
+
+
+def test_a_route_that_fails_is_an_error_not_a_flat_cost() -> None:
+    # a 500 makes one call whatever the table holds: "flat" would hide a broken route
+    assert verdict([_result(0, {"Query": 1}, status=500), _result(2000, {"Query": 1}, status=500)]) == "ERROR"
+    assert verdict([_result(0, {"Query": 1}), _result(2000, {"Query": 1}, status=503)]) == "ERROR"
+    assert verdict([_result(0, {}, status=401), _result(2000, {}, status=401)]) == "flat"
 
 
 def _plan(functions: int, *, budget: float | None = 150.0, cpus: int = 2) -> Plan:
