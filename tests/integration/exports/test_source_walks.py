@@ -1,8 +1,8 @@
 """On DynamoDB Local: the products and audit_logs sources page through Amazon's engine (its LastEvaluatedKey at a
 Limit, a FilterExpression's short pages) from the saved cursor alone, every row once.
 
-The worker around them needs S3, which this suite does not fake; its crash and resume is in
-tests/functional/exports/test_resume.py.
+The worker around them, crashing and resuming with S3 on a moto server, is in
+tests/integration/exports/test_resume.py.
 """
 
 from __future__ import annotations
