@@ -8,6 +8,7 @@ Beside :mod:`souk.teams.models`; ``docs/access-patterns.md`` lists the access pa
 | a team's members (one Query) | pk TEAM#<id>, sk begins_with MEMBER# |
 | a user's teams (one Query, then one BatchGet of the teams) | gsi1 USER_TEAMS#<userId> / TEAM#<teamId> |
 | the pending invite of (team, email): one at most | pk TEAM#<id>, sk INVITE#<email> |
+| a team's pending invites (one Query page; expired ones filtered out) | pk TEAM#<id>, sk begins_with INVITE# |
 | an invite by its token (the sha256 only) | gsi1 INVITE_TOKEN#<sha256> / INVITE |
 """
 

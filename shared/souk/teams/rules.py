@@ -45,6 +45,13 @@ def check_grant(actor_role: str, new_role: str) -> None:
         raise Forbidden("Only an owner can make an owner.")
 
 
+def check_manage_invites(role: str) -> None:
+    """See a team's pending invites or revoke one: admins and owners (an owner invite: owners, by
+    :func:`check_grant` on its role)."""
+    if not at_least(role, "admin"):
+        raise Forbidden("Only the team's admins and owners can manage its invites.")
+
+
 def check_change(actor_role: str, actor_id: str, target_role: str, target_id: str, new_role: str) -> None:
     """Re-role a member: as :func:`check_grant`, and an admin never changes an owner."""
     if actor_id == target_id and RANK[new_role] <= RANK[actor_role]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
+from urllib.parse import unquote
 
-from pydantic import EmailStr, Field
+from pydantic import EmailStr, Field, TypeAdapter, ValidationError
 
+from souk.errors import ValidationFailed
 from souk.schema import CamelModel, one_line_text
 from souk.teams.models import Invite, Membership, Team
 
@@ -44,6 +46,20 @@ class MemberOut(CamelModel):
 class InviteIn(CamelModel):
     email: EmailStr = Field(max_length=254)
     role: TeamRoleIn
+
+
+# An invite's email in a path: at most 254 characters once decoded (3 per character percent-encoded).
+INVITE_EMAIL_PATH_MAX = 254 * 3
+_INVITE_EMAIL: TypeAdapter[str] = TypeAdapter(Annotated[EmailStr, Field(max_length=254)])
+
+
+def invite_email(raw: str) -> str:
+    """The email of an invite as a path gives it (percent-decoded once, as UTF-8: API Gateway hands it over decoded,
+    a local runner as sent), normalised as :class:`InviteIn` stores it; not an email: 400."""
+    try:
+        return str(_INVITE_EMAIL.validate_python(unquote(raw, errors="strict"))).lower()
+    except (ValidationError, UnicodeDecodeError):
+        raise ValidationFailed.field("email", "Not a valid email address.") from None
 
 
 class InviteOut(CamelModel):

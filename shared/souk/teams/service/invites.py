@@ -25,6 +25,7 @@ from souk.ids import new_id
 from souk.notify.exceptions import NotificationError
 from souk.notify.service import enqueue_email
 from souk.observability import logger
+from souk.schema import PageQuery
 from souk.settings import get_settings
 from souk.teams import keys, rules
 from souk.teams.models import Invite
@@ -95,12 +96,22 @@ def _resend(principal: Principal, existing: Invite, role: str, token_hash: str, 
     return existing
 
 
+def list_pending(principal: Principal, team_id: str, query: PageQuery) -> tuple[list[InviteOut], str | None]:
+    """A page of the team's pending invites (admins and owners; by email, expired ones left out): the
+    caller's membership, the team, one Query page. Never the token nor its hash."""
+    _, membership = load(team_id, principal)
+    rules.check_manage_invites(membership.role)
+    found, cursor = store.pending(team_id, query.limit, query.cursor)
+    return [invite_out(i) for i in found], cursor
+
+
 def revoke(principal: Principal, team_id: str, email: str) -> DeletedOut:
     """Withdraw the pending invite of ``email`` (admins and owners; an owner invite, owners only), giving
     its seat back; 404 when none is pending (unknown, accepted, revoked or expired)."""
 
     def attempt() -> DeletedOut:
         team, membership = load(team_id, principal)
+        rules.check_manage_invites(membership.role)  # before the read: a member learns nothing of the invites
         found = store.get(team_id, email)
         if found is None or not rules.invite_live(found.valid_until, utc_now()):
             raise NotFound("No pending invite for this email.")

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from pynamodb.exceptions import DoesNotExist
 
 from souk.db.base import utc_now
+from souk.db.paging import encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
 from souk.teams import keys
 from souk.teams.models import Invite, Team
-from souk.teams.store.teams import TEAM_LABEL, counter_actions, live, release_seat, seat_condition
+from souk.teams.store.teams import TEAM_LABEL, counter_actions, live, release_seat, seat_condition, start_in
 
 if TYPE_CHECKING:
     from souk.audit.models import AuditRecord
@@ -92,3 +93,15 @@ def expiries(team_id: str) -> list[datetime]:
     consistent Query of its partition, for a recount of its seats."""
     found = Invite.query(keys.team(team_id), Invite.sk.startswith(keys.INVITE_PREFIX), consistent_read=True)
     return [i.valid_until for i in found if isinstance(i, Invite)]
+
+
+def pending(team_id: str, limit: int, cursor: str | None) -> tuple[list[Invite], str | None]:
+    """One page of the team's pending invites (by email): one Query of its partition, the expired ones (not
+    yet deleted by the TTL) filtered out, so a page may come back short, with the cursor to go on."""
+    partition = keys.team(team_id)
+    start = start_in(cursor, team_id, keys.INVITE_PREFIX)
+    result = Invite.query(partition, Invite.sk.startswith(keys.INVITE_PREFIX),
+                          filter_condition=Invite.valid_until > utc_now(), page_size=limit,
+                          last_evaluated_key=start)  # fmt: skip
+    found, last_key = one_page(Invite, result)
+    return [i for i in found if isinstance(i, Invite)], encode_cursor(last_key)

@@ -46,6 +46,7 @@ from pynamodb.expressions.update import Action
 from souk.db.base import SoukItem, utc_now
 from souk.db.paging import decode_cursor_for, encode_cursor, one_page
 from souk.db.transactions import WriteTransaction
+from souk.errors import ValidationFailed
 from souk.teams import keys
 from souk.teams.models import Invite, Membership, Team
 from souk.teams.rules import owner_delta
@@ -102,6 +103,16 @@ def create(team: Team, owner: Membership, record: AuditRecord) -> None:
         tx.put(record, label=f"audit:{record.action}")
 
 
+def start_in(cursor: str | None, team_id: str, prefix: str) -> dict[str, Any] | None:
+    """The start key of a cursor of one of the team's lists (its members, its invites) that must come from the
+    list of ``prefix``: the partition holds both, and DynamoDB refuses a start key outside the sort key
+    condition, so another list's cursor is a 400 here."""
+    start = decode_cursor_for(cursor, "pk", keys.team(team_id))
+    if start is not None and not str(start.get("sk", {}).get("S", "")).startswith(prefix):
+        raise ValidationFailed.field("cursor", "The cursor belongs to another list; start again without it.")
+    return start
+
+
 def user_memberships(user_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
     """One page of the user's memberships (one Query of gsi1, by team id) and the cursor to go on."""
     partition = keys.user_teams(user_id)
@@ -122,7 +133,7 @@ def teams_by_id(team_ids: list[str]) -> dict[str, Team]:
 def members(team_id: str, limit: int, cursor: str | None) -> tuple[list[Membership], str | None]:
     """One page of the team's members (one Query of its partition, by user id) and the cursor to go on."""
     partition = keys.team(team_id)
-    start = decode_cursor_for(cursor, "pk", partition)
+    start = start_in(cursor, team_id, keys.MEMBER_PREFIX)
     result = Membership.query(partition, Membership.sk.startswith(keys.MEMBER_PREFIX), page_size=limit,
                               last_evaluated_key=start)  # fmt: skip
     found, last_key = one_page(Membership, result)
