@@ -67,8 +67,9 @@ def _team_ring_upsert(now: datetime) -> list[Action]:
 
 
 def active_keys(user_id: str) -> list[ApiKey]:
-    """The user's active keys: one Query over an index partition of at most 10 items."""
-    return list(ApiKey.gsi1.query(keys.user_api_keys(user_id)))
+    """The user's active keys: one Query over an index partition of at most 10 items (a key the index still
+    shows just after its revocation is left out)."""
+    return [k for k in ApiKey.gsi1.query(keys.user_api_keys(user_id)) if not k.revoked]
 
 
 def list_page(user_id: str, *, limit: int, start: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]:
