@@ -351,9 +351,7 @@ def render_report(report: DdbReport) -> str:
             ]
         )
     outcome_text = (
-        "findings: " + "; ".join(flagged)
-        if flagged
-        else "every one flat (or within its bound) as the table grows"
+        "findings: " + "; ".join(flagged) if flagged else "every one flat (or within its bound) as the table grows"
     )
     summary = f"Summary: {len(rows)} scenarios; {outcome_text}."
     notes = "".join(f"\nNote: {note}" for note in report.notes)
