@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from infra.local.events import sqs_event
 from souk.db import expiry
 from souk.db import keys as db_keys
 from souk.db.base import utc_now
@@ -28,10 +27,9 @@ from souk.ids import new_id
 from souk.orders import keys as orders_keys
 from souk.orders.models import Order
 from tests.factories import create_user, token_for
+from tests.support import SqsQueue
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from souk.exports.models import ExportJob
     from tests.support import ApiClient
 
@@ -50,36 +48,7 @@ def lower_part_minimum(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", PART)
 
 
-class Queue:
-    """The exports queue as a test drives it: receive the messages, hand them to the worker, delete them."""
-
-    def __init__(self, url: str) -> None:
-        self.sqs = boto3.client("sqs", region_name="us-east-1")
-        self.url = url
-        self.arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    def receive(self) -> list[dict[str, Any]]:
-        return self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"],
-                                        VisibilityTimeout=0).get("Messages", [])  # fmt: skip
-
-    def deliver(
-        self, worker: Callable[[dict[str, Any]], dict[str, Any]], messages: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        result = worker(sqs_event(self.arn, messages))
-        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-        return result
-
-    def drain(self, worker: Callable[[dict[str, Any]], dict[str, Any]]) -> int:
-        """Deliver until the queue is empty (re-queued steps included); the number of deliveries."""
-        count = 0
-        while messages := self.receive():
-            self.deliver(worker, messages)
-            count += 1
-            assert count < 100
-        return count
+Queue = SqsQueue  # the exports queue
 
 
 def put_orders(count: int, *, owner_id: str, store_id: str, customer_id: str = "c-1") -> list[str]:

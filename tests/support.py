@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import botocore.client
@@ -120,3 +121,42 @@ def assert_every_store_reconciles(table_name: str) -> None:
     checks = map(reconcile, stores_with_a_balance(table_name, _UNGUARDED_CALL))
     unbalanced = [(c.store_id, c.stored, c.recomputed) for c in checks if not c.matches]
     assert not unbalanced, f"stored balances that are not the sum of their entries: {unbalanced}"
+
+
+Worker = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class SqsQueue:
+    """A worker's queue as a test drives it: receive the messages, hand them to the worker as Lambda's SQS
+    event, delete those it did not report as failed (what Lambda's event source mapping does)."""
+
+    def __init__(self, url: str) -> None:
+        import boto3
+
+        self.sqs = boto3.client("sqs", region_name="us-east-1")
+        self.url = url
+        self.arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def receive(self) -> list[dict[str, Any]]:
+        return self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                        VisibilityTimeout=0).get("Messages", [])  # fmt: skip
+
+    def deliver(self, worker: Worker, messages: list[dict[str, Any]], *, delete: bool = True) -> dict[str, Any]:
+        from infra.local.events import sqs_event
+
+        result = worker(sqs_event(self.arn, messages))
+        failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+        if delete:
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
+        return result
+
+    def drain(self, worker: Worker) -> int:
+        """Deliver until the queue is empty (re-queued messages included); the number of deliveries."""
+        count = 0
+        while messages := self.receive():
+            self.deliver(worker, messages)
+            count += 1
+            assert count < 100
+        return count

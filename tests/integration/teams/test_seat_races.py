@@ -4,7 +4,7 @@ invites still pending."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -18,24 +18,11 @@ from souk.teams.models import Invite, Membership, Team
 from souk.teams.schemas import InviteIn, MemberIn, TeamIn
 from souk.teams.service import invites, members, teams
 from tests.factories import create_user
+from tests.integration.teams.conftest import principal
 from tests.races import at_once
 
 pytestmark = pytest.mark.integration
 RACERS = 6
-
-
-@pytest.fixture(autouse=True)
-def emailed_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """DynamoDB Local has no SQS: keep the tokens the invites would email."""
-    tokens: list[str] = []
-    monkeypatch.setattr(
-        invites, "enqueue_email", lambda template, to, variables, **_: tokens.append(variables["token"])
-    )
-    yield tokens
-
-
-def _principal(user_id: str) -> Principal:
-    return Principal(user_id=user_id, role="customer", session_id="s")
 
 
 def _seats(team_id: str) -> int:
@@ -54,7 +41,7 @@ def _held(team_id: str) -> tuple[int, int]:
 
 def _free_team_with_one_seat_left() -> tuple[str, Principal]:
     """A Free team (3 seats) of an owner and an admin: one seat left."""
-    owner = _principal(create_user().user_id)
+    owner = principal()
     team_id = teams.create_team(owner, TeamIn(name="Race")).id
     members.add_member(owner, team_id, MemberIn(user_id=create_user().user_id, role="admin"))
     return team_id, owner

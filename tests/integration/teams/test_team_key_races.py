@@ -15,15 +15,11 @@ from souk.identity.models import ApiKey, ApiKeyRing, TeamApiKeyRing
 from souk.identity.schemas.api_keys import ApiKeyCreate
 from souk.teams.schemas import MemberIn, TeamIn
 from souk.teams.service import api_keys, members, teams
-from tests.factories import create_user
+from tests.integration.teams.conftest import principal
 from tests.plans_support import on_plan
 from tests.races import at_once
 
 pytestmark = pytest.mark.integration
-
-
-def _principal(user_id: str) -> Principal:
-    return Principal(user_id=user_id, role="customer", session_id="s")
 
 
 def _retrying(call: Callable[[], Any]) -> Callable[[], Any]:
@@ -41,12 +37,12 @@ def _retrying(call: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def _team(member_count: int) -> tuple[str, Principal, list[Principal]]:
-    owner = _principal(create_user().user_id)
+    owner = principal()
     team_id = teams.create_team(owner, TeamIn(name="Race")).id
     on_plan("team", team_id, "pro")  # 10 members, 10 API keys
     others = []
     for _ in range(member_count):
-        other = _principal(create_user().user_id)
+        other = principal()
         members.add_member(owner, team_id, MemberIn(user_id=other.user_id, role="member"))
         others.append(other)
     return team_id, owner, others

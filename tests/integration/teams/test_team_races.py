@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from souk.caller import Principal
@@ -13,23 +11,10 @@ from souk.teams.models import Membership, Team
 from souk.teams.schemas import InviteIn, MemberIn, MemberRoleIn, TeamIn
 from souk.teams.service import invites, members, teams
 from tests.factories import create_user
+from tests.integration.teams.conftest import principal
 from tests.races import at_once
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def emailed_tokens(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """DynamoDB Local has no SQS: keep the tokens the invites would email."""
-    tokens: list[str] = []
-    monkeypatch.setattr(
-        invites, "enqueue_email", lambda template, to, variables, **_: tokens.append(variables["token"])
-    )
-    yield tokens
-
-
-def _principal(user_id: str) -> Principal:
-    return Principal(user_id=user_id, role="customer", session_id="s")
 
 
 def _roles(team_id: str) -> dict[str, str]:
@@ -43,7 +28,7 @@ def _counters(team_id: str) -> tuple[int, int]:
 
 
 def _two_owner_team() -> tuple[str, Principal, Principal]:
-    a, b = _principal(create_user().user_id), _principal(create_user().user_id)
+    a, b = principal(), principal()
     team_id = teams.create_team(a, TeamIn(name="Race")).id
     members.add_member(a, team_id, MemberIn(user_id=b.user_id, role="owner"))
     return team_id, a, b
@@ -73,12 +58,12 @@ def test_two_owners_removing_each_other_at_once_leave_an_owner(table: str) -> No
 
 
 def test_the_same_invite_accepted_twice_at_once_makes_one_membership(table: str, emailed_tokens: list[str]) -> None:
-    owner = _principal(create_user().user_id)
+    owner = principal()
     invitee = create_user(email="twice@example.com")
     team_id = teams.create_team(owner, TeamIn(name="Race")).id
     invites.invite(owner, team_id, InviteIn(email="twice@example.com", role="member"))
     (token,) = emailed_tokens
-    me = _principal(invitee.user_id)
+    me = principal(invitee.user_id)
     results = at_once([lambda: invites.accept(me, token), lambda: invites.accept(me, token)])
     assert len([r for r in results if not isinstance(r, SoukError)]) == 1, results
     assert _roles(team_id) == {owner.user_id: "owner", invitee.user_id: "member"}
