@@ -102,10 +102,3 @@ def stripe_offline(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The bounded fuzz run first: it is the longest file by far (every operation as four roles through
-    the runner), so under ``--dist loadfile`` one worker takes it at the start while the other works
-    through the rest, instead of it starting last and running alone."""
-    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/e2e/test_fuzz.py") else 1)
